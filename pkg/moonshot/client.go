@@ -1,0 +1,393 @@
+package moonshot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Base URLs of Moonshot's two platforms. Keys do not work across them.
+const (
+	GlobalBaseURL = "https://api.moonshot.ai/v1"
+	ChinaBaseURL  = "https://api.moonshot.cn/v1"
+)
+
+// Environment variables read when an Options field is empty.
+const (
+	EnvAPIKey  = "MOONSHOT_API_KEY"
+	EnvAPIBase = "MOONSHOT_API_BASE"
+)
+
+// RegionBaseURL returns the base URL of a region: "global" (or "") or "cn".
+func RegionBaseURL(region string) (string, error) {
+	switch strings.ToLower(region) {
+	case "", "global", "ai", "intl":
+		return GlobalBaseURL, nil
+	case "cn", "china":
+		return ChinaBaseURL, nil
+	}
+	return "", fmt.Errorf("unknown region %q (use global or cn)", region)
+}
+
+// Options configure a Client. The zero value talks to the global platform with the key from
+// MOONSHOT_API_KEY.
+type Options struct {
+	// APIKey; empty means MOONSHOT_API_KEY.
+	APIKey string
+	// BaseURL; empty means MOONSHOT_API_BASE, then the region's URL.
+	BaseURL string
+	// Region selects the default base URL: "global" (default) or "cn".
+	Region string
+	// HTTPClient is the transport seam (proxies, tests, the offline emulator).
+	HTTPClient *http.Client
+	// UserAgent, e.g. "moonchat/1.2.3".
+	UserAgent string
+	// MaxRetries is how often a failed attempt is retried before the first byte of an answer;
+	// nil means 2.
+	MaxRetries *int
+	// Timeout limits each attempt until the response headers arrive (and, without streaming,
+	// until the body is read). 0 means no limit beyond the context.
+	Timeout time.Duration
+	// RetryBaseDelay is the first backoff (doubled per attempt, with jitter); 0 means 500ms.
+	RetryBaseDelay time.Duration
+	// MaxRetryDelay caps any wait, including the server's "try again after N seconds"; 0 means 30s.
+	MaxRetryDelay time.Duration
+	// DisableFixes sends requests exactly as given (used to prove the fixes are needed).
+	DisableFixes bool
+	// OnRetry, when set, is told about each retry before its wait.
+	OnRetry func(attempt int, wait time.Duration, err error)
+}
+
+// Client talks to the Moonshot API. It is safe for concurrent use.
+type Client struct {
+	key, base, ua string
+	http          *http.Client
+	maxRetries    int
+	timeout       time.Duration
+	baseDelay     time.Duration
+	maxDelay      time.Duration
+	disableFixes  bool
+	onRetry       func(int, time.Duration, error)
+}
+
+// NewClient builds a client. The key is only checked when a request is made, so commands that
+// need none (the dry run, for instance) work without it.
+func NewClient(opts Options) (*Client, error) {
+	c := &Client{key: opts.APIKey, base: opts.BaseURL, ua: opts.UserAgent, http: opts.HTTPClient,
+		maxRetries: 2, timeout: opts.Timeout, baseDelay: opts.RetryBaseDelay, maxDelay: opts.MaxRetryDelay,
+		disableFixes: opts.DisableFixes, onRetry: opts.OnRetry}
+	if c.key == "" {
+		c.key = os.Getenv(EnvAPIKey)
+	}
+	if c.base == "" {
+		c.base = os.Getenv(EnvAPIBase)
+	}
+	if c.base == "" {
+		base, err := RegionBaseURL(opts.Region)
+		if err != nil {
+			return nil, err
+		}
+		c.base = base
+	}
+	c.base = strings.TrimRight(c.base, "/")
+	if !strings.HasPrefix(c.base, "http://") && !strings.HasPrefix(c.base, "https://") {
+		return nil, fmt.Errorf("API base %q must start with http:// or https://", c.base)
+	}
+	if c.ua == "" {
+		c.ua = "moonchat"
+	}
+	if c.http == nil {
+		c.http = &http.Client{}
+	}
+	if opts.MaxRetries != nil {
+		c.maxRetries = max(*opts.MaxRetries, 0)
+	}
+	if c.baseDelay <= 0 {
+		c.baseDelay = 500 * time.Millisecond
+	}
+	if c.maxDelay <= 0 {
+		c.maxDelay = 30 * time.Second
+	}
+	return c, nil
+}
+
+// BaseURL is the resolved base URL, e.g. https://api.moonshot.ai/v1.
+func (c *Client) BaseURL() string { return c.base }
+
+// HasAPIKey reports whether a key is configured.
+func (c *Client) HasAPIKey() bool { return c.key != "" }
+
+// URL joins the base URL and an API path such as "/chat/completions".
+func (c *Client) URL(path string) string { return c.base + path }
+
+// Prepare applies the fixes (unless disabled) and returns the request that would be sent.
+func (c *Client) Prepare(req *ChatRequest, opts FixOptions) (*ChatRequest, []Adjustment, error) {
+	if c.disableFixes {
+		return req.Clone(), nil, nil
+	}
+	return Fix(req, opts)
+}
+
+// ChatCompletion sends a non-streamed request (stream is forced off).
+func (c *Client) ChatCompletion(ctx context.Context, req *ChatRequest) (*ChatCompletion, error) {
+	fixed, adj, err := c.Prepare(req, FixOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return c.CompletePrepared(ctx, fixed, adj)
+}
+
+// CompletePrepared sends a request that Prepare already fixed, without streaming.
+func (c *Client) CompletePrepared(ctx context.Context, fixed *ChatRequest, adj []Adjustment) (*ChatCompletion, error) {
+	fixed.Stream, fixed.StreamOptions = false, nil
+	var out ChatCompletion
+	h, err := c.doJSON(ctx, http.MethodPost, "/chat/completions", fixed, &out)
+	if err != nil {
+		return nil, err
+	}
+	out.RequestID = requestID(h)
+	out.Adjustments = adj
+	return &out, nil
+}
+
+// ChatStream sends a streamed request. An HTTP error is returned here, before anything is read;
+// errors after that come from the Stream.
+func (c *Client) ChatStream(ctx context.Context, req *ChatRequest) (*Stream, error) {
+	fixed, adj, err := c.Prepare(req, FixOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return c.StreamPrepared(ctx, fixed, adj)
+}
+
+// StreamPrepared streams a request that Prepare already fixed.
+func (c *Client) StreamPrepared(ctx context.Context, fixed *ChatRequest, adj []Adjustment) (*Stream, error) {
+	fixed.Stream = true
+	body, err := json.Marshal(fixed)
+	if err != nil {
+		return nil, err
+	}
+	resp, cancel, err := c.send(ctx, http.MethodPost, "/chat/completions", body, "application/json", true)
+	if err != nil {
+		return nil, err
+	}
+	s := newStream(resp.Body, cancel)
+	s.ctx = ctx
+	s.requestID = requestID(resp.Header)
+	s.adjustments = adj
+	return s, nil
+}
+
+// Models lists the models the key can use (GET /models).
+func (c *Client) Models(ctx context.Context) ([]RemoteModel, error) {
+	var out struct {
+		Data []RemoteModel `json:"data"`
+	}
+	if _, err := c.doJSON(ctx, http.MethodGet, "/models", nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
+
+// EstimateTokens counts the prompt tokens of messages exactly, with Moonshot's tokenizer.
+func (c *Client) EstimateTokens(ctx context.Context, model string, messages []Message) (int, error) {
+	body := struct {
+		Model    string    `json:"model"`
+		Messages []Message `json:"messages"`
+	}{StripProvider(model), messages}
+	var out struct {
+		Data struct {
+			TotalTokens int `json:"total_tokens"`
+		} `json:"data"`
+	}
+	if _, err := c.doJSON(ctx, http.MethodPost, "/tokenizers/estimate-token-count", body, &out); err != nil {
+		return 0, err
+	}
+	return out.Data.TotalTokens, nil
+}
+
+// Balance returns the account balance (GET /users/me/balance).
+func (c *Client) Balance(ctx context.Context) (*Balance, error) {
+	var out struct {
+		Code   int     `json:"code"`
+		Data   Balance `json:"data"`
+		Status bool    `json:"status"`
+	}
+	if _, err := c.doJSON(ctx, http.MethodGet, "/users/me/balance", nil, &out); err != nil {
+		return nil, err
+	}
+	if out.Code != 0 {
+		return nil, &APIError{Type: ErrTypeServer, Message: fmt.Sprintf("balance request failed with code %d", out.Code)}
+	}
+	return &out.Data, nil
+}
+
+// doJSON sends body as JSON (nil = no body) and decodes a JSON answer into out.
+func (c *Client) doJSON(ctx context.Context, method, path string, body, out any) (http.Header, error) {
+	var raw []byte
+	if body != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			return nil, err
+		}
+	}
+	return c.Do(ctx, method, path, raw, "application/json", out)
+}
+
+// Do sends a request with retries and decodes the JSON answer into out (if non-nil). It is the
+// building block for endpoints this package does not wrap (e.g. multipart uploads).
+func (c *Client) Do(ctx context.Context, method, path string, body []byte, contentType string, out any) (http.Header, error) {
+	resp, cancel, err := c.send(ctx, method, path, body, contentType, false)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return nil, &APIError{StatusCode: resp.StatusCode, Type: ErrTypeUnexpectedOutput,
+				Message: "could not decode the response: " + err.Error(), RequestID: requestID(resp.Header)}
+		}
+	}
+	return resp.Header, nil
+}
+
+// send performs the request with the retry policy: retry connection errors, 429 rate limit and
+// overload, and 5xx; never the quota error; honour the server's wait; stop at once when ctx ends.
+// The returned cancel releases the attempt's timer and must be called after the body is read.
+func (c *Client) send(ctx context.Context, method, path string, body []byte, contentType string, stream bool) (*http.Response, context.CancelFunc, error) {
+	if c.key == "" {
+		return nil, nil, ErrMissingAPIKey
+	}
+	for attempt := 0; ; attempt++ {
+		resp, cancel, err := c.attempt(ctx, method, path, body, contentType, stream)
+		if err == nil {
+			return resp, cancel, nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		if attempt >= c.maxRetries || !retryable(err) {
+			return nil, nil, err
+		}
+		wait := c.backoff(attempt, err)
+		if c.onRetry != nil {
+			c.onRetry(attempt+1, wait, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) attempt(ctx context.Context, method, path string, body []byte, contentType string, stream bool) (*http.Response, context.CancelFunc, error) {
+	actx, cancel := context.WithCancel(ctx)
+	var timer *time.Timer
+	if c.timeout > 0 {
+		timer = time.AfterFunc(c.timeout, cancel)
+	}
+	release := func() {
+		if timer != nil {
+			timer.Stop()
+		}
+		cancel()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, method, c.base+path, rd)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("User-Agent", c.ua)
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if stream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		timedOut := timer != nil && actx.Err() != nil && ctx.Err() == nil
+		release()
+		if timedOut {
+			return nil, nil, fmt.Errorf("no answer within %s: %w", c.timeout, context.DeadlineExceeded)
+		}
+		return nil, nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		release()
+		return nil, nil, parseAPIError(resp.StatusCode, resp.Header, data)
+	}
+	if stream && timer != nil {
+		// The attempt timeout guards the wait for the answer to begin; a long answer that
+		// streams steadily must not be cut by it.
+		timer.Stop()
+	}
+	return resp, release, nil
+}
+
+func retryable(err error) bool {
+	if e, ok := asAPIError(err); ok {
+		if e.Type == ErrTypeQuotaExceeded {
+			return false
+		}
+		return e.StatusCode == 429 || e.StatusCode >= 500
+	}
+	return IsTemporary(err)
+}
+
+// backoff is the server's requested wait when it gave one, else exponential with jitter.
+func (c *Client) backoff(attempt int, err error) time.Duration {
+	if e, ok := asAPIError(err); ok && e.RetryAfter > 0 {
+		return min(time.Duration(e.RetryAfter*float64(time.Second)), c.maxDelay)
+	}
+	d := c.baseDelay << attempt
+	jitter := time.Duration(rand.Int64N(int64(d)/2 + 1))
+	return min(d/2+d/4+jitter, c.maxDelay)
+}
+
+var tryAgainAfter = regexp.MustCompile(`(?i)try again (?:after|in) (\d+(?:\.\d+)?) ?s`)
+
+// retryAfter reads the Retry-After header, or Moonshot's "try again after N seconds".
+func retryAfter(h http.Header, message string) float64 {
+	if v := h.Get("Retry-After"); v != "" {
+		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+			return s
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(time.Until(t).Seconds(), 0)
+		}
+	}
+	if m := tryAgainAfter.FindStringSubmatch(message); m != nil {
+		s, _ := strconv.ParseFloat(m[1], 64)
+		return s
+	}
+	return 0
+}
+
+// errClosed is returned by a Stream used after Close.
+var errClosed = errors.New("moonshot: stream closed")
