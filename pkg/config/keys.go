@@ -1,0 +1,511 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Types a Key can have. "list" is a comma-separated list of words and "url" an absolute URL;
+// the others are what their names say.
+const (
+	TypeString   = "string"
+	TypeInt      = "int"
+	TypeFloat    = "float"
+	TypeBool     = "bool"
+	TypeDuration = "duration"
+	TypeEnum     = "enum"
+	TypeList     = "list"
+	TypeURL      = "url"
+)
+
+// Key describes one configuration setting. The table returned by Keys is the single source for
+// help text, validation and shell completion.
+type Key struct {
+	Name        string
+	Type        string // one of the Type* constants
+	Default     string // "" means unset: the API's own default applies
+	Description string
+	Enum        []string // allowed values when Type is TypeEnum
+	Env         []string // environment variables that set it; the first one set wins
+	Secret      bool     // masked in listings, never printed in errors
+	Validate    func(string) error
+}
+
+// The platform base URLs. Keys from one platform are rejected by the other.
+const (
+	GlobalAPIBase = "https://api.moonshot.ai/v1"
+	ChinaAPIBase  = "https://api.moonshot.cn/v1"
+)
+
+// DefaultAutoModels is the `-m auto` list, cheapest first; `-m auto` takes the first model whose
+// context window fits the request. Each entry is the cheapest model for its window (per 1M tokens,
+// input/output, global prices in moonshot-api.md §4):
+//   - moonshot-v1-8k ($0.20/$2) for short prompts, the cheapest input price of any model;
+//   - moonshot-v1-32k ($1/$3) up to 32k: kimi-k2.6's input price is similar but it thinks by
+//     default, and reasoning tokens are billed as output at $4;
+//   - kimi-k2.6 (262k) beyond that: cheaper than moonshot-v1-128k ($2/$5) with twice its window,
+//     and it is the default model, so the list always ends in a current model even after the
+//     legacy ids are retired.
+const DefaultAutoModels = "moonshot-v1-8k,moonshot-v1-32k,kimi-k2.6"
+
+var keyTable = []Key{
+	{
+		Name:        "api_key",
+		Type:        TypeString,
+		Description: "Moonshot API key (keys from platform.moonshot.ai and platform.moonshot.cn are not interchangeable)",
+		Env:         []string{"MOONCHAT_API_KEY", "MOONSHOT_API_KEY"},
+		Secret:      true,
+		Validate:    validateAPIKey,
+	},
+	{
+		Name:        "api_base",
+		Type:        TypeURL,
+		Description: "API base URL; when unset it follows region (" + GlobalAPIBase + " or " + ChinaAPIBase + ")",
+		Env:         []string{"MOONCHAT_API_BASE", "MOONSHOT_API_BASE"},
+		Validate:    validateHTTPURL,
+	},
+	{
+		Name:        "region",
+		Type:        TypeEnum,
+		Default:     "global",
+		Description: "Moonshot platform: global (api.moonshot.ai, USD) or cn (api.moonshot.cn, CNY)",
+		Enum:        []string{"global", "cn"},
+		Env:         []string{"MOONCHAT_REGION"},
+	},
+	{
+		Name:        "model",
+		Type:        TypeString,
+		Default:     "kimi-k2.6",
+		Description: "model id to use, or \"auto\" to pick from auto_models by context length",
+		Env:         []string{"MOONCHAT_MODEL"},
+		Validate:    validateWord,
+	},
+	{
+		Name:        "temperature",
+		Type:        TypeFloat,
+		Description: "sampling temperature from 0 to 2 (adjusted to what the model accepts); unset uses the model's default",
+		Env:         []string{"MOONCHAT_TEMPERATURE"},
+		Validate:    validateTemperature,
+	},
+	{
+		Name:        "max_tokens",
+		Type:        TypeInt,
+		Description: "maximum tokens in the answer, reasoning included; unset uses the model's default",
+		Env:         []string{"MOONCHAT_MAX_TOKENS"},
+		Validate:    validatePositive,
+	},
+	{
+		Name:        "format",
+		Type:        TypeEnum,
+		Default:     "auto",
+		Description: "output format: auto (markdown on a terminal, text otherwise), markdown, text, json or jsonl",
+		Enum:        []string{"auto", "markdown", "text", "json", "jsonl"},
+		Env:         []string{"MOONCHAT_FORMAT"},
+	},
+	{
+		Name:        "wrap",
+		Type:        TypeInt,
+		Default:     "0",
+		Description: "wrap rendered output at this many columns; 0 uses the terminal width (at most 120)",
+		Env:         []string{"MOONCHAT_WRAP"},
+		Validate:    validateNonNegative,
+	},
+	{
+		Name:        "style",
+		Type:        TypeEnum,
+		Default:     "auto",
+		Description: "markdown style: auto (GLAMOUR_STYLE, else COLORFGBG, else dark), dark, light or notty",
+		Enum:        []string{"auto", "dark", "light", "notty"},
+		Env:         []string{"MOONCHAT_STYLE"},
+	},
+	{
+		Name:        "save_history",
+		Type:        TypeBool,
+		Default:     "true",
+		Description: "save conversations so they can be continued and searched",
+		Env:         []string{"MOONCHAT_SAVE_HISTORY"},
+	},
+	{
+		Name:        "timeout",
+		Type:        TypeDuration,
+		Default:     "10m",
+		Description: "limit for a whole request, streaming included (e.g. 90s, 10m); 0 means no limit",
+		Env:         []string{"MOONCHAT_TIMEOUT"},
+	},
+	{
+		Name:        "max_retries",
+		Type:        TypeInt,
+		Default:     "2",
+		Description: "retries after a rate limit, overload, server or network error, before any answer arrived",
+		Env:         []string{"MOONCHAT_MAX_RETRIES"},
+		Validate:    validateNonNegative,
+	},
+	{
+		Name:        "proxy",
+		Type:        TypeURL,
+		Description: "proxy URL (http, https, socks5, socks5h or socks); overrides HTTPS_PROXY, HTTP_PROXY and ALL_PROXY",
+		Env:         []string{"MOONCHAT_PROXY"},
+		Validate:    validateProxyURL,
+	},
+	{
+		Name:        "auto_models",
+		Type:        TypeList,
+		Default:     DefaultAutoModels,
+		Description: "comma-separated models for -m auto, cheapest first; the first whose context fits is used",
+		Env:         []string{"MOONCHAT_AUTO_MODELS"},
+		Validate:    validateModelList,
+	},
+	{
+		Name:        "show_reasoning",
+		Type:        TypeBool,
+		Default:     "false",
+		Description: "stream a thinking model's reasoning (dimmed, on stderr) instead of a one-line summary",
+		Env:         []string{"MOONCHAT_SHOW_REASONING"},
+	},
+}
+
+var keyIndex = func() map[string]int {
+	m := make(map[string]int, len(keyTable))
+	for i, k := range keyTable {
+		m[k.Name] = i
+	}
+	return m
+}()
+
+// Keys returns every known key, in the order help and listings show them.
+func Keys() []Key {
+	out := make([]Key, len(keyTable))
+	for i, k := range keyTable {
+		out[i] = k.clone()
+	}
+	return out
+}
+
+// Lookup returns the key with this exact name.
+func Lookup(name string) (Key, bool) {
+	i, ok := keyIndex[name]
+	if !ok {
+		return Key{}, false
+	}
+	return keyTable[i].clone(), true
+}
+
+// clone copies the slices so callers cannot change the shared table.
+func (k Key) clone() Key {
+	k.Enum = append([]string(nil), k.Enum...)
+	k.Env = append([]string(nil), k.Env...)
+	return k
+}
+
+// ErrUnknownKey is wrapped by the errors for names that are not in the table.
+var ErrUnknownKey = errors.New("unknown key")
+
+func unknownKey(name string) error {
+	if s := Suggest(name); s != "" {
+		return fmt.Errorf("%w %q (did you mean %q?)", ErrUnknownKey, name, s)
+	}
+	return fmt.Errorf("%w %q", ErrUnknownKey, name)
+}
+
+// Suggest returns the known key closest to a misspelt name, or "" when none is close.
+func Suggest(name string) string {
+	n := strings.ToLower(strings.NewReplacer("-", "_", ".", "_").Replace(strings.TrimSpace(name)))
+	if n == "" {
+		return ""
+	}
+	best, bestDist := "", 0
+	for _, k := range keyTable {
+		if k.Name == n {
+			return k.Name
+		}
+		d := editDistance(n, k.Name)
+		// Allow about one edit per three letters, so "modle" finds "model" but "x" finds nothing.
+		limit := max(1, min(3, len(k.Name)/3))
+		if d <= limit && (best == "" || d < bestDist) {
+			best, bestDist = k.Name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein distance (optimal string alignment), so a swap of two
+// neighbouring letters, the commonest typo, counts as one edit.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
+
+// Values returns the complete set of values a key accepts, for shell completion, or nil when
+// the set is open.
+func (k Key) Values() []string {
+	switch k.Type {
+	case TypeEnum:
+		return append([]string(nil), k.Enum...)
+	case TypeBool:
+		return []string{"true", "false"}
+	}
+	return nil
+}
+
+// Check reports whether value is acceptable for the key. An empty value means "none" and is
+// acceptable only for string and URL keys.
+func (k Key) Check(value string) error {
+	_, err := k.canonical(value)
+	return err
+}
+
+// canonical validates value and returns the form that is stored and shown: trimmed, lower-case
+// enums, "true"/"false" for booleans, commas without spaces for lists. Error messages do not
+// repeat the key name (callers add it) and never contain a secret.
+func (k Key) canonical(value string) (string, error) {
+	v := strings.TrimSpace(value)
+	if v == "" && k.Type != TypeString && k.Type != TypeList && k.Type != TypeURL {
+		return "", errors.New("empty value")
+	}
+	q := k.quote(v)
+	switch k.Type {
+	case TypeString:
+	case TypeInt:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return "", fmt.Errorf("%s is not a whole number", q)
+		}
+		v = strconv.Itoa(n)
+	case TypeFloat:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return "", fmt.Errorf("%s is not a number", q)
+		}
+	case TypeBool:
+		b, ok := parseBool(v)
+		if !ok {
+			return "", fmt.Errorf("%s is not true or false", q)
+		}
+		v = strconv.FormatBool(b)
+	case TypeDuration:
+		d, ok := parseDuration(v)
+		if !ok {
+			return "", fmt.Errorf("%s is not a duration (e.g. 90s, 10m, 1h)", q)
+		}
+		if d < 0 {
+			return "", fmt.Errorf("%s must not be negative", q)
+		}
+	case TypeEnum:
+		lv := strings.ToLower(v)
+		found := false
+		for _, e := range k.Enum {
+			if e == lv {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return "", fmt.Errorf("%s is not one of %s", q, strings.Join(k.Enum, ", "))
+		}
+		v = lv
+	case TypeList:
+		var items []string
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		v = strings.Join(items, ",")
+	case TypeURL:
+		u, err := url.Parse(v)
+		if v != "" && (err != nil || u.Scheme == "" || u.Host == "") {
+			return "", fmt.Errorf("%s is not an absolute URL (e.g. http://host:port)", k.quote(redactURL(v)))
+		}
+	default:
+		return "", fmt.Errorf("key has unknown type %q", k.Type)
+	}
+	if k.Validate != nil {
+		if err := k.Validate(v); err != nil {
+			return "", err
+		}
+	}
+	return v, nil
+}
+
+// quote shows a value in an error message, unless the key is secret.
+func (k Key) quote(v string) string {
+	if k.Secret {
+		return "the value"
+	}
+	return strconv.Quote(v)
+}
+
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(s) {
+	case "true", "yes", "on", "1":
+		return true, true
+	case "false", "no", "off", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// parseDuration accepts Go durations ("90s", "1h30m") and a bare number of seconds ("90"),
+// which is what people type into environment variables.
+func parseDuration(s string) (time.Duration, bool) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, true
+	}
+	if secs, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(secs) && !math.IsInf(secs, 0) &&
+		math.Abs(secs) < float64(math.MaxInt64)/float64(time.Second) {
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	return 0, false
+}
+
+// redactURL hides a password in a URL ("http://user:xxxxx@host"); proxies often carry one.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+func validateAPIKey(v string) error {
+	for _, r := range v {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return errors.New("contains spaces or control characters (was it pasted with extra text?)")
+		}
+	}
+	return nil
+}
+
+func validateWord(v string) error {
+	if v == "" {
+		return nil
+	}
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return fmt.Errorf("%q contains spaces", v)
+	}
+	return nil
+}
+
+func validateModelList(v string) error {
+	if v == "" {
+		return errors.New("needs at least one model id")
+	}
+	for item := range strings.SplitSeq(v, ",") {
+		if err := validateWord(item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateTemperature(v string) error {
+	f, _ := strconv.ParseFloat(v, 64)
+	if f < 0 || f > 2 {
+		return fmt.Errorf("%q is outside 0 to 2", v)
+	}
+	return nil
+}
+
+func validatePositive(v string) error {
+	if n, _ := strconv.Atoi(v); n <= 0 {
+		return fmt.Errorf("%q must be greater than 0", v)
+	}
+	return nil
+}
+
+func validateNonNegative(v string) error {
+	if n, _ := strconv.Atoi(v); n < 0 {
+		return fmt.Errorf("%q must not be negative", v)
+	}
+	return nil
+}
+
+func validateHTTPURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return errors.New("is not a URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q must start with http:// or https://", redactURL(v))
+	}
+	return nil
+}
+
+func validateProxyURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return errors.New("is not a URL")
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h", "socks":
+		return nil
+	}
+	return fmt.Errorf("%q has scheme %q; use http, https, socks5, socks5h or socks", redactURL(v), u.Scheme)
+}
+
+// Mask hides a secret for display: the well-known "sk-" prefix, an ellipsis, and at most the
+// last 4 characters, only when the secret is long enough that 4 characters give nothing away.
+func Mask(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	prefix, rest := "", secret
+	if strings.HasPrefix(secret, "sk-") {
+		prefix, rest = "sk-", secret[3:]
+	}
+	if utf8.RuneCountInString(rest) < 16 {
+		return prefix + "…"
+	}
+	// Cut on the original bytes rather than via []rune, which would turn invalid UTF-8 into
+	// replacement characters.
+	cut := len(rest)
+	for range 4 {
+		_, size := utf8.DecodeLastRuneInString(rest[:cut])
+		cut -= size
+	}
+	return prefix + "…" + rest[cut:]
+}
+
+// display is how a value is shown in listings: secrets masked, URL passwords redacted.
+func (k Key) display(v string) string {
+	switch {
+	case k.Secret:
+		return Mask(v)
+	case k.Type == TypeURL:
+		return redactURL(v)
+	}
+	return v
+}
