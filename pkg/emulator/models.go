@@ -1,0 +1,103 @@
+package emulator
+
+import "strings"
+
+// Model is one entry of the emulator's model table. The emulator keeps its own
+// table (it does not import pkg/moonshot) because it plays the server and must
+// not share the assumptions of the client it checks.
+type Model struct {
+	ID            string
+	ContextLength int
+	Vision        bool
+	Video         bool
+	Reasoning     bool
+	// Family selects the server-side rules: "legacy", "thinking", "fixed" or
+	// "k3". Empty means "derive it from the ID".
+	Family string
+	// Owner is reported as owned_by; empty means "moonshot".
+	Owner string
+}
+
+// Families, as moonshot-api.md §2.1 and parameter-fixes.md part 2 describe them.
+const (
+	FamilyLegacy   = "legacy"
+	FamilyThinking = "thinking"
+	FamilyFixed    = "fixed"
+	FamilyK3       = "k3"
+)
+
+// DefaultModels returns the models the real platform served in 2026
+// (contexts from moonshot-api.md §4). kimi-k3's vision support is not
+// confirmed by any source; it is marked multimodal like its k2.7 predecessor.
+func DefaultModels() []Model {
+	m := func(id string, ctx int, vision, video, reasoning bool, family string) Model {
+		return Model{ID: id, ContextLength: ctx, Vision: vision, Video: video, Reasoning: reasoning, Family: family, Owner: "moonshot"}
+	}
+	return []Model{
+		m("moonshot-v1-8k", 8192, false, false, false, FamilyLegacy),
+		m("moonshot-v1-32k", 32768, false, false, false, FamilyLegacy),
+		m("moonshot-v1-128k", 131072, false, false, false, FamilyLegacy),
+		// -auto picks 8k/32k/128k by length, so its ceiling is the 128k model's.
+		m("moonshot-v1-auto", 131072, false, false, false, FamilyLegacy),
+		m("moonshot-v1-8k-vision-preview", 8192, true, false, false, FamilyLegacy),
+		m("moonshot-v1-32k-vision-preview", 32768, true, false, false, FamilyLegacy),
+		m("moonshot-v1-128k-vision-preview", 131072, true, false, false, FamilyLegacy),
+		m("kimi-latest", 131072, true, false, false, FamilyLegacy),
+		m("kimi-k2-0711-preview", 131072, false, false, false, FamilyLegacy),
+		m("kimi-k2-0905-preview", 262144, false, false, false, FamilyLegacy),
+		m("kimi-k2-turbo-preview", 262144, false, false, false, FamilyLegacy),
+		m("kimi-k2-thinking", 262144, false, false, true, FamilyThinking),
+		m("kimi-k2-thinking-turbo", 262144, false, false, true, FamilyThinking),
+		m("kimi-k2.5", 262144, true, true, true, FamilyFixed),
+		m("kimi-k2.6", 262144, true, true, true, FamilyFixed),
+		m("kimi-k2.7-code", 262144, true, true, true, FamilyFixed),
+		m("kimi-k2.7-code-highspeed", 262144, true, true, true, FamilyFixed),
+		m("kimi-k3", 262144, true, true, true, FamilyK3),
+	}
+}
+
+// familyOf is the family a model plays by: its own Family when set, else the
+// one its ID implies (unknown ids get the legacy rules, as on the client).
+func familyOf(m Model) string {
+	switch m.Family {
+	case FamilyLegacy, FamilyThinking, FamilyFixed, FamilyK3:
+		return m.Family
+	}
+	id := m.ID
+	switch {
+	case strings.HasPrefix(id, "kimi-k3"):
+		return FamilyK3
+	case strings.HasPrefix(id, "kimi-k2-thinking"):
+		return FamilyThinking
+	case strings.HasPrefix(id, "kimi-k2.") && len(id) > len("kimi-k2.") && id[len("kimi-k2.")] >= '5' && id[len("kimi-k2.")] <= '9':
+		return FamilyFixed
+	}
+	return FamilyLegacy
+}
+
+// thinkingAlwaysOn reports fixed-family models that refuse thinking
+// {"type":"disabled"} (kimi-k2.7-code and its -highspeed twin).
+func thinkingAlwaysOn(m Model) bool {
+	return strings.HasPrefix(m.ID, "kimi-k2.7-code")
+}
+
+// defaultTemperature is the temperature the server uses when a legacy or
+// thinking request gives none (moonshot-api.md §2.1): moonshot-v1 0,
+// kimi-latest and k2 0.6, k2-thinking 1.0. Fixed and k3 models have a fixed
+// value instead.
+func defaultTemperature(m Model) float64 {
+	switch {
+	case familyOf(m) != FamilyLegacy:
+		return 1
+	case strings.HasPrefix(m.ID, "moonshot-v1"):
+		return 0
+	}
+	return 0.6
+}
+
+func ownerOf(m Model) string {
+	if m.Owner == "" {
+		return "moonshot"
+	}
+	return m.Owner
+}
