@@ -64,50 +64,48 @@ func (s *Stream) Next() bool {
 		s.err = errClosed
 		return false
 	}
-	for {
-		var data []byte
-		var err error
-		if len(s.pending) > 0 {
-			data, s.pending = s.pending[0], s.pending[1:]
-		} else {
-			data, err = s.sse.next()
+	var data []byte
+	var err error
+	if len(s.pending) > 0 {
+		data, s.pending = s.pending[0], s.pending[1:]
+	} else {
+		data, err = s.sse.next()
+	}
+	if err != nil {
+		s.fail(err)
+		return false
+	}
+	if bytes.Equal(data, doneMarker) {
+		s.done = true
+		return false
+	}
+	var ev streamEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		// A server that does not separate events with blank lines sends several data
+		// lines as one event; take them one by one.
+		if lines := bytes.Split(data, []byte("\n")); len(lines) > 1 && json.Valid(lines[0]) {
+			for _, l := range lines[1:] {
+				s.pending = append(s.pending, bytes.Clone(l))
+			}
+			data = lines[0]
+			err = json.Unmarshal(data, &ev)
 		}
 		if err != nil {
-			s.fail(err)
+			s.err = &APIError{Type: ErrTypeUnexpectedOutput, Message: fmt.Sprintf("undecodable stream event: %v", err), RequestID: s.requestID}
 			return false
 		}
-		if bytes.Equal(data, doneMarker) {
-			s.done = true
-			return false
-		}
-		var ev streamEvent
-		if err := json.Unmarshal(data, &ev); err != nil {
-			// A server that does not separate events with blank lines sends several data
-			// lines as one event; take them one by one.
-			if lines := bytes.Split(data, []byte("\n")); len(lines) > 1 && json.Valid(lines[0]) {
-				for _, l := range lines[1:] {
-					s.pending = append(s.pending, bytes.Clone(l))
-				}
-				data = lines[0]
-				err = json.Unmarshal(data, &ev)
-			}
-			if err != nil {
-				s.err = &APIError{Type: ErrTypeUnexpectedOutput, Message: fmt.Sprintf("undecodable stream event: %v", err), RequestID: s.requestID}
-				return false
-			}
-		}
-		if ev.Error != nil {
-			e := &APIError{Type: ev.Error.Type, Message: ev.Error.Message, RequestID: s.requestID}
-			if e.Type == "" {
-				e.Type = ErrTypeServer
-			}
-			s.err = e
-			return false
-		}
-		s.cur = ev.ChatCompletionChunk
-		s.raw = data
-		return true
 	}
+	if ev.Error != nil {
+		e := &APIError{Type: ev.Error.Type, Message: ev.Error.Message, RequestID: s.requestID}
+		if e.Type == "" {
+			e.Type = ErrTypeServer
+		}
+		s.err = e
+		return false
+	}
+	s.cur = ev.ChatCompletionChunk
+	s.raw = data
+	return true
 }
 
 var doneMarker = []byte("[DONE]")

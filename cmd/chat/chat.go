@@ -1,0 +1,178 @@
+// Package chat implements `moonchat chat`: one-shot questions, piped input, and the
+// machine-readable output formats.
+package chat
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/config"
+	"github.com/moonchat/moonchat/pkg/iostreams"
+)
+
+// Options are the inputs of a chat run.
+type Options struct {
+	IO      *iostreams.IOStreams
+	Factory *cli.Factory
+	Config  *config.Config
+
+	Prompt []string
+
+	Model       string
+	System      string
+	Temperature *float64
+	TopP        *float64
+	N           *int
+	MaxTokens   *int
+	Stop        []string
+	JSONMode    bool
+
+	NoStream bool
+	Timeout  time.Duration
+	Quiet    bool
+	DryRun   bool
+	Offline  bool
+	Format   string // auto, markdown, text, json, jsonl (resolved by chatRun)
+	Usage    bool
+}
+
+// NewCmdChat builds the command. runF replaces the run function in tests of flag parsing.
+func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Factory: f}
+	var (
+		temperature, topP float64
+		n, maxTokens      int
+		raw               bool
+	)
+	cmd := &cobra.Command{
+		Use:   "chat [flags] [PROMPT...]",
+		Short: "Ask Kimi a question; pipe input into it",
+		Long: heredoc.Doc(`
+			Send a prompt to a Kimi model and stream the answer.
+
+			The prompt is the arguments joined by spaces. When standard input is a pipe or a
+			file, it is read whole and sent after the prompt, separated by a blank line; a
+			terminal on standard input is never read in one-shot mode.
+
+			Every request goes through Moonshot's parameter fixes first (temperature clamped to
+			0–1, temperature raised to 0.3 when n > 1, tool_choice "required" rewritten, sampling
+			values dropped on models that fix them). Each change to a value you gave is reported
+			on standard error, one line each; -q silences these notices but not errors.
+
+			Standard output carries the answer only, exactly as received, followed by a newline
+			when it does not end with one. With -n 2 or more, each answer is preceded by a line
+			"--- answer N ---".
+
+			--format json prints one object when the answer is complete (also on failure, with an
+			"error" field); --format jsonl prints one event per line as the stream arrives.
+			See moonchat-chat(1) for both schemas.
+		`),
+		Example: heredoc.Doc(`
+			# Ask a question
+			$ moonchat chat "What is the capital of Mongolia?"
+
+			# Pipe a file or a command's output in, with an instruction
+			$ git diff | moonchat chat "Review this change"
+			$ moonchat chat "Summarize this" < notes.txt
+
+			# Try it without a key or network: the built-in emulator answers
+			$ moonchat chat --offline "hello"
+
+			# See the exact request body after the fixes, without sending it
+			$ moonchat chat --dry-run --temperature 1.5 -n 2 -m moonshot-v1-8k "hi"
+
+			# Use in a script: JSON out, exit code to branch on
+			$ moonchat chat --format json "Say OK" | jq -r .content
+		`),
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Prompt = args
+			flags := cmd.Flags()
+			if flags.Changed("temperature") {
+				opts.Temperature = &temperature
+			}
+			if flags.Changed("top-p") {
+				opts.TopP = &topP
+			}
+			if flags.Changed("n") {
+				if n < 1 {
+					return cli.Usagef("-n must be at least 1")
+				}
+				opts.N = &n
+			}
+			if flags.Changed("max-tokens") {
+				if maxTokens < 1 {
+					return cli.Usagef("--max-tokens must be at least 1")
+				}
+				opts.MaxTokens = &maxTokens
+			}
+			if raw {
+				if flags.Changed("format") && opts.Format != "text" {
+					return cli.Usagef("--raw means --format text; do not combine it with --format %s", opts.Format)
+				}
+				opts.Format = "text"
+			}
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			for flag, key := range map[string]string{"model": "model", "region": "region", "api-base": "api_base",
+				"max-retries": "max_retries", "timeout": "timeout", "format": "format", "proxy": "proxy"} {
+				if flags.Changed(flag) {
+					if err := cfg.SetFlag(key, flags.Lookup(flag).Value.String()); err != nil {
+						return &cli.UsageError{Err: fmt.Errorf("--%s: %w", flag, err)}
+					}
+				}
+			}
+			if raw {
+				_ = cfg.SetFlag("format", "text")
+			}
+			if !flags.Changed("temperature") {
+				if v := cfg.Value("temperature"); v.IsSet() {
+					t := v.Float()
+					opts.Temperature = &t
+				}
+			}
+			if !flags.Changed("max-tokens") {
+				if v := cfg.Value("max_tokens"); v.IsSet() {
+					m := v.Int()
+					opts.MaxTokens = &m
+				}
+			}
+			opts.Config = cfg
+			opts.Model = cfg.Value("model").Raw
+			opts.Format = cfg.Value("format").Raw
+			opts.Timeout = cfg.Value("timeout").Duration()
+			if runF != nil {
+				return runF(opts)
+			}
+			return chatRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringP("model", "m", "", "model id (default from config, else kimi-k2.6)")
+	fl.StringVarP(&opts.System, "system", "s", "", "system prompt")
+	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.5 and later)")
+	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.5 and later)")
+	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.5 and later)")
+	fl.IntVar(&maxTokens, "max-tokens", 0, "maximum tokens of the answer")
+	fl.StringArrayVar(&opts.Stop, "stop", nil, "stop sequence (repeatable, at most 5, each ≤ 32 bytes)")
+	fl.BoolVar(&opts.JSONMode, "json-mode", false, `ask for a JSON object (response_format json_object); describe it in the prompt`)
+	fl.BoolVar(&opts.NoStream, "no-stream", false, "wait for the whole answer instead of streaming it")
+	fl.Duration("timeout", 10*time.Minute, "limit for the whole request, retries included")
+	fl.Int("max-retries", 2, "retries of a failed request before the answer starts (rate limit, overload, 5xx, network)")
+	fl.String("region", "global", "platform: global (api.moonshot.ai) or cn (api.moonshot.cn)")
+	fl.String("api-base", "", "API base URL (overrides --region)")
+	fl.String("proxy", "", "proxy URL: http://, https://, socks5://, socks5h:// (default: HTTPS_PROXY, ALL_PROXY)")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no notices on stderr (errors are still shown)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the request body that would be sent (after the fixes) and send nothing")
+	fl.BoolVar(&opts.Offline, "offline", false, "answer from the built-in emulator: no key, no network")
+	fl.StringVar(&opts.Format, "format", "auto", "output: auto, markdown, text, json, jsonl")
+	fl.BoolVar(&raw, "raw", false, "print the answer as received, never rendered (same as --format text)")
+	fl.BoolVarP(&opts.Usage, "usage", "u", false, "print token usage and estimated cost on stderr after the answer")
+	return cmd
+}

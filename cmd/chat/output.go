@@ -1,0 +1,292 @@
+package chat
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/moonshot"
+)
+
+// result is everything known about an answer when it ends, well or not.
+type result struct {
+	Completion     *moonshot.ChatCompletion // what arrived, possibly partial; nil if nothing did
+	Adjustments    []moonshot.Adjustment
+	Err            error
+	Elapsed        time.Duration
+	Model          string
+	N              int
+	ConversationID string
+}
+
+// output receives an answer as it streams. Start is called once the API accepted the request;
+// Flush when the network has nothing more buffered; Finish once at the end, with the error if
+// any. Finish returns only its own write errors.
+type output interface {
+	Start(model, requestID string)
+	Reasoning(choice int, text string)
+	Content(choice int, text string)
+	Flush()
+	Finish(res *result) error
+}
+
+func resolveFormat(opts *Options) (string, error) {
+	switch opts.Format {
+	case "", "auto":
+		if opts.IO.RenderEnabled() {
+			return "markdown", nil
+		}
+		return "text", nil
+	case "markdown", "text", "json", "jsonl":
+		return opts.Format, nil
+	}
+	return "", cli.Usagef("--format must be auto, markdown, text, json or jsonl, not %q", opts.Format)
+}
+
+func newOutput(format string, opts *Options) output {
+	switch format {
+	case "json":
+		return &jsonOutput{w: opts.IO.Out}
+	case "jsonl":
+		return &jsonlOutput{w: bufio.NewWriter(opts.IO.Out)}
+	}
+	return newTextOutput(opts)
+}
+
+// textOutput writes the content byte for byte. With several answers it keeps them apart and
+// prints each after a "--- answer N ---" line when the stream ends.
+type textOutput struct {
+	w        *bufio.Writer
+	multi    bool
+	answers  []*strings.Builder
+	lastByte byte
+	wrote    bool
+}
+
+func newTextOutput(opts *Options) *textOutput {
+	return &textOutput{w: bufio.NewWriterSize(opts.IO.Out, 32<<10), multi: opts.N != nil && *opts.N > 1}
+}
+
+func (t *textOutput) Start(string, string)  {}
+func (t *textOutput) Reasoning(int, string) {}
+
+func (t *textOutput) Content(choice int, text string) {
+	if t.multi {
+		for len(t.answers) <= choice {
+			t.answers = append(t.answers, &strings.Builder{})
+		}
+		t.answers[choice].WriteString(text)
+		return
+	}
+	if choice != 0 || text == "" {
+		return
+	}
+	t.w.WriteString(text)
+	t.lastByte = text[len(text)-1]
+	t.wrote = true
+}
+
+func (t *textOutput) Flush() { t.w.Flush() }
+
+func (t *textOutput) Finish(res *result) error {
+	if t.multi {
+		for i := range t.answers {
+			fmt.Fprintf(t.w, "--- answer %d ---\n", i+1)
+			s := t.answers[i].String()
+			t.w.WriteString(s)
+			if s != "" && !strings.HasSuffix(s, "\n") {
+				t.w.WriteByte('\n')
+			}
+		}
+	} else if t.wrote && t.lastByte != '\n' {
+		t.w.WriteByte('\n')
+	}
+	return t.w.Flush()
+}
+
+// JSON shapes (documented in moonchat-chat(1) and README).
+
+type jsonUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+	CachedTokens     int `json:"cached_tokens"`
+	ReasoningTokens  int `json:"reasoning_tokens,omitempty"`
+}
+
+type jsonCost struct {
+	Amount    float64 `json:"amount"`
+	Currency  string  `json:"currency"`
+	Estimated bool    `json:"estimated"`
+}
+
+type jsonError struct {
+	Type      string `json:"type"`
+	Kind      string `json:"kind"`
+	Message   string `json:"message"`
+	Status    int    `json:"status,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	ExitCode  int    `json:"exit_code"`
+}
+
+type jsonChoice struct {
+	Index            int                 `json:"index"`
+	Content          string              `json:"content"`
+	ReasoningContent string              `json:"reasoning_content"`
+	FinishReason     string              `json:"finish_reason"`
+	ToolCalls        []moonshot.ToolCall `json:"tool_calls"`
+}
+
+type jsonResult struct {
+	ID               string                `json:"id"`
+	Model            string                `json:"model"`
+	ConversationID   string                `json:"conversation_id"`
+	Content          string                `json:"content"`
+	ReasoningContent string                `json:"reasoning_content"`
+	FinishReason     string                `json:"finish_reason"`
+	ToolCalls        []moonshot.ToolCall   `json:"tool_calls"`
+	Usage            *jsonUsage            `json:"usage"`
+	Adjustments      []moonshot.Adjustment `json:"adjustments"`
+	Cost             *jsonCost             `json:"cost"`
+	ElapsedMS        int64                 `json:"elapsed_ms"`
+	Choices          []jsonChoice          `json:"choices,omitempty"`
+	Error            *jsonError            `json:"error,omitempty"`
+}
+
+func usageJSON(u *moonshot.Usage) *jsonUsage {
+	if u == nil {
+		return nil
+	}
+	return &jsonUsage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
+		TotalTokens: u.TotalTokens, CachedTokens: u.Cached(), ReasoningTokens: u.ReasoningTokens()}
+}
+
+func costJSON(model string, u *moonshot.Usage) *jsonCost {
+	spec, _ := moonshot.LookupModel(model)
+	if u == nil || !spec.Price.Known() {
+		return nil
+	}
+	return &jsonCost{Amount: spec.Price.Cost(u), Currency: spec.Price.Currency, Estimated: true}
+}
+
+func errorJSON(err error) *jsonError {
+	if err == nil {
+		return nil
+	}
+	je := &jsonError{Type: cli.ErrorKind(err), Kind: cli.ErrorKind(err), Message: err.Error(), ExitCode: cli.ExitCode(err)}
+	if apiErr, ok := asAPIError(err); ok {
+		je.Type = apiErr.Type
+		je.Message = apiErr.Message
+		je.Status = apiErr.StatusCode
+		je.RequestID = apiErr.RequestID
+	}
+	return je
+}
+
+func buildJSONResult(res *result) jsonResult {
+	out := jsonResult{Model: res.Model, ConversationID: res.ConversationID, Adjustments: res.Adjustments,
+		ElapsedMS: res.Elapsed.Milliseconds(), Error: errorJSON(res.Err), ToolCalls: []moonshot.ToolCall{}}
+	if out.Adjustments == nil {
+		out.Adjustments = []moonshot.Adjustment{}
+	}
+	if c := res.Completion; c != nil {
+		out.ID = c.ID
+		if c.Model != "" {
+			out.Model = c.Model
+		}
+		out.Usage = usageJSON(c.Usage)
+		out.Cost = costJSON(res.Model, c.Usage)
+		for _, ch := range c.Choices {
+			jc := jsonChoice{Index: ch.Index, Content: ch.Message.Content, ReasoningContent: ch.Message.ReasoningContent,
+				FinishReason: ch.FinishReason, ToolCalls: ch.Message.ToolCalls}
+			if jc.ToolCalls == nil {
+				jc.ToolCalls = []moonshot.ToolCall{}
+			}
+			out.Choices = append(out.Choices, jc)
+		}
+		if len(out.Choices) > 0 {
+			first := out.Choices[0]
+			out.Content, out.ReasoningContent, out.FinishReason, out.ToolCalls = first.Content, first.ReasoningContent, first.FinishReason, first.ToolCalls
+		}
+		if res.N <= 1 && len(out.Choices) <= 1 {
+			out.Choices = nil
+		}
+	}
+	return out
+}
+
+// jsonOutput prints one object when the answer is complete (or has failed).
+type jsonOutput struct{ w io.Writer }
+
+func (j *jsonOutput) Start(string, string)  {}
+func (j *jsonOutput) Reasoning(int, string) {}
+func (j *jsonOutput) Content(int, string)   {}
+func (j *jsonOutput) Flush()                {}
+func (j *jsonOutput) Finish(res *result) error {
+	enc := json.NewEncoder(j.w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(buildJSONResult(res))
+}
+
+// jsonlOutput prints one event per line as the stream arrives.
+type jsonlOutput struct {
+	w       *bufio.Writer
+	started bool
+}
+
+func (j *jsonlOutput) emit(v any) {
+	b, _ := json.Marshal(v)
+	j.w.Write(b)
+	j.w.WriteByte('\n')
+}
+
+func (j *jsonlOutput) Start(model, requestID string) {
+	j.started = true
+	j.emit(map[string]any{"type": "start", "model": model, "request_id": requestID})
+}
+
+func (j *jsonlOutput) Reasoning(choice int, text string) {
+	if text != "" {
+		j.emit(map[string]any{"type": "reasoning", "choice": choice, "text": text})
+	}
+}
+
+func (j *jsonlOutput) Content(choice int, text string) {
+	if text != "" {
+		j.emit(map[string]any{"type": "delta", "choice": choice, "text": text})
+	}
+}
+
+func (j *jsonlOutput) Flush() { j.w.Flush() }
+
+func (j *jsonlOutput) Finish(res *result) error {
+	full := buildJSONResult(res)
+	if c := res.Completion; c != nil {
+		for _, ch := range c.Choices {
+			for _, tc := range ch.Message.ToolCalls {
+				j.emit(map[string]any{"type": "tool_call", "choice": ch.Index, "id": tc.ID, "name": tc.Function.Name, "arguments": tc.Function.Arguments})
+			}
+		}
+		if full.Usage != nil {
+			j.emit(map[string]any{"type": "usage", "usage": full.Usage, "cost": full.Cost})
+		}
+	}
+	if res.Err != nil {
+		j.emit(map[string]any{"type": "error", "error": full.Error, "exit_code": full.Error.ExitCode})
+	} else {
+		j.emit(map[string]any{"type": "done", "id": full.ID, "model": full.Model, "conversation_id": full.ConversationID,
+			"finish_reason": full.FinishReason, "adjustments": full.Adjustments, "elapsed_ms": full.ElapsedMS})
+	}
+	return j.w.Flush()
+}
+
+func asAPIError(err error) (*moonshot.APIError, bool) {
+	var e *moonshot.APIError
+	ok := errors.As(err, &e)
+	return e, ok
+}

@@ -1,0 +1,203 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/moonshot"
+)
+
+// maxStdin bounds what is read from a pipe: far above any model's context, low enough that a
+// runaway producer cannot exhaust memory.
+const maxStdin = 64 << 20
+
+// readPrompt joins the arguments and, when stdin is a pipe or a file, appends its text after a
+// blank line.
+func readPrompt(opts *Options) (string, error) {
+	prompt := strings.Join(opts.Prompt, " ")
+	if !opts.IO.StdinIsPipeOrFile() {
+		return prompt, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(opts.IO.In, maxStdin+1))
+	if err != nil {
+		return "", fmt.Errorf("reading standard input: %w", err)
+	}
+	if len(data) > maxStdin {
+		return "", cli.Usagef("standard input is larger than %d MB; pass a smaller input", maxStdin>>20)
+	}
+	stdin := string(data)
+	switch {
+	case strings.TrimSpace(stdin) == "":
+		return prompt, nil
+	case prompt == "":
+		return stdin, nil
+	}
+	return prompt + "\n\n" + stdin, nil
+}
+
+// buildRequest turns the options into the request the user asked for, before the fixes.
+func buildRequest(opts *Options, prompt string) *moonshot.ChatRequest {
+	req := &moonshot.ChatRequest{
+		Model:       opts.Model,
+		Temperature: opts.Temperature,
+		TopP:        opts.TopP,
+		N:           opts.N,
+		MaxTokens:   opts.MaxTokens,
+		Stop:        opts.Stop,
+	}
+	if opts.System != "" {
+		req.Messages = append(req.Messages, moonshot.TextMessage("system", opts.System))
+	}
+	req.Messages = append(req.Messages, moonshot.TextMessage("user", prompt))
+	if opts.JSONMode {
+		req.ResponseFormat = &moonshot.ResponseFormat{Type: "json_object"}
+	}
+	return req
+}
+
+func (opts *Options) notice(format string, args ...any) {
+	if !opts.Quiet {
+		fmt.Fprintf(opts.IO.ErrOut, "moonchat: "+format+"\n", args...)
+	}
+}
+
+func chatRun(ctx context.Context, opts *Options) error {
+	start := opts.Factory.Now()
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no complete answer within --timeout %s: %w", opts.Timeout, context.DeadlineExceeded))
+		defer cancel()
+	}
+	format, err := resolveFormat(opts)
+	if err != nil {
+		return err
+	}
+	prompt, err := readPrompt(opts)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(prompt) == "" {
+		return cli.Usagef("no prompt: give it as arguments (moonchat chat \"question\") or pipe text in")
+	}
+	req := buildRequest(opts, prompt)
+
+	client, err := opts.Factory.Client(opts.Config, cli.ClientOptions{
+		Offline:   opts.Offline,
+		Streaming: !opts.NoStream,
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			msg, _ := cli.Describe(err, opts.Config.Value("region").Raw)
+			opts.notice("%s; retry %d in %s", msg, attempt, wait.Round(10*time.Millisecond))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	out := newOutput(format, opts)
+	fixed, adj, err := client.Prepare(req, moonshot.FixOptions{})
+	if err != nil {
+		if ferr := out.Finish(&result{Err: err, Model: req.Model, Elapsed: opts.Factory.Now().Sub(start)}); ferr != nil {
+			return ferr
+		}
+		return err
+	}
+	for _, a := range adj {
+		opts.notice("%s", a)
+	}
+	if opts.DryRun {
+		return dryRun(opts, client, fixed)
+	}
+	res := &result{Model: fixed.Model, Adjustments: adj, N: 1}
+	if fixed.N != nil {
+		res.N = *fixed.N
+	}
+	if opts.NoStream {
+		res.Completion, res.Err = client.CompletePrepared(ctx, fixed, adj)
+		if res.Err == nil {
+			out.Start(fixed.Model, res.Completion.RequestID)
+			for _, c := range res.Completion.Choices {
+				out.Reasoning(c.Index, c.Message.ReasoningContent)
+				out.Content(c.Index, c.Message.Content)
+			}
+		}
+	} else {
+		streamAnswer(ctx, client, fixed, adj, out, res)
+	}
+	res.Elapsed = opts.Factory.Now().Sub(start)
+	if errors.Is(res.Err, context.DeadlineExceeded) && context.Cause(ctx) != nil {
+		res.Err = context.Cause(ctx)
+	}
+	if err := out.Finish(res); err != nil {
+		return err
+	}
+	if opts.Usage && res.Completion != nil {
+		printUsage(opts, res)
+	}
+	return res.Err
+}
+
+// streamAnswer reads the stream into out and res; whatever arrived before an error is kept.
+func streamAnswer(ctx context.Context, client *moonshot.Client, fixed *moonshot.ChatRequest, adj []moonshot.Adjustment, out output, res *result) {
+	stream, err := client.StreamPrepared(ctx, fixed, adj)
+	if err != nil {
+		res.Err = err
+		return
+	}
+	defer stream.Close()
+	out.Start(fixed.Model, stream.RequestID())
+	var acc moonshot.Accumulator
+	for stream.Next() {
+		chunk := stream.Current()
+		acc.Add(chunk)
+		for i := range chunk.Choices {
+			c := &chunk.Choices[i]
+			if c.Delta.ReasoningContent != "" {
+				out.Reasoning(c.Index, c.Delta.ReasoningContent)
+			}
+			if c.Delta.Content != "" {
+				out.Content(c.Index, c.Delta.Content)
+			}
+		}
+		if stream.Buffered() == 0 {
+			out.Flush()
+		}
+	}
+	res.Err = stream.Err()
+	res.Completion = acc.Result()
+	res.Completion.RequestID = stream.RequestID()
+}
+
+func dryRun(opts *Options, client *moonshot.Client, fixed *moonshot.ChatRequest) error {
+	fixed.Stream = !opts.NoStream
+	body, err := json.Marshal(fixed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "POST %s\n", client.URL("/chat/completions"))
+	_, err = fmt.Fprintf(opts.IO.Out, "%s\n", body)
+	return err
+}
+
+func printUsage(opts *Options, res *result) {
+	u := res.Completion.Usage
+	if u == nil {
+		fmt.Fprintln(opts.IO.ErrOut, "usage: not reported (the answer was cut short)")
+		return
+	}
+	line := fmt.Sprintf("usage: %d prompt + %d completion tokens (%d cached)", u.PromptTokens, u.CompletionTokens, u.Cached())
+	if r := u.ReasoningTokens(); r > 0 {
+		line += fmt.Sprintf(", %d of them reasoning", r)
+	}
+	spec, _ := moonshot.LookupModel(res.Model)
+	if spec.Price.Known() {
+		line += fmt.Sprintf(" · ≈ %s %.6f", spec.Price.Currency, spec.Price.Cost(u))
+	} else {
+		line += " · cost unknown for " + res.Model
+	}
+	fmt.Fprintln(opts.IO.ErrOut, line)
+}
