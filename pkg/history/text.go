@@ -1,0 +1,76 @@
+package history
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxTitleRunes bounds a title, ellipsis included, so `history list` stays
+// one line per conversation.
+const maxTitleRunes = 60
+
+// TitleFromPrompt makes a conversation title from a prompt: its first
+// non-blank line, with whitespace collapsed and control characters removed,
+// cut to 60 runes ending in "…" when longer. Append applies it to the first
+// user message of an untitled conversation.
+func TitleFromPrompt(prompt string) string {
+	for line := range strings.Lines(prompt) {
+		t := oneLine(line)
+		if t == "" {
+			continue
+		}
+		if utf8.RuneCountInString(t) <= maxTitleRunes {
+			return t
+		}
+		r := []rune(t)[:maxTitleRunes-1]
+		return strings.TrimRight(string(r), " ") + "…"
+	}
+	return ""
+}
+
+// oneLine collapses all whitespace to single spaces and drops other control
+// characters, so stored text printed in a list cannot move the cursor or
+// send escape sequences to the terminal.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// prefixFold reports how many bytes at the start of s match prefix, ignoring
+// case the way the trigram index does (simple lower-casing), or 0.
+func prefixFold(s, prefix string) int {
+	n := 0
+	for _, pr := range prefix {
+		if n >= len(s) {
+			return 0
+		}
+		r, size := utf8.DecodeRuneInString(s[n:])
+		if r != pr && unicode.ToLower(r) != unicode.ToLower(pr) {
+			return 0
+		}
+		n += size
+	}
+	return n
+}
+
+// findFold returns the byte ranges of the non-overlapping occurrences of
+// sub in s, ignoring case.
+func findFold(s, sub string) []Span {
+	var out []Span
+	for i := 0; i < len(s); {
+		if n := prefixFold(s[i:], sub); n > 0 {
+			out = append(out, Span{Start: i, End: i + n})
+			i += n
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return out
+}
