@@ -13,8 +13,14 @@ import (
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
+	"github.com/moonchat/moonchat/cmd/balance"
 	"github.com/moonchat/moonchat/cmd/chat"
 	"github.com/moonchat/moonchat/cmd/cli"
+	configcmd "github.com/moonchat/moonchat/cmd/config"
+	"github.com/moonchat/moonchat/cmd/files"
+	"github.com/moonchat/moonchat/cmd/gendocs"
+	"github.com/moonchat/moonchat/cmd/models"
+	"github.com/moonchat/moonchat/cmd/tokens"
 	"github.com/moonchat/moonchat/cmd/version"
 	"github.com/moonchat/moonchat/pkg/build"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -58,6 +64,10 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 			$ moonchat chat "Explain CRDTs in three sentences"
 			$ git diff | moonchat chat "Write a commit message for this"
 		`),
+		// Runnable so that an unknown command is an error (exit 2), not a help page.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
 		Version:       build.Short(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -71,8 +81,35 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.AddCommand(chat.NewCmdChat(f, nil))
+	root.AddCommand(models.NewCmdModels(f, nil))
+	root.AddCommand(configcmd.NewCmdConfig(f, nil))
+	root.AddCommand(tokens.NewCmdTokens(f, nil))
+	root.AddCommand(balance.NewCmdBalance(f, nil))
+	root.AddCommand(files.NewCmdFiles(f))
 	root.AddCommand(version.NewCmdVersion(f))
+	root.AddCommand(gendocs.NewCmdGendocs(f))
+	argsAreUsageErrors(root)
 	return root
+}
+
+// argsAreUsageErrors makes a wrong number of arguments (and an unknown command) exit 2 like a
+// bad flag: cobra reports both as plain errors, which would exit 1.
+func argsAreUsageErrors(c *cobra.Command) {
+	check := c.Args
+	if check == nil && c.HasSubCommands() {
+		check = cobra.NoArgs
+	}
+	if check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return &cli.UsageError{Err: err, Hint: fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath())}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		argsAreUsageErrors(sub)
+	}
 }
 
 // reportError prints err as one line plus a hint on stderr and returns the exit code.

@@ -38,6 +38,8 @@ type Options struct {
 	Offline  bool
 	Format   string // auto, markdown, text, json, jsonl (resolved by chatRun)
 	Usage    bool
+
+	Features Features // files, images, web search, tools, Partial Mode, thinking (features.go)
 }
 
 // NewCmdChat builds the command. runF replaces the run function in tests of flag parsing.
@@ -87,8 +89,37 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 
 			# Use in a script: JSON out, exit code to branch on
 			$ moonchat chat --format json "Say OK" | jq -r .content
+
+			# Attach files: text is inlined, documents are extracted by Moonshot (uploaded once,
+			# reused from the cache afterwards; --keep-files=false deletes them after use)
+			$ moonchat chat -f main.go -f go.mod "Why does this not build?"
+			$ moonchat chat -f report.pdf "List the key figures"
+			$ curl -s https://example.com/paper.pdf | moonchat chat -f - "Summarize this paper"
+
+			# Show the model an image (png, jpeg, webp, gif; needs a vision model)
+			$ moonchat chat -m kimi-k2.6 -i screenshot.png "What does this error say?"
+
+			# Let the model search the web (turns thinking off on kimi-k2.5/k2.6 for the request)
+			$ moonchat chat --web-search "What did Moonshot AI release this week?"
+
+			# Declare tools; moonchat prints the calls the model makes instead of running them
+			$ moonchat chat --tools tools.json --tool-choice get_weather -m kimi-k3 "Weather in Paris?"
+			$ moonchat chat --tools tools.json --format json "Weather in Paris?" | jq .tool_calls
+
+			# Start the answer yourself (Partial Mode); continue answers cut by --max-tokens
+			$ moonchat chat --prefill '{"name": "' "Describe Kimi as JSON"
+			$ moonchat chat --max-tokens 2000 --max-continues 3 "Write a long story"
+
+			# Thinking: off on kimi-k2.5/k2.6, effort on kimi-k3
+			$ moonchat chat -m kimi-k2.6 --no-thinking "Quick: 17 * 23?"
+			$ moonchat chat -m kimi-k3 --reasoning-effort low "Rename this variable"
+
+			# Pick the cheapest model of auto_models whose context fits the prompt (plus
+			# --max-tokens, or 4096 answer tokens when it is not given)
+			$ moonchat chat -m auto -f big-log.txt "Find the first error"
 		`),
-		Args: cobra.ArbitraryArgs,
+		Annotations: map[string]string{"man:JSON OUTPUT": jsonSchemaDoc},
+		Args:        cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Prompt = args
 			flags := cmd.Flags()
@@ -120,8 +151,11 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for flag, key := range map[string]string{"model": "model", "region": "region", "api-base": "api_base",
-				"max-retries": "max_retries", "timeout": "timeout", "format": "format", "proxy": "proxy"} {
+			if err := cli.ApplyAPIFlags(cmd, cfg); err != nil {
+				return err
+			}
+			for flag, key := range map[string]string{"model": "model",
+				"max-retries": "max_retries", "timeout": "timeout", "format": "format"} {
 				if flags.Changed(flag) {
 					if err := cfg.SetFlag(key, flags.Lookup(flag).Value.String()); err != nil {
 						return &cli.UsageError{Err: fmt.Errorf("--%s: %w", flag, err)}
@@ -147,6 +181,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			opts.Model = cfg.Value("model").Raw
 			opts.Format = cfg.Value("format").Raw
 			opts.Timeout = cfg.Value("timeout").Duration()
+			if err := parseFeatureFlags(cmd, cfg, opts); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -165,14 +202,14 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.NoStream, "no-stream", false, "wait for the whole answer instead of streaming it")
 	fl.Duration("timeout", 10*time.Minute, "limit for the whole request, retries included")
 	fl.Int("max-retries", 2, "retries of a failed request before the answer starts (rate limit, overload, 5xx, network)")
-	fl.String("region", "global", "platform: global (api.moonshot.ai) or cn (api.moonshot.cn)")
-	fl.String("api-base", "", "API base URL (overrides --region)")
-	fl.String("proxy", "", "proxy URL: http://, https://, socks5://, socks5h:// (default: HTTPS_PROXY, ALL_PROXY)")
+	cli.AddAPIFlags(cmd)
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no notices on stderr (errors are still shown)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the request body that would be sent (after the fixes) and send nothing")
 	fl.BoolVar(&opts.Offline, "offline", false, "answer from the built-in emulator: no key, no network")
 	fl.StringVar(&opts.Format, "format", "auto", "output: auto, markdown, text, json, jsonl")
 	fl.BoolVar(&raw, "raw", false, "print the answer as received, never rendered (same as --format text)")
 	fl.BoolVarP(&opts.Usage, "usage", "u", false, "print token usage and estimated cost on stderr after the answer")
+	_ = cmd.RegisterFlagCompletionFunc("model", cli.CompleteModels(f))
+	addFeatureFlags(cmd, &opts.Features)
 	return cmd
 }

@@ -22,6 +22,7 @@ type result struct {
 	Model          string
 	N              int
 	ConversationID string
+	SearchTokens   int // prompt tokens that $web_search results added (part of the usage)
 }
 
 // output receives an answer as it streams. Start is called once the API accepted the request;
@@ -117,6 +118,7 @@ type jsonUsage struct {
 	TotalTokens      int `json:"total_tokens"`
 	CachedTokens     int `json:"cached_tokens"`
 	ReasoningTokens  int `json:"reasoning_tokens,omitempty"`
+	SearchTokens     int `json:"search_tokens,omitempty"`
 }
 
 type jsonCost struct {
@@ -200,6 +202,9 @@ func buildJSONResult(res *result) jsonResult {
 			out.Model = c.Model
 		}
 		out.Usage = usageJSON(c.Usage)
+		if out.Usage != nil {
+			out.Usage.SearchTokens = res.SearchTokens
+		}
 		out.Cost = costJSON(res.Model, c.Usage)
 		for _, ch := range c.Choices {
 			jc := jsonChoice{Index: ch.Index, Content: ch.Message.Content, ReasoningContent: ch.Message.ReasoningContent,

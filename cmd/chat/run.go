@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,8 +22,8 @@ const maxStdin = 64 << 20
 // blank line.
 func readPrompt(opts *Options) (string, error) {
 	prompt := strings.Join(opts.Prompt, " ")
-	if !opts.IO.StdinIsPipeOrFile() {
-		return prompt, nil
+	if !opts.IO.StdinIsPipeOrFile() || slices.Contains(opts.Features.Files, "-") {
+		return prompt, nil // with -f -, stdin is an attachment (attach.go)
 	}
 	data, err := io.ReadAll(io.LimitReader(opts.IO.In, maxStdin+1))
 	if err != nil {
@@ -82,7 +83,7 @@ func chatRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(prompt) == "" {
+	if strings.TrimSpace(prompt) == "" && len(opts.Features.Files) == 0 {
 		return cli.Usagef("no prompt: give it as arguments (moonchat chat \"question\") or pipe text in")
 	}
 	req := buildRequest(opts, prompt)
@@ -98,8 +99,8 @@ func chatRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out := newOutput(format, opts)
-	fixed, adj, err := client.Prepare(req, moonshot.FixOptions{})
+	out := opts.featureOutput(newOutput(format, opts), format)
+	fixed, adj, err := opts.prepare(ctx, client, req)
 	if err != nil {
 		if ferr := out.Finish(&result{Err: err, Model: req.Model, Elapsed: opts.Factory.Now().Sub(start)}); ferr != nil {
 			return ferr
@@ -116,18 +117,7 @@ func chatRun(ctx context.Context, opts *Options) error {
 	if fixed.N != nil {
 		res.N = *fixed.N
 	}
-	if opts.NoStream {
-		res.Completion, res.Err = client.CompletePrepared(ctx, fixed, adj)
-		if res.Err == nil {
-			out.Start(fixed.Model, res.Completion.RequestID)
-			for _, c := range res.Completion.Choices {
-				out.Reasoning(c.Index, c.Message.ReasoningContent)
-				out.Content(c.Index, c.Message.Content)
-			}
-		}
-	} else {
-		streamAnswer(ctx, client, fixed, adj, out, res)
-	}
+	opts.converse(ctx, client, fixed, adj, out, res)
 	res.Elapsed = opts.Factory.Now().Sub(start)
 	if errors.Is(res.Err, context.DeadlineExceeded) && context.Cause(ctx) != nil {
 		res.Err = context.Cause(ctx)
@@ -192,6 +182,9 @@ func printUsage(opts *Options, res *result) {
 	line := fmt.Sprintf("usage: %d prompt + %d completion tokens (%d cached)", u.PromptTokens, u.CompletionTokens, u.Cached())
 	if r := u.ReasoningTokens(); r > 0 {
 		line += fmt.Sprintf(", %d of them reasoning", r)
+	}
+	if res.SearchTokens > 0 {
+		line += fmt.Sprintf(", %d prompt tokens of web search results", res.SearchTokens)
 	}
 	spec, _ := moonshot.LookupModel(res.Model)
 	if spec.Price.Known() {

@@ -204,6 +204,12 @@ func (c *Config) Value(name string) Value {
 	return Value{Key: k, Raw: k.Default, Origin: OriginDefault}
 }
 
+// InFile returns a key's value in the config file, whatever the environment or flags say.
+func (c *Config) InFile(name string) (string, bool) {
+	f, ok := c.file[name]
+	return f.value, ok
+}
+
 // List returns every key's resolved value in table order. Secrets are masked and URL passwords
 // redacted unless reveal is true.
 func (c *Config) List(reveal bool) []Value {

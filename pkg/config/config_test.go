@@ -104,6 +104,9 @@ func TestPrecedence(t *testing.T) {
 			if v != tt.wantValue || o != tt.wantOrigin {
 				t.Errorf("Get(model) = %q, %s; want %q, %s", v, o, tt.wantValue, tt.wantOrigin)
 			}
+			if v, ok := c.InFile("model"); ok != strings.Contains(tt.file, "model: moonshot-v1-8k") || ok && v != "moonshot-v1-8k" {
+				t.Errorf("InFile(model) = %q, %v", v, ok)
+			}
 			wantSource := strings.Replace(tt.wantSource, "FILE", path, 1)
 			if got := c.Value("model").Source; got != wantSource {
 				t.Errorf("Source = %q, want %q", got, wantSource)

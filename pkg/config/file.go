@@ -99,11 +99,22 @@ func syntaxError(path string, err error) *FileError {
 	return &FileError{Path: path, Line: 1, Msg: strings.TrimPrefix(msg, "yaml: ")}
 }
 
+// commentLines keeps the comments of a document that has nothing else, with one blank line
+// where there were blank lines between them (the template's key sections).
 func commentLines(data []byte) string {
 	var lines []string
+	blank := false
 	for line := range strings.SplitSeq(string(data), "\n") {
-		if line = strings.TrimSpace(line); strings.HasPrefix(line, "#") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "#"):
+			if blank && len(lines) > 0 {
+				lines = append(lines, "")
+			}
 			lines = append(lines, line)
+			blank = false
+		case line == "":
+			blank = true
 		}
 	}
 	return strings.Join(lines, "\n")

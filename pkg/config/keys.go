@@ -509,3 +509,12 @@ func (k Key) display(v string) string {
 	}
 	return v
 }
+
+// Find returns the key with this exact name, or an error wrapping ErrUnknownKey that suggests
+// the closest known name.
+func Find(name string) (Key, error) {
+	if k, ok := Lookup(name); ok {
+		return k, nil
+	}
+	return Key{}, unknownKey(name)
+}

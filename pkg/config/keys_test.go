@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -185,4 +186,14 @@ func FuzzMask(f *testing.F) {
 			t.Fatalf("Mask(%q) = %q reveals more than the last 4 characters", secret, got)
 		}
 	})
+}
+
+func TestFind(t *testing.T) {
+	if k, err := Find("model"); err != nil || k.Name != "model" {
+		t.Fatalf("Find(model) = %v, %v", k.Name, err)
+	}
+	_, err := Find("modle")
+	if !errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), `did you mean "model"`) {
+		t.Fatalf("Find(modle) = %v", err)
+	}
 }

@@ -204,7 +204,7 @@ func TestCommentOnlyFileKeepsComments(t *testing.T) {
 	if err := mustLoad(t).Set("wrap", "72"); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := readConfig(t, path), "# written by hand\n# more\n\nwrap: 72\n"; got != want {
+	if got, want := readConfig(t, path), "# written by hand\n\n# more\n\nwrap: 72\n"; got != want {
 		t.Errorf("file = %q, want %q", got, want)
 	}
 }

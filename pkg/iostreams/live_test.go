@@ -245,7 +245,8 @@ func TestSpinnerGoroutine(t *testing.T) {
 // and always leave a clean screen.
 func TestSpinnerConcurrentUse(t *testing.T) {
 	ios, out, errOut := liveTest(t)
-	ios.SetSpinnerInterval(time.Microsecond)
+	// Frames fast enough to interleave with the writes, not so fast that the ticker starves them.
+	ios.SetSpinnerInterval(50 * time.Microsecond)
 	var wg sync.WaitGroup
 	var written atomic.Int32
 	for w := range 4 {

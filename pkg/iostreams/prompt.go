@@ -56,6 +56,34 @@ func (s *IOStreams) ReadSecret(ctx context.Context, prompt string) (string, erro
 	}
 }
 
+// ReadLine writes prompt to stderr and reads one line typed on the terminal, echoed as usual
+// (for answers that are not secret). Like ReadSecret it needs stdin to be a terminal
+// (ErrNoTerminal otherwise) and returns ctx.Err() at once when ctx is cancelled.
+func (s *IOStreams) ReadLine(ctx context.Context, prompt string) (string, error) {
+	if !s.stdinTTY {
+		return "", ErrNoTerminal
+	}
+	s.StopSpinner()
+	fmt.Fprint(s.ErrOut, prompt)
+	type result struct {
+		line string
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		line, err := readLine(s.In)
+		ch <- result{line, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.line, r.err
+	case <-ctx.Done():
+		// The terminal echoed nothing after the prompt yet; leave the cursor on a new line.
+		fmt.Fprintln(s.ErrOut)
+		return "", ctx.Err()
+	}
+}
+
 // readLine reads up to a newline one byte at a time, so that nothing after the line is
 // consumed from In.
 func readLine(r io.Reader) (string, error) {

@@ -60,3 +60,38 @@ func TestReadSecretStopsSpinner(t *testing.T) {
 		t.Errorf("stderr = %q: the spinner must be gone, cursor shown, before the prompt", errOut)
 	}
 }
+
+func TestReadLine(t *testing.T) {
+	ios, in, out, errOut := Test()
+	in.WriteString("cn\r\nrest\n")
+	if _, err := ios.ReadLine(context.Background(), "Region: "); !errors.Is(err, ErrNoTerminal) {
+		t.Fatalf("ReadLine without a terminal = %v, want ErrNoTerminal", err)
+	}
+	if errOut.Len() != 0 {
+		t.Fatalf("ReadLine without a terminal prompted: %q", errOut)
+	}
+	ios.SetStdinTTY(true)
+	got, err := ios.ReadLine(context.Background(), "Region: ")
+	if err != nil || got != "cn" {
+		t.Fatalf("ReadLine = %q, %v", got, err)
+	}
+	if errOut.String() != "Region: " || out.Len() != 0 || in.String() != "rest\n" {
+		t.Errorf("stderr %q, stdout %q, left %q", errOut, out, in)
+	}
+}
+
+func TestReadLineCancelled(t *testing.T) {
+	ios, _, _, errOut := Test()
+	ios.SetStdinTTY(true)
+	r, w := io.Pipe() // never written: the read blocks like an idle terminal
+	defer w.Close()
+	ios.In = r
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ios.ReadLine(ctx, "Model: "); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadLine after cancel = %v", err)
+	}
+	if errOut.String() != "Model: \n" {
+		t.Errorf("stderr = %q", errOut)
+	}
+}

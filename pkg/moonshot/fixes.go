@@ -215,7 +215,7 @@ func (f *fixer) thinking() error {
 			if th != nil {
 				from = th.Type
 			}
-			f.adjust("thinking", from, "disabled", "$web_search needs thinking disabled")
+			f.adjust("thinking", from, "disabled", r.Model+" cannot use $web_search while thinking")
 			if r.Thinking == nil {
 				r.Thinking = &Thinking{}
 			}

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/moonchat/moonchat/pkg/moonshot"
+)
+
+// ModelSummary describes a model in a few words: its context and capabilities.
+func ModelSummary(m moonshot.ModelSpec) string {
+	parts := []string{FormatTokens(m.Context) + " context"}
+	return strings.Join(append(parts, Capabilities(m)...), ", ")
+}
+
+// Capabilities lists what a model can do beyond text in, text out.
+func Capabilities(m moonshot.ModelSpec) []string {
+	var caps []string
+	if m.Tools {
+		caps = append(caps, "tools")
+	}
+	if m.Vision {
+		caps = append(caps, "vision")
+	}
+	if m.Video {
+		caps = append(caps, "video")
+	}
+	if m.Thinking != moonshot.ThinkingNone {
+		caps = append(caps, "thinking")
+	}
+	return caps
+}
+
+// FormatTokens shows a token count in a compact form: 8k, 128k, 256k, 1.5M (powers of 1024,
+// as model names count them), or the plain number when it is not a round size.
+func FormatTokens(n int) string {
+	switch {
+	case n <= 0:
+		return "unknown"
+	case n >= 1<<20 && n%(1<<19) == 0:
+		if n%(1<<20) == 0 {
+			return strconv.Itoa(n>>20) + "M"
+		}
+		return strconv.Itoa(n>>20) + ".5M"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + "k"
+	}
+	return FormatInt(n)
+}
+
+// FormatInt writes n with thousands separators: 262,144.
+func FormatInt(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// WriteTable prints rows as columns separated by two spaces, each as wide as its widest cell.
+// Columns listed in right are aligned right (numbers); the last column is never padded.
+func WriteTable(w io.Writer, rows [][]string, right ...int) error {
+	var widths []int
+	for _, row := range rows {
+		for i, cell := range row {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+		}
+	}
+	alignRight := map[int]bool{}
+	for _, c := range right {
+		alignRight[c] = true
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		line := make([]string, len(row))
+		for i, cell := range row {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
+			switch {
+			case alignRight[i]:
+				line[i] = pad + cell
+			case i < len(row)-1:
+				line[i] = cell + pad
+			default:
+				line[i] = cell
+			}
+		}
+		b.WriteString(strings.TrimRight(strings.Join(line, "  "), " "))
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

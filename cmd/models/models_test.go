@@ -1,0 +1,253 @@
+package models
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/config"
+	"github.com/moonchat/moonchat/pkg/emulator"
+	"github.com/moonchat/moonchat/pkg/iostreams"
+)
+
+const testKey = "sk-models-test-0123456789"
+
+// isolate keeps the developer's config and environment out of the test.
+func isolate(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("HOME", dir)
+	t.Setenv("MOONCHAT_CONFIG", "")
+	for _, k := range config.Keys() {
+		for _, name := range k.Env {
+			t.Setenv(name, "")
+		}
+	}
+	for _, v := range []string{"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"} {
+		t.Setenv(v, "")
+	}
+}
+
+// serve starts an emulator with the given models (nil = its defaults) and points the
+// environment at it.
+func serve(t *testing.T, models []emulator.Model) *emulator.Server {
+	t.Helper()
+	isolate(t)
+	srv, err := emulator.Start(emulator.Config{APIKey: testKey, Models: models})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	t.Setenv("MOONSHOT_API_BASE", srv.URL)
+	t.Setenv("MOONSHOT_API_KEY", testKey)
+	return srv
+}
+
+type result struct {
+	out, errOut string
+	err         error
+}
+
+func run(t *testing.T, tty bool, args ...string) result {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	ios.SetStdoutTTY(tty)
+	cmd := NewCmdModels(cli.New(ios), nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := cmd.ExecuteContext(ctx)
+	return result{out.String(), errOut.String(), err}
+}
+
+// served is a small account: two models of the table, one it marks discontinued, and one it
+// does not know.
+var served = []emulator.Model{
+	{ID: "kimi-k2.6", ContextLength: 262144, Vision: true, Video: true, Reasoning: true, Family: emulator.FamilyFixed},
+	{ID: "moonshot-v1-8k", ContextLength: 8192, Family: emulator.FamilyLegacy},
+	{ID: "kimi-thinking-preview", ContextLength: 131072, Vision: true, Reasoning: true, Family: emulator.FamilyThinking},
+	{ID: "acme-custom-1", ContextLength: 65536, Reasoning: true},
+}
+
+func TestPipedPrintsOneIDPerLine(t *testing.T) {
+	srv := serve(t, served)
+	r := run(t, false)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	// In the server's order; table models the key cannot use are not listed.
+	if want := "kimi-k2.6\nmoonshot-v1-8k\nkimi-thinking-preview\nacme-custom-1\n"; r.out != want {
+		t.Errorf("stdout = %q, want %q", r.out, want)
+	}
+	if r.errOut != "" {
+		t.Errorf("stderr = %q", r.errOut)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 1 || reqs[0].Method != "GET" || reqs[0].Path != "/v1/models" {
+		t.Errorf("requests: %+v", reqs)
+	}
+}
+
+func TestTerminalTable(t *testing.T) {
+	serve(t, served)
+	r := run(t, true)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.out, "\n"), "\n")
+	if len(lines) != 7 {
+		t.Fatalf("%d lines:\n%s", len(lines), r.out)
+	}
+	fields := func(i int) []string { return strings.Fields(lines[i]) }
+	if h := strings.Join(fields(0), " "); h != "MODEL CONTEXT CAPABILITIES CACHE HIT INPUT OUTPUT NOTES" {
+		t.Errorf("header = %q", lines[0])
+	}
+	checks := []struct {
+		line int
+		want string
+	}{
+		{1, "kimi-k2.6 256k tools, vision, video, thinking 0.16 0.95 4.00 price: third-party figure"},
+		{2, "moonshot-v1-8k 8k tools — 0.20 2.00"},
+		{3, "kimi-thinking-preview 128k vision, thinking — — — deprecated: discontinued 2025-11-11"},
+		{4, "acme-custom-1 64k tools, thinking — — — not in moonchat's table"},
+	}
+	for _, c := range checks {
+		if got := strings.Join(fields(c.line), " "); got != c.want {
+			t.Errorf("line %d = %q, want %q", c.line, got, c.want)
+		}
+	}
+	// The columns line up: every row starts its CONTEXT column's last digit at the same place.
+	end := strings.Index(lines[0], "CONTEXT") + len("CONTEXT")
+	for _, l := range lines[1:5] {
+		if l[end-1] != 'k' {
+			t.Errorf("context not right-aligned under its header:\n%s\n%s", lines[0], l)
+		}
+	}
+	if lines[5] != "" || lines[6] != "Prices in USD per 1M tokens." {
+		t.Errorf("footer = %q", lines[5:])
+	}
+}
+
+func TestTerminalTableOnChinaPlatform(t *testing.T) {
+	serve(t, served)
+	r := run(t, true, "--region", "cn")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !strings.HasSuffix(r.out, "Prices in USD per 1M tokens. Your platform bills in CNY; see its pricing page for the local prices.\n") {
+		t.Errorf("footer does not warn about CNY:\n%s", r.out)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	serve(t, served)
+	for _, tty := range []bool{false, true} {
+		r := run(t, tty, "--json")
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		var got []map[string]any
+		if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, r.out)
+		}
+		if len(got) != 4 {
+			t.Fatalf("%d models", len(got))
+		}
+		k26 := got[0]
+		price, _ := k26["price"].(map[string]any)
+		if k26["id"] != "kimi-k2.6" || k26["context_length"] != 262144.0 || k26["vision"] != true || k26["video"] != true ||
+			k26["tools"] != true || k26["thinking"] != "switchable" || k26["deprecated"] != nil || k26["builtin"] != true ||
+			k26["owned_by"] != "moonshot" || price["currency"] != "USD" || price["input"] != 0.95 ||
+			price["input_cache_hit"] != 0.16 || price["output"] != 4.0 {
+			t.Errorf("kimi-k2.6 = %v", k26)
+		}
+		if v8 := got[1]; v8["thinking"] != "none" || v8["vision"] != false || v8["context_length"] != 8192.0 {
+			t.Errorf("moonshot-v1-8k = %v", v8)
+		}
+		if tp := got[2]; tp["deprecated"] != "discontinued 2025-11-11" || tp["thinking"] != "always" || tp["price"] != nil {
+			t.Errorf("kimi-thinking-preview = %v", tp)
+		}
+		// Unknown to the table: the server's facts, no price, not builtin.
+		if c := got[3]; c["builtin"] != false || c["price"] != nil || c["context_length"] != 65536.0 || c["thinking"] != "always" {
+			t.Errorf("acme-custom-1 = %v", c)
+		}
+	}
+}
+
+func TestServerContextWins(t *testing.T) {
+	serve(t, []emulator.Model{{ID: "moonshot-v1-8k", ContextLength: 16384, Vision: true}})
+	r := run(t, false, "--json")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got[0]["context_length"] != 16384.0 || got[0]["vision"] != true {
+		t.Errorf("the server's facts did not win: %v", got[0])
+	}
+}
+
+func TestOfflineNeedsNoKeyNorNetwork(t *testing.T) {
+	isolate(t)
+	t.Setenv("MOONSHOT_API_BASE", "http://127.0.0.1:1/v1") // fails if used
+	r := run(t, false, "--offline")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	ids := strings.Fields(r.out)
+	if len(ids) != len(emulator.DefaultModels()) || ids[0] != emulator.DefaultModels()[0].ID {
+		t.Errorf("offline list = %q", ids)
+	}
+	if r = run(t, false, "--offline", "--json"); r.err != nil || !json.Valid([]byte(r.out)) {
+		t.Errorf("offline --json: %v\n%s", r.err, r.out)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	serve(t, nil)
+	t.Setenv("MOONSHOT_API_KEY", "")
+	if r := run(t, false); cli.ExitCode(r.err) != cli.ExitAuth {
+		t.Errorf("missing key: %v (exit %d)", r.err, cli.ExitCode(r.err))
+	}
+	t.Setenv("MOONSHOT_API_KEY", "sk-wrong")
+	if r := run(t, false); cli.ExitCode(r.err) != cli.ExitAuth || r.out != "" {
+		t.Errorf("wrong key: %v (exit %d), stdout %q", r.err, cli.ExitCode(r.err), r.out)
+	}
+	t.Setenv("MOONSHOT_API_KEY", testKey)
+	if r := run(t, false, "--region", "mars"); cli.ExitCode(r.err) != cli.ExitUsage {
+		t.Errorf("--region mars: %v", r.err)
+	}
+	if r := run(t, false, "extra"); r.err == nil {
+		t.Error("an argument was accepted")
+	}
+}
+
+func TestFlags(t *testing.T) {
+	isolate(t)
+	t.Setenv("MOONCHAT_REGION", "cn")
+	ios, _, _, _ := iostreams.Test()
+	var got *Options
+	cmd := NewCmdModels(cli.New(ios), func(o *Options) error { got = o; return nil })
+	cmd.SetArgs([]string{"--json", "--offline", "--api-base", "http://127.0.0.1:9/v1"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !got.JSON || !got.Offline {
+		t.Errorf("options = %+v", got)
+	}
+	if v := got.Config.Value("api_base"); v.Raw != "http://127.0.0.1:9/v1" || v.Origin != config.OriginFlag {
+		t.Errorf("api_base = %+v", v)
+	}
+	if v := got.Config.Value("region"); v.Origin != config.OriginEnv {
+		t.Errorf("an unset --region overrode the environment: %+v", v)
+	}
+}
