@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
 // Types a Key can have. "list" is a comma-separated list of words and "url" an absolute URL;
@@ -40,8 +42,8 @@ type Key struct {
 
 // The platform base URLs. Keys from one platform are rejected by the other.
 const (
-	GlobalAPIBase = "https://api.moonshot.ai/v1"
-	ChinaAPIBase  = "https://api.moonshot.cn/v1"
+	GlobalAPIBase = moonshot.GlobalBaseURL
+	ChinaAPIBase  = moonshot.ChinaBaseURL
 )
 
 // DefaultAutoModels is the `-m auto` list, cheapest first; `-m auto` takes the first model whose
