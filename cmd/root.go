@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/MakeNowJust/heredoc"
@@ -19,6 +20,7 @@ import (
 	configcmd "github.com/moonchat/moonchat/cmd/config"
 	"github.com/moonchat/moonchat/cmd/files"
 	"github.com/moonchat/moonchat/cmd/gendocs"
+	historycmd "github.com/moonchat/moonchat/cmd/history"
 	"github.com/moonchat/moonchat/cmd/models"
 	"github.com/moonchat/moonchat/cmd/tokens"
 	"github.com/moonchat/moonchat/cmd/version"
@@ -28,19 +30,78 @@ import (
 
 // Main runs moonchat and returns the process exit code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		// After the first Ctrl-C cancels the work, a second one kills the process the usual way.
-		<-ctx.Done()
-		stop()
-	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sig := catchSignals(cancel)
+	defer sig.stop()
 	ios := iostreams.System()
 	f := cli.New(ios)
+	f.Interrupts = sig.claim
 	root := NewCmdRoot(f)
 	root.SetArgs(os.Args[1:])
 	err := root.ExecuteContext(ctx)
+	if cerr := f.Close(); cerr != nil {
+		fmt.Fprintf(ios.ErrOut, "moonchat: warning: %v\n", cerr)
+	}
 	return reportError(f, err)
+}
+
+// signals turns Ctrl-C and SIGTERM into the cancellation of the command's context. An
+// interactive session claims Ctrl-C (cli.Factory.Interrupts): each press then stops the
+// answer in progress instead of the process. Once the context is canceled the handler is
+// removed, so a second Ctrl-C kills a process that is slow to stop, the usual way.
+type signals struct {
+	ch      chan os.Signal
+	mu      sync.Mutex
+	claimed chan os.Signal // nil unless a session holds Ctrl-C
+}
+
+func catchSignals(cancel context.CancelFunc) *signals {
+	s := &signals{ch: make(chan os.Signal, 1)}
+	signal.Notify(s.ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for got := range s.ch {
+			if got == os.Interrupt && s.forward(got) {
+				continue
+			}
+			s.stop()
+			cancel()
+			return
+		}
+	}()
+	return s
+}
+
+func (s *signals) stop() { signal.Stop(s.ch) }
+
+// forward hands a Ctrl-C to the session holding it; a press the session has not taken yet
+// is enough, so further ones are dropped rather than blocking the handler.
+func (s *signals) forward(sig os.Signal) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.claimed == nil {
+		return false
+	}
+	select {
+	case s.claimed <- sig:
+	default:
+	}
+	return true
+}
+
+// claim is cli.Factory.Interrupts.
+func (s *signals) claim() (<-chan os.Signal, func()) {
+	c := make(chan os.Signal, 1)
+	s.mu.Lock()
+	s.claimed = c
+	s.mu.Unlock()
+	return c, func() {
+		s.mu.Lock()
+		if s.claimed == c {
+			s.claimed = nil
+		}
+		s.mu.Unlock()
+	}
 }
 
 // NewCmdRoot builds the whole command tree.
@@ -86,6 +147,7 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	root.AddCommand(tokens.NewCmdTokens(f, nil))
 	root.AddCommand(balance.NewCmdBalance(f, nil))
 	root.AddCommand(files.NewCmdFiles(f))
+	root.AddCommand(historycmd.NewCmdHistory(f, nil))
 	root.AddCommand(version.NewCmdVersion(f))
 	root.AddCommand(gendocs.NewCmdGendocs(f))
 	argsAreUsageErrors(root)

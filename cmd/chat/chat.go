@@ -40,6 +40,15 @@ type Options struct {
 	Usage    bool
 
 	Features Features // files, images, web search, tools, Partial Mode, thinking (features.go)
+
+	Continue     bool   // -c: continue the most recent conversation
+	Conversation string // --conversation: an id, a unique id prefix or an exact title
+	NoSave       bool
+	Interactive  bool
+
+	modelGiven, systemGiven bool // -m and -s override a continued conversation's
+	inSession               bool // running the interactive session (session.go)
+	newEditor               func(historyPath string) (lineEditor, error)
 }
 
 // NewCmdChat builds the command. runF replaces the run function in tests of flag parsing.
@@ -52,7 +61,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "chat [flags] [PROMPT...]",
-		Short: "Ask Kimi a question; pipe input into it",
+		Short: "Ask Kimi a question, pipe input into it, or chat interactively",
 		Long: heredoc.Doc(`
 			Send a prompt to a Kimi model and stream the answer.
 
@@ -72,6 +81,22 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			--format json prints one object when the answer is complete (also on failure, with an
 			"error" field); --format jsonl prints one event per line as the stream arrives.
 			See moonchat-chat(1) for both schemas.
+
+			Every exchange is saved in the history database unless --no-save is given or
+			save_history is false; on a terminal the conversation id is shown on standard error,
+			and JSON output carries it as conversation_id. -c continues the most recent
+			conversation and --conversation a given one (an id, a unique id prefix or an exact
+			title): the earlier turns are sent again, with the model's reasoning where the model
+			needs it, and the conversation's model and system prompt apply unless -m or -s is
+			given. A question interrupted with Ctrl-C or cut short is saved with the part of the
+			answer that arrived, marked as such.
+
+			With no prompt, when standard input and output are terminals, chat starts an
+			interactive session (--interactive starts one after an initial prompt). Enter sends;
+			Alt-Enter or a line ending in \ starts a new line, and a paste is one message. Ctrl-C
+			stops an answer and keeps what arrived; on an empty line it asks to confirm, and Ctrl-D
+			quits. Type /help for the commands. What you type is remembered in
+			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
 		`),
 		Example: heredoc.Doc(`
 			# Ask a question
@@ -117,6 +142,21 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# Pick the cheapest model of auto_models whose context fits the prompt (plus
 			# --max-tokens, or 4096 answer tokens when it is not given)
 			$ moonchat chat -m auto -f big-log.txt "Find the first error"
+
+			# Keep talking: continue the last conversation, or a given one (id, prefix or title)
+			$ moonchat chat -c "And in Python?"
+			$ git diff | moonchat chat -c "Now review this version"
+			$ moonchat chat --conversation 3f9a "Summarize what we decided"
+			$ id=$(moonchat chat --format json "Pick a name" | jq -r .conversation_id)
+			$ moonchat chat --conversation "$id" "Another one"
+
+			# An interactive session (on a terminal), or one that continues a conversation
+			$ moonchat chat
+			$ moonchat chat -c
+			$ moonchat chat --interactive "Let's plan a trip to Kyoto"
+
+			# Ask without leaving a trace in the history
+			$ moonchat chat --no-save "A private question"
 		`),
 		Annotations: map[string]string{"man:JSON OUTPUT": jsonSchemaDoc},
 		Args:        cobra.ArbitraryArgs,
@@ -179,6 +219,10 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			}
 			opts.Config = cfg
 			opts.Model = cfg.Value("model").Raw
+			opts.modelGiven, opts.systemGiven = flags.Changed("model"), flags.Changed("system")
+			if opts.Continue && opts.Conversation != "" {
+				return cli.Usagef("-c continues the most recent conversation and --conversation a given one; use one of them")
+			}
 			opts.Format = cfg.Value("format").Raw
 			opts.Timeout = cfg.Value("timeout").Duration()
 			if err := parseFeatureFlags(cmd, cfg, opts); err != nil {
@@ -209,7 +253,12 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.StringVar(&opts.Format, "format", "auto", "output: auto, markdown, text, json, jsonl")
 	fl.BoolVar(&raw, "raw", false, "print the answer as received, never rendered (same as --format text)")
 	fl.BoolVarP(&opts.Usage, "usage", "u", false, "print token usage and estimated cost on stderr after the answer")
+	fl.BoolVarP(&opts.Continue, "continue", "c", false, "continue the most recent conversation")
+	fl.StringVar(&opts.Conversation, "conversation", "", "continue the conversation with this `ID` (or a unique id prefix, or an exact title)")
+	fl.BoolVar(&opts.NoSave, "no-save", false, "do not save this conversation (config: save_history)")
+	fl.BoolVar(&opts.Interactive, "interactive", false, "start an interactive session after the prompt (with no prompt, chat starts one on a terminal anyway)")
 	_ = cmd.RegisterFlagCompletionFunc("model", cli.CompleteModels(f))
+	_ = cmd.RegisterFlagCompletionFunc("conversation", cli.CompleteConversations(f))
 	addFeatureFlags(cmd, &opts.Features)
 	return cmd
 }

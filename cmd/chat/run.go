@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -69,11 +68,10 @@ func (opts *Options) notice(format string, args ...any) {
 }
 
 func chatRun(ctx context.Context, opts *Options) error {
-	start := opts.Factory.Now()
-	if opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no complete answer within --timeout %s: %w", opts.Timeout, context.DeadlineExceeded))
-		defer cancel()
+	if session, err := opts.wantsSession(); err != nil {
+		return err
+	} else if session {
+		return sessionRun(ctx, opts)
 	}
 	format, err := resolveFormat(opts)
 	if err != nil {
@@ -86,9 +84,20 @@ func chatRun(ctx context.Context, opts *Options) error {
 	if strings.TrimSpace(prompt) == "" && len(opts.Features.Files) == 0 {
 		return cli.Usagef("no prompt: give it as arguments (moonchat chat \"question\") or pipe text in")
 	}
-	req := buildRequest(opts, prompt)
+	th, err := opts.newThread(ctx)
+	if err != nil {
+		return err
+	}
+	client, err := opts.newClient()
+	if err != nil {
+		return err
+	}
+	_, err = opts.exchange(ctx, client, th, question{prompt: prompt}, format)
+	return err
+}
 
-	client, err := opts.Factory.Client(opts.Config, cli.ClientOptions{
+func (opts *Options) newClient() (*moonshot.Client, error) {
+	return opts.Factory.Client(opts.Config, cli.ClientOptions{
 		Offline:   opts.Offline,
 		Streaming: !opts.NoStream,
 		OnRetry: func(attempt int, wait time.Duration, err error) {
@@ -96,39 +105,6 @@ func chatRun(ctx context.Context, opts *Options) error {
 			opts.notice("%s; retry %d in %s", msg, attempt, wait.Round(10*time.Millisecond))
 		},
 	})
-	if err != nil {
-		return err
-	}
-	out := opts.featureOutput(newOutput(format, opts), format)
-	fixed, adj, err := opts.prepare(ctx, client, req)
-	if err != nil {
-		if ferr := out.Finish(&result{Err: err, Model: req.Model, Elapsed: opts.Factory.Now().Sub(start)}); ferr != nil {
-			return ferr
-		}
-		return err
-	}
-	for _, a := range adj {
-		opts.notice("%s", a)
-	}
-	if opts.DryRun {
-		return dryRun(opts, client, fixed)
-	}
-	res := &result{Model: fixed.Model, Adjustments: adj, N: 1}
-	if fixed.N != nil {
-		res.N = *fixed.N
-	}
-	opts.converse(ctx, client, fixed, adj, out, res)
-	res.Elapsed = opts.Factory.Now().Sub(start)
-	if errors.Is(res.Err, context.DeadlineExceeded) && context.Cause(ctx) != nil {
-		res.Err = context.Cause(ctx)
-	}
-	if err := out.Finish(res); err != nil {
-		return err
-	}
-	if opts.Usage && res.Completion != nil {
-		printUsage(opts, res)
-	}
-	return res.Err
 }
 
 // streamAnswer reads the stream into out and res; whatever arrived before an error is kept.

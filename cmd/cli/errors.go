@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/moonchat/moonchat/pkg/config"
+	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
@@ -138,9 +139,12 @@ func Describe(err error, region string) (msg, hint string) {
 	if errors.As(err, &apiErr) {
 		msg = strings.TrimPrefix(apiErr.Error(), "moonshot: ")
 	}
+	var corrupt *history.CorruptError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "interrupted", ""
+	case errors.As(err, &corrupt):
+		return msg, fmt.Sprintf("moonchat leaves the file as it is; to start an empty history, rename it: mv %q %q", corrupt.Path, corrupt.Path+".broken")
 	case errors.Is(err, context.DeadlineExceeded):
 		return msg, "raise --timeout (or `moonchat config set timeout 20m`) or try again later"
 	case apiErr != nil && apiErr.Type == moonshot.ErrTypeMissingAPIKey:

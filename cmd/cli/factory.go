@@ -3,14 +3,17 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/moonchat/moonchat/pkg/build"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
+	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
@@ -23,11 +26,33 @@ type Factory struct {
 	Config func() (*config.Config, error)
 	// HTTPClient builds the HTTP client for a proxy URL ("" = environment).
 	HTTPClient func(proxy string) (*http.Client, error)
+	// History opens the conversation database on first use and returns the same store after
+	// that, so a command that never reads or saves history never touches the file.
+	History func() (*history.Store, error)
 	// Now is the clock (elapsed times, history timestamps).
 	Now func() time.Time
 	// RetryBaseDelay and MaxRetryDelay tune the backoff; zero keeps the client's defaults.
 	// Tests shorten them.
 	RetryBaseDelay, MaxRetryDelay time.Duration
+	// Interrupts hands Ctrl-C to an interactive session: until release is called, each Ctrl-C
+	// arrives on presses instead of canceling the command's context, so that it stops one
+	// answer and not the session. The root sets it (only the root handles signals); it is nil
+	// where nothing delivers signals, and tests set their own.
+	Interrupts func() (presses <-chan os.Signal, release func())
+
+	closeHistory func() error
+}
+
+// errHistoryClosed is what History returns once Close has run.
+var errHistoryClosed = errors.New("the history database is closed")
+
+// Close releases what the command opened through the factory: the history database. The
+// root calls it once the command has run; History fails after it.
+func (f *Factory) Close() error {
+	if f.closeHistory == nil {
+		return nil
+	}
+	return f.closeHistory()
 }
 
 // New returns the production factory.
@@ -36,6 +61,10 @@ func New(ios *iostreams.IOStreams) *Factory {
 		once sync.Once
 		cfg  *config.Config
 		err  error
+
+		historyOnce  sync.Once
+		historyStore *history.Store
+		historyErr   error
 	)
 	return &Factory{
 		IOStreams: ios,
@@ -43,8 +72,29 @@ func New(ios *iostreams.IOStreams) *Factory {
 			once.Do(func() { cfg, err = config.Load() })
 			return cfg, err
 		},
+		History: func() (*history.Store, error) {
+			historyOnce.Do(func() {
+				path, err := history.DefaultPath()
+				if err != nil {
+					historyErr = err
+					return
+				}
+				historyStore, historyErr = history.Open(path)
+			})
+			return historyStore, historyErr
+		},
 		HTTPClient: NewHTTPClient,
 		Now:        time.Now,
+		closeHistory: func() error {
+			// A store that was never opened stays unopened: History now fails instead.
+			historyOnce.Do(func() { historyErr = errHistoryClosed })
+			if historyStore == nil {
+				return nil
+			}
+			store := historyStore
+			historyStore, historyErr = nil, errHistoryClosed
+			return store.Close()
+		},
 	}
 }
 

@@ -1,0 +1,99 @@
+package chat
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/reeflective/readline"
+	"github.com/reeflective/readline/inputrc"
+
+	"github.com/moonchat/moonchat/pkg/history"
+)
+
+// lineEditor reads what the user types in the session.
+type lineEditor interface {
+	// ReadLine shows prompt and returns what the user entered, possibly several lines.
+	// Ctrl-C returns errLineInterrupted with the text typed so far; Ctrl-D on an empty line
+	// returns io.EOF.
+	ReadLine(prompt string) (string, error)
+}
+
+var errLineInterrupted = errors.New("interrupted")
+
+// terminalEditor is the session's line editor, github.com/reeflective/readline: emacs and vi
+// modes and the user's ~/.inputrc, history search, bracketed paste, multi-line editing, and
+// widths from uniseg, so that CJK text and emoji keep the cursor in place. It reads and
+// draws on the process's terminal itself; the session only starts when standard input and
+// output are one.
+type terminalEditor struct {
+	rl *readline.Shell
+}
+
+// newlineCommand inserts a line break instead of sending the message.
+const newlineCommand = "moonchat-insert-newline"
+
+// newTerminalEditor builds the editor. historyPath is the file that keeps what was typed
+// across sessions ("" keeps it in memory only).
+func newTerminalEditor(historyPath string) (lineEditor, error) {
+	rl := readline.NewShell()
+	// The editor would otherwise ask the terminal where the cursor is before every prompt,
+	// and wait for an answer that some terminals (and test ptys) never send. Each prompt
+	// starts a line, so its width is all the editor needs.
+	_ = rl.Config.Set("cursor-position-probe", false)
+	// A paste arrives as one piece: its line breaks stay in the message instead of sending it.
+	_ = rl.Config.Set("enable-bracketed-paste", true)
+
+	rl.Keymap.Register(map[string]func(){newlineCommand: func() { rl.Cursor().InsertAt('\n') }})
+	// Alt-Enter is ESC CR (ESC LF on some terminals). The key is the meta character itself:
+	// the editor matches ESC-prefixed input against it, and a meta key of the same
+	// character (bound to self-insert by default) would otherwise win.
+	for _, keymap := range []string{"emacs", "emacs-standard", "emacs-meta", "vi-insert"} {
+		for _, key := range []rune{'\r', '\n'} {
+			_ = rl.Config.Bind(keymap, string(inputrc.Enmeta(key)), newlineCommand, false)
+		}
+	}
+	// Enter after a trailing backslash continues the message on a new line, as in a shell;
+	// the backslash goes.
+	rl.AcceptMultiline = func(line []rune) bool {
+		n := len(line)
+		if n == 0 || line[n-1] != '\\' || rl.Cursor().Pos() != n {
+			return true
+		}
+		rl.Line().CutRune(n - 1)
+		rl.Cursor().Dec()
+		return false
+	}
+	if historyPath != "" {
+		rl.History.AddFromFile("moonchat", historyPath)
+	}
+	return &terminalEditor{rl: rl}, nil
+}
+
+func (e *terminalEditor) ReadLine(prompt string) (string, error) {
+	e.rl.Prompt.Primary(func() string { return prompt })
+	line, err := e.rl.Readline()
+	if errors.Is(err, readline.ErrInterrupt) {
+		return line, errLineInterrupted
+	}
+	return line, err
+}
+
+// inputHistoryPath is the file of what was typed in sessions, next to the history database
+// ($XDG_DATA_HOME/moonchat/input_history). It is created private (0600): prompts can hold
+// anything.
+func inputHistoryPath() (string, error) {
+	db, err := history.DefaultPath()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(filepath.Dir(db), "input_history")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return "", err
+	}
+	return path, f.Close()
+}

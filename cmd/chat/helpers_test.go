@@ -1,0 +1,298 @@
+package chat
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/config"
+	"github.com/moonchat/moonchat/pkg/emulator"
+	"github.com/moonchat/moonchat/pkg/history"
+	"github.com/moonchat/moonchat/pkg/iostreams"
+)
+
+const testKey = "sk-test-chat-0123456789"
+
+// testEnv is an emulator on loopback and a private home: config, data and cache
+// directories in t.TempDir, no variable of the user's leaking in.
+type testEnv struct {
+	t   *testing.T
+	srv *emulator.Server
+	dir string
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	srv, err := emulator.Start(emulator.Config{APIKey: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	t.Setenv("HOME", filepath.Join(dir, "home"))
+	t.Setenv("MOONCHAT_CONFIG", "")
+	for _, k := range config.Keys() {
+		for _, name := range k.Env {
+			t.Setenv(name, "")
+		}
+	}
+	for _, v := range []string{"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy", "NO_PROXY", "no_proxy", "VISUAL", "EDITOR"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("MOONSHOT_API_BASE", srv.URL)
+	t.Setenv("MOONSHOT_API_KEY", testKey)
+	return &testEnv{t: t, srv: srv, dir: dir}
+}
+
+// invocation describes how a command runs: its standard streams and its context.
+type invocation struct {
+	stdin     string
+	piped     bool // stdin is a pipe
+	stdinTTY  bool
+	stdoutTTY bool
+	stderrTTY bool
+	out       *syncBuffer // stdout, when the test watches it while the command runs
+	ctx       context.Context
+	// session: stdin and stdout are terminals, the editor is scripted, Ctrl-C arrives on
+	// presses (through cli.Factory.Interrupts).
+	editor  lineEditor
+	presses chan os.Signal
+}
+
+type outcome struct {
+	stdout, stderr string
+	code           int
+	err            error
+}
+
+func (e *testEnv) run(args ...string) outcome {
+	e.t.Helper()
+	return e.runWith(invocation{}, args...)
+}
+
+// runWith runs `moonchat chat ARGS` as the root would, and reports what it printed and the
+// exit code it would end with.
+func (e *testEnv) runWith(inv invocation, args ...string) outcome {
+	e.t.Helper()
+	ios, in, out, errOut := iostreams.Test()
+	in.WriteString(inv.stdin)
+	ios.SetStdinPipeOrFile(inv.piped)
+	ios.SetStderrTTY(inv.stderrTTY)
+	ios.SetStdinTTY(inv.stdinTTY)
+	ios.SetStdoutTTY(inv.stdoutTTY)
+	if inv.out != nil {
+		ios.Out = inv.out
+	}
+	f := cli.New(ios)
+	f.RetryBaseDelay, f.MaxRetryDelay = time.Millisecond, 5*time.Millisecond
+	ctx := inv.ctx
+	if ctx == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+	}
+	var runF func(*Options) error
+	if inv.editor != nil {
+		ios.SetStdinTTY(true)
+		ios.SetStdoutTTY(true)
+		ios.SetStdinPipeOrFile(false)
+		presses := inv.presses
+		f.Interrupts = func() (<-chan os.Signal, func()) { return presses, func() {} }
+		runF = func(opts *Options) error {
+			opts.newEditor = func(path string) (lineEditor, error) {
+				if se, ok := inv.editor.(*scriptedEditor); ok {
+					se.historyPath = path
+				}
+				return inv.editor, nil
+			}
+			return chatRun(ctx, opts)
+		}
+	}
+	cmd := NewCmdChat(f, runF)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	cmd.SetArgs(args)
+	cmd.SetOut(ios.Out)
+	cmd.SetErr(ios.ErrOut)
+	err := cmd.ExecuteContext(ctx)
+	if cerr := f.Close(); cerr != nil {
+		e.t.Errorf("closing the factory: %v", cerr)
+	}
+	if err != nil {
+		msg, hint := cli.Describe(err, "")
+		ios.ErrOut.Write([]byte("moonchat: " + msg + "\n"))
+		if hint != "" {
+			ios.ErrOut.Write([]byte("  hint: " + hint + "\n"))
+		}
+	}
+	o := outcome{stderr: errOut.String(), code: cli.ExitCode(err), err: err}
+	if inv.out != nil {
+		o.stdout = inv.out.String()
+	} else {
+		o.stdout = out.String()
+	}
+	return o
+}
+
+// store opens the history database the commands wrote.
+func (e *testEnv) store() *history.Store {
+	e.t.Helper()
+	path, err := history.DefaultPath()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s, err := history.Open(path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// conversations returns every saved conversation, newest first, with its messages.
+func (e *testEnv) conversations() []savedConversation {
+	e.t.Helper()
+	path, err := history.DefaultPath()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		return nil
+	}
+	s := e.store()
+	ctx := context.Background()
+	list, err := s.List(ctx, history.ListOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []savedConversation
+	for _, c := range list {
+		conv, msgs, err := s.Get(ctx, c.ID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, savedConversation{conv, msgs})
+	}
+	return out
+}
+
+type savedConversation struct {
+	history.Conversation
+	msgs []history.Message
+}
+
+// chatBodies returns the JSON bodies of the chat requests the emulator received.
+func (e *testEnv) chatBodies() []map[string]any {
+	var out []map[string]any
+	for _, r := range e.srv.Requests() {
+		if strings.HasSuffix(r.Path, "/chat/completions") {
+			out = append(out, r.JSON())
+		}
+	}
+	return out
+}
+
+// lastMessages returns the messages of the last chat request.
+func (e *testEnv) lastMessages() []map[string]any {
+	e.t.Helper()
+	bodies := e.chatBodies()
+	if len(bodies) == 0 {
+		e.t.Fatal("no chat request was sent")
+	}
+	var out []map[string]any
+	for _, m := range bodies[len(bodies)-1]["messages"].([]any) {
+		out = append(out, m.(map[string]any))
+	}
+	return out
+}
+
+// syncBuffer is a stdout that the test reads while the command writes, and that calls
+// onWrite (once) as soon as what was written contains mark.
+type syncBuffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	mark    string
+	onWrite func()
+	fired   bool
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	n, err := b.buf.Write(p)
+	fire := !b.fired && b.onWrite != nil && strings.Contains(b.buf.String(), b.mark)
+	if fire {
+		b.fired = true
+	}
+	b.mu.Unlock()
+	if fire {
+		b.onWrite()
+	}
+	return n, err
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// roles lists the roles of messages, for compact assertions.
+func roles(msgs []history.Message) string {
+	var r []string
+	for _, m := range msgs {
+		r = append(r, m.Role)
+	}
+	return strings.Join(r, ",")
+}
+
+func writeTestFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// scriptedEditor plays what a user types in a session, one step per prompt; then Ctrl-D.
+type scriptedEditor struct {
+	steps       []step
+	prompts     []string
+	historyPath string // what the session asked the editor to keep the input in
+}
+
+type step struct {
+	text string
+	err  error  // errLineInterrupted for Ctrl-C
+	do   func() // runs when the prompt shows, before the step is typed
+}
+
+func typed(lines ...string) *scriptedEditor {
+	e := &scriptedEditor{}
+	for _, l := range lines {
+		e.steps = append(e.steps, step{text: l})
+	}
+	return e
+}
+
+func (e *scriptedEditor) ReadLine(prompt string) (string, error) {
+	e.prompts = append(e.prompts, prompt)
+	if len(e.steps) == 0 {
+		return "", io.EOF
+	}
+	s := e.steps[0]
+	e.steps = e.steps[1:]
+	if s.do != nil {
+		s.do()
+	}
+	return s.text, s.err
+}

@@ -1,0 +1,416 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/history"
+	"github.com/moonchat/moonchat/pkg/moonshot"
+)
+
+// wantsSession decides between one question and the interactive session: --interactive, or
+// no prompt at all on a terminal (nothing piped in, no file or image to ask about). A session
+// never starts when standard output is not a terminal: a script that forgot its prompt gets
+// the usage error instead of a prompt nobody sees.
+func (opts *Options) wantsSession() (bool, error) {
+	terminal := opts.IO.IsStdinTTY() && opts.IO.IsStdoutTTY()
+	if opts.Interactive {
+		if !terminal {
+			return false, cli.Usagef("--interactive needs a terminal on standard input and output")
+		}
+		return true, nil
+	}
+	return terminal && len(opts.Prompt) == 0 && !opts.IO.StdinIsPipeOrFile() &&
+		len(opts.Features.Files) == 0 && len(opts.Features.Images) == 0 && !opts.DryRun, nil
+}
+
+// session is the interactive chat: a line editor, one thread, and each answer shown through
+// the same outputs as a one-shot question.
+type session struct {
+	opts    *Options
+	client  *moonshot.Client
+	editor  lineEditor
+	th      *thread
+	format  string
+	presses <-chan os.Signal // Ctrl-C while an answer streams; nil when the root does not route it
+
+	quitAsked bool      // Ctrl-C on an empty line: a second one quits
+	failed    *question // the last question, when no answer to it arrived: /retry asks it again
+}
+
+// recentShown is how many conversations /history lists.
+const recentShown = 10
+
+func sessionRun(ctx context.Context, opts *Options) error {
+	opts.inSession = true
+	format, err := resolveFormat(opts)
+	if err != nil {
+		return err
+	}
+	switch {
+	case format == "json" || format == "jsonl":
+		return cli.Usagef("the interactive session shows answers as markdown or text, not --format %s; give a prompt for JSON output", format)
+	case opts.N != nil && *opts.N > 1:
+		return cli.Usagef("-n asks for several answers to one question; give a prompt (the session continues one answer)")
+	case opts.DryRun:
+		return cli.Usagef("--dry-run needs a prompt")
+	}
+	th, err := opts.newThread(ctx)
+	if err != nil {
+		return err
+	}
+	client, err := opts.newClient()
+	if err != nil {
+		return err
+	}
+	// What is typed is remembered across sessions, except in one that leaves no trace.
+	historyPath := ""
+	if !opts.NoSave {
+		if historyPath, err = inputHistoryPath(); err != nil {
+			opts.notice("input history is not kept: %v", err)
+			historyPath = ""
+		}
+	}
+	newEditor := opts.newEditor
+	if newEditor == nil {
+		newEditor = newTerminalEditor
+	}
+	editor, err := newEditor(historyPath)
+	if err != nil {
+		return err
+	}
+	s := &session{opts: opts, client: client, editor: editor, th: th, format: format}
+	if opts.Factory.Interrupts != nil {
+		presses, release := opts.Factory.Interrupts()
+		defer release()
+		s.presses = presses
+	}
+	s.greet()
+	if prompt := strings.Join(opts.Prompt, " "); strings.TrimSpace(prompt) != "" {
+		s.ask(ctx, question{prompt: prompt})
+	}
+	return s.loop(ctx)
+}
+
+func (s *session) greet() {
+	o := s.opts
+	if o.Quiet {
+		return
+	}
+	if c := s.th.conv; c.ID != "" {
+		fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("continuing conversation %s %q (%d messages)", c.ID, c.Title, c.MessageCount)))
+	}
+	fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("moonchat %s · /help for commands · Alt-Enter or \\ for a new line · Ctrl-D quits", o.Model)))
+}
+
+func (s *session) prompt() string {
+	p := s.opts.Model + " › "
+	if s.opts.IO.ColorEnabled() {
+		return "\x1b[2m" + s.opts.Model + "\x1b[0m › "
+	}
+	return p
+}
+
+func (s *session) loop(ctx context.Context) error {
+	o := s.opts
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line, err := s.editor.ReadLine(s.prompt())
+		switch {
+		case errors.Is(err, errLineInterrupted):
+			if strings.TrimSpace(line) != "" {
+				s.quitAsked = false // Ctrl-C drops the line being typed, as in a shell
+				continue
+			}
+			if s.quitAsked {
+				return nil
+			}
+			s.quitAsked = true
+			fmt.Fprintln(o.IO.ErrOut, o.dim("(to quit, press Ctrl-C again or Ctrl-D)"))
+			continue
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return fmt.Errorf("reading the terminal: %w", err)
+		}
+		s.quitAsked = false
+		text := strings.TrimRight(strings.TrimLeft(line, "\r\n"), " \t\r\n")
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		if name, arg, ok := slashCommand(text); ok {
+			if quit := s.command(ctx, name, arg); quit {
+				return nil
+			}
+			continue
+		}
+		text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
+		s.ask(ctx, question{prompt: text})
+	}
+}
+
+// slashCommand splits "/name arg" into its parts; "//..." is a message that starts with "/".
+func slashCommand(text string) (name, arg string, ok bool) {
+	if !strings.HasPrefix(text, "/") || strings.HasPrefix(text, "//") {
+		return "", "", false
+	}
+	name, arg, _ = strings.Cut(text[1:], " ")
+	if i := strings.IndexAny(name, "\n\t"); i >= 0 {
+		name, arg = name[:i], name[i+1:]+" "+arg
+	}
+	return strings.ToLower(name), strings.TrimSpace(arg), true
+}
+
+const sessionHelp = `Commands:
+  /help          this help
+  /model [NAME]  show the model, or switch to NAME for the next questions
+  /system [TEXT] show the system prompt, or set it (/system - removes it)
+  /clear         start a new conversation
+  /retry         ask the last question again (its answer is dropped)
+  /edit [TEXT]   write the next message in $VISUAL or $EDITOR (starting from TEXT)
+  /history       list recent conversations (continue one with: moonchat chat --conversation ID)
+  /exit          quit (also /quit, Ctrl-D, or Ctrl-C twice on an empty line)
+Keys:
+  Enter sends; Alt-Enter, or \ at the end of a line, starts a new line; a paste is one message.
+  Ctrl-C stops an answer and keeps what arrived; on a line being typed, it drops the line.
+  Up and Down walk through what you typed before; Ctrl-R searches it.
+A message that starts with / is sent by doubling it: //etc/hosts is "/etc/hosts".
+`
+
+// command runs a slash command and reports whether the session ends.
+func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
+	o := s.opts
+	switch name {
+	case "help", "?":
+		fmt.Fprint(o.IO.Out, sessionHelp)
+	case "exit", "quit", "q":
+		return true
+	case "model":
+		if arg == "" {
+			fmt.Fprintln(o.IO.Out, o.Model)
+			break
+		}
+		check := o.Features.checkModel(arg)
+		if arg == "auto" {
+			check = o.Features.checkAutoModels()
+		}
+		if check != nil {
+			s.report(check)
+			break
+		}
+		o.Model = arg
+		s.note("model: %s", arg)
+	case "system":
+		switch arg {
+		case "":
+			if o.System == "" {
+				fmt.Fprintln(o.IO.Out, "(no system prompt)")
+			} else {
+				fmt.Fprintln(o.IO.Out, o.System)
+			}
+		case "-":
+			o.System = ""
+			s.note("system prompt removed")
+		default:
+			o.System = arg
+			s.note("system prompt set")
+		}
+	case "clear", "new":
+		s.th, s.failed = &thread{save: s.th.save, open: s.th.open}, nil
+		s.note("new conversation")
+	case "retry":
+		if s.failed != nil {
+			s.ask(ctx, *s.failed)
+			break
+		}
+		resend, err := s.th.dropLastExchange(ctx)
+		if err != nil {
+			s.report(err)
+			break
+		}
+		s.ask(ctx, question{resend: resend})
+	case "edit":
+		text, err := s.compose(arg)
+		if err != nil {
+			s.report(err)
+			break
+		}
+		if strings.TrimSpace(text) == "" {
+			s.note("nothing written; nothing sent")
+			break
+		}
+		fmt.Fprintln(o.IO.Out, text)
+		s.ask(ctx, question{prompt: text})
+	case "history":
+		s.listRecent(ctx)
+	default:
+		s.report(fmt.Errorf("unknown command /%s; /help lists them (start a message with // to send one that begins with /)", name))
+	}
+	return false
+}
+
+// ask sends one question. Ctrl-C stops its answer, not the session: the answer's context is
+// canceled, the part that arrived is kept (and saved, marked interrupted), and the prompt
+// comes back. Other failures are reported and the session goes on.
+func (s *session) ask(ctx context.Context, q question) {
+	o := s.opts
+	answerCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.drainPresses()
+	done := make(chan struct{})
+	defer close(done)
+	if s.presses != nil {
+		go func() {
+			select {
+			case <-s.presses:
+				cancel()
+			case <-done:
+			}
+		}()
+	}
+	turns := len(s.th.turns)
+	res, err := o.exchange(answerCtx, s.client, s.th, q, s.format)
+	if len(s.th.turns) == turns {
+		s.failed = &q
+	} else {
+		// The attachments and the prefill belong to the first question that was answered.
+		s.failed = nil
+		o.Features.Files, o.Features.Images, o.Features.Prefill = nil, nil, ""
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, context.Canceled) && ctx.Err() == nil:
+		if res != nil && res.ConversationID != "" {
+			s.note("stopped; the answer so far is saved")
+		} else {
+			s.note("stopped")
+		}
+	case ctx.Err() != nil:
+		// The whole command is ending (SIGTERM); the loop returns.
+	default:
+		s.report(err)
+	}
+	fmt.Fprintln(o.IO.Out)
+}
+
+// drainPresses forgets a Ctrl-C that arrived while no answer was streaming (in $EDITOR, say),
+// so that it does not stop the next answer the moment it starts.
+func (s *session) drainPresses() {
+	for {
+		select {
+		case <-s.presses:
+		default:
+			return
+		}
+	}
+}
+
+func (s *session) note(format string, args ...any) {
+	fmt.Fprintln(s.opts.IO.ErrOut, s.opts.dim("("+fmt.Sprintf(format, args...)+")"))
+}
+
+func (s *session) report(err error) {
+	msg, hint := cli.Describe(err, s.opts.Config.Value("region").Raw)
+	fmt.Fprintf(s.opts.IO.ErrOut, "moonchat: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(s.opts.IO.ErrOut, "  hint: %s\n", hint)
+	}
+}
+
+// listRecent is /history: the latest conversations, this one marked.
+func (s *session) listRecent(ctx context.Context) {
+	o := s.opts
+	if s.th.open == nil {
+		s.report(errors.New("no conversation history is available"))
+		return
+	}
+	store, err := s.th.open()
+	if err != nil {
+		s.report(err)
+		return
+	}
+	recent, err := store.List(ctx, history.ListOptions{Limit: recentShown})
+	if err != nil {
+		s.report(err)
+		return
+	}
+	if len(recent) == 0 {
+		fmt.Fprintln(o.IO.Out, "(no saved conversations yet)")
+		return
+	}
+	now := o.Factory.Now()
+	for _, c := range recent {
+		mark := " "
+		if c.ID == s.th.conv.ID {
+			mark = "*"
+		}
+		fmt.Fprintf(o.IO.Out, "%s %s  %-9s %3d  %s\n", mark, c.ID, ago(now, c.UpdatedAt), c.MessageCount, history.TitleFromPrompt(c.Title))
+	}
+	fmt.Fprintln(o.IO.Out, o.dim("continue one with: moonchat chat --conversation ID"))
+}
+
+// ago is a short relative time: "just now", "5m ago", "3h ago", "2d ago".
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+}
+
+// compose is /edit: the next message is written in $VISUAL or $EDITOR (vi, or notepad on
+// Windows, when neither is set), in a private temporary file.
+func (s *session) compose(initial string) (string, error) {
+	editor := os.Getenv("VISUAL")
+	if editor == "" {
+		editor = os.Getenv("EDITOR")
+	}
+	if editor == "" {
+		editor = "vi"
+		if runtime.GOOS == "windows" {
+			editor = "notepad"
+		}
+	}
+	f, err := os.CreateTemp("", "moonchat-*.md")
+	if err != nil {
+		return "", err
+	}
+	path := f.Name()
+	defer os.Remove(path)
+	_, werr := f.WriteString(initial)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return "", err
+	}
+	var cmd *exec.Cmd
+	if runtime.GOOS == "windows" {
+		fields := strings.Fields(editor)
+		cmd = exec.Command(fields[0], append(fields[1:], path)...)
+	} else {
+		// Through the shell, as git does, so that EDITOR="code --wait" works.
+		cmd = exec.Command("sh", "-c", editor+` "$1"`, "moonchat-editor", path)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.opts.IO.In, s.opts.IO.Out, s.opts.IO.ErrOut
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("the editor (%s) failed: %w", editor, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(data), " \t\r\n"), nil
+}
