@@ -8,21 +8,13 @@ import (
 	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
-	"github.com/moonchat/moonchat/pkg/iostreams"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
 // runAt is run with the factory's clock stopped at now.
 func (h *harness) runAt(now time.Time, args ...string) run {
 	h.t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	ios.SetStdinPipeOrFile(false)
-	f := cli.New(ios)
-	f.Now = func() time.Time { return now }
-	root := NewCmdRoot(f)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return run{stdout: out.String(), stderr: errOut.String(), code: reportError(f, err)}
+	return h.runWith(func(f *cli.Factory) { f.Now = func() time.Time { return now } }, args...)
 }
 
 // uploadElsewhere puts a file in the account the way another tool would: moonchat's cache does

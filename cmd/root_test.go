@@ -59,6 +59,13 @@ func isolate(t *testing.T) {
 
 func (h *harness) run(args ...string) run {
 	h.t.Helper()
+	return h.runWith(nil, args...)
+}
+
+// runWith is run with the factory adjusted by configure (nil for none) before the command is
+// built.
+func (h *harness) runWith(configure func(*cli.Factory), args ...string) run {
+	h.t.Helper()
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(h.stdin)
 	ios.SetStdinPipeOrFile(h.piped)
@@ -67,11 +74,18 @@ func (h *harness) run(args ...string) run {
 	f := cli.New(ios)
 	f.RetryBaseDelay = time.Millisecond
 	f.MaxRetryDelay = 5 * time.Millisecond
+	if configure != nil {
+		configure(f)
+	}
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err := root.ExecuteContext(ctx)
+	// As Main does: the history database is opened lazily by the command and closed here.
+	if cerr := f.Close(); cerr != nil {
+		h.t.Errorf("closing the factory after %q: %v", args, cerr)
+	}
 	code := reportError(f, err)
 	return run{stdout: out.String(), stderr: errOut.String(), code: code}
 }
@@ -345,6 +359,9 @@ func TestInterruptExits130(t *testing.T) {
 	cancel() // what Ctrl-C does through signal.NotifyContext
 	if code := <-done; code != 130 {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if !bytes.HasPrefix([]byte("partial answer that keeps going"), bytes.TrimSuffix(out.Bytes(), []byte("\n"))) {
 		t.Fatalf("stdout = %q", out.String())

@@ -4,7 +4,6 @@ package balance
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,11 +54,8 @@ func NewCmdBalance(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		`),
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := f.Config()
+			cfg, err := cli.Settings(cmd, f)
 			if err != nil {
-				return err
-			}
-			if err := cli.ApplyAPIFlags(cmd, cfg); err != nil {
 				return err
 			}
 			opts.Config = cfg
@@ -99,17 +95,12 @@ func balanceRun(ctx context.Context, opts *Options) error {
 func printBalance(opts *Options, available, voucher, cash float64) error {
 	currency := cli.Currency(opts.Config)
 	if opts.JSON {
-		data, err := json.Marshal(struct {
+		return cli.WriteJSONLine(opts.IO.Out, struct {
 			Available float64 `json:"available"`
 			Voucher   float64 `json:"voucher"`
 			Cash      float64 `json:"cash"`
 			Currency  string  `json:"currency"`
 		}{available, voucher, cash, currency})
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(opts.IO.Out, "%s\n", data)
-		return err
 	}
 	lines := []struct {
 		name   string

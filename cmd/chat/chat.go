@@ -3,7 +3,6 @@
 package chat
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -49,6 +48,14 @@ type Options struct {
 	modelGiven, systemGiven bool // -m and -s override a continued conversation's
 	inSession               bool // running the interactive session (session.go)
 	newEditor               func(historyPath string) (lineEditor, error)
+}
+
+// settingFlags are the flags that stand for a setting, as in the config file, and win over it.
+var settingFlags = []cli.FlagKey{
+	{Flag: "model", Key: "model"},
+	{Flag: "max-retries", Key: "max_retries"},
+	{Flag: "timeout", Key: "timeout"},
+	{Flag: "format", Key: "format"},
 }
 
 // NewCmdChat builds the command. runF replaces the run function in tests of flag parsing.
@@ -187,20 +194,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 				}
 				opts.Format = "text"
 			}
-			cfg, err := f.Config()
+			cfg, err := cli.Settings(cmd, f, settingFlags...)
 			if err != nil {
 				return err
-			}
-			if err := cli.ApplyAPIFlags(cmd, cfg); err != nil {
-				return err
-			}
-			for flag, key := range map[string]string{"model": "model",
-				"max-retries": "max_retries", "timeout": "timeout", "format": "format"} {
-				if flags.Changed(flag) {
-					if err := cfg.SetFlag(key, flags.Lookup(flag).Value.String()); err != nil {
-						return &cli.UsageError{Err: fmt.Errorf("--%s: %w", flag, err)}
-					}
-				}
 			}
 			if raw {
 				_ = cfg.SetFlag("format", "text")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -13,32 +12,13 @@ import (
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
-// maxStdin bounds what is read from a pipe: far above any model's context, low enough that a
-// runaway producer cannot exhaust memory.
-const maxStdin = 64 << 20
-
-// readPrompt joins the arguments and, when stdin is a pipe or a file, appends its text after a
-// blank line.
+// readPrompt is cli.ReadPrompt, except that with -f - stdin is an attachment (attach.go), not
+// part of the prompt.
 func readPrompt(opts *Options) (string, error) {
-	prompt := strings.Join(opts.Prompt, " ")
-	if !opts.IO.StdinIsPipeOrFile() || slices.Contains(opts.Features.Files, "-") {
-		return prompt, nil // with -f -, stdin is an attachment (attach.go)
+	if slices.Contains(opts.Features.Files, "-") {
+		return strings.Join(opts.Prompt, " "), nil
 	}
-	data, err := io.ReadAll(io.LimitReader(opts.IO.In, maxStdin+1))
-	if err != nil {
-		return "", fmt.Errorf("reading standard input: %w", err)
-	}
-	if len(data) > maxStdin {
-		return "", cli.Usagef("standard input is larger than %d MB; pass a smaller input", maxStdin>>20)
-	}
-	stdin := string(data)
-	switch {
-	case strings.TrimSpace(stdin) == "":
-		return prompt, nil
-	case prompt == "":
-		return stdin, nil
-	}
-	return prompt + "\n\n" + stdin, nil
+	return cli.ReadPrompt(opts.IO, opts.Prompt)
 }
 
 // buildRequest turns the options into the request the user asked for, before the fixes.

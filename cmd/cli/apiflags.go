@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,8 +13,11 @@ import (
 	"github.com/moonchat/moonchat/pkg/config"
 )
 
-// apiFlags maps the flags that choose where requests go to their config keys.
-var apiFlags = []struct{ flag, key string }{
+// FlagKey ties a command-line flag to the config key it sets.
+type FlagKey struct{ Flag, Key string }
+
+// apiFlags are the flags that choose where requests go.
+var apiFlags = []FlagKey{
 	{"region", "region"},
 	{"api-base", "api_base"},
 	{"proxy", "proxy"},
@@ -31,13 +35,31 @@ func AddAPIFlags(cmd *cobra.Command) {
 // ApplyAPIFlags records the API flags that were given on the command line in cfg, where they
 // win over the environment and the file. A bad value is a usage error naming the flag.
 func ApplyAPIFlags(cmd *cobra.Command, cfg *config.Config) error {
+	return applyFlags(cmd, cfg, apiFlags)
+}
+
+// Settings loads the settings of cmd: the file and the environment, with the API flags and
+// the flags of extra that were given on the command line applied over them, in that order.
+// A bad flag value is a usage error naming the flag.
+func Settings(cmd *cobra.Command, f *Factory, extra ...FlagKey) (*config.Config, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := applyFlags(cmd, cfg, append(slices.Clone(apiFlags), extra...)); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func applyFlags(cmd *cobra.Command, cfg *config.Config, keys []FlagKey) error {
 	flags := cmd.Flags()
-	for _, m := range apiFlags {
-		if !flags.Changed(m.flag) {
+	for _, m := range keys {
+		if !flags.Changed(m.Flag) {
 			continue
 		}
-		if err := cfg.SetFlag(m.key, flags.Lookup(m.flag).Value.String()); err != nil {
-			return &UsageError{Err: fmt.Errorf("--%s: %w", m.flag, err)}
+		if err := cfg.SetFlag(m.Key, flags.Lookup(m.Flag).Value.String()); err != nil {
+			return &UsageError{Err: fmt.Errorf("--%s: %w", m.Flag, err)}
 		}
 	}
 	return nil

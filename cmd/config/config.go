@@ -76,16 +76,13 @@ func NewCmdConfig(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 // runAction loads the settings when the action needs them and hands over to runF or configRun.
 func runAction(cmd *cobra.Command, f *cli.Factory, opts *Options, runF func(*Options) error) error {
 	if opts.Action != "path" && opts.Action != "edit" {
-		cfg, err := f.Config()
+		// Only list and get take the API flags; for the others nothing is Changed.
+		cfg, err := cli.Settings(cmd, f)
 		var fileErr *config.FileError
 		if errors.As(err, &fileErr) {
 			return &cli.UsageError{Err: err, Hint: "fix the file with `moonchat config edit`"}
 		}
 		if err != nil {
-			return err
-		}
-		// Only list and get take the API flags; for the others nothing is Changed.
-		if err := cli.ApplyAPIFlags(cmd, cfg); err != nil {
 			return err
 		}
 		opts.Config = cfg

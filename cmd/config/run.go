@@ -2,7 +2,6 @@ package configcmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -56,12 +55,7 @@ func listRun(opts *Options) error {
 			items = append(items, listItem{Key: v.Key.Name, Value: v.Raw, Origin: string(v.Origin), Source: v.Source,
 				Type: v.Key.Type, Default: v.Key.Default})
 		}
-		data, err := json.MarshalIndent(items, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(out, "%s\n", data)
-		return err
+		return cli.WriteJSON(out, items)
 	case opts.Origin && opts.IO.IsStdoutTTY():
 		rows := [][]string{{"KEY", "VALUE", "ORIGIN"}}
 		for _, v := range values {

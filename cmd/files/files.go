@@ -4,11 +4,9 @@ package files
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -67,11 +65,8 @@ func NewCmdFiles(f *cli.Factory) *cobra.Command {
 
 // setup resolves the settings of a subcommand, with its API flags.
 func setup(cmd *cobra.Command, f *cli.Factory, opts *Options) error {
-	cfg, err := f.Config()
+	cfg, err := cli.Settings(cmd, f)
 	if err != nil {
-		return err
-	}
-	if err := cli.ApplyAPIFlags(cmd, cfg); err != nil {
 		return err
 	}
 	opts.Config = cfg
@@ -191,50 +186,12 @@ func NewCmdPrune(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.All, "all", false, "delete every file of the account, not only moonchat's")
-	fl.Var((*age)(&opts.OlderThan), "older-than", "only delete files created longer ago than `AGE` (e.g. 30d, 12h, 2w)")
+	fl.Var(cli.AgeValue(&opts.OlderThan), "older-than", "only delete files created longer ago than `AGE` (e.g. 30d, 12h, 2w)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would be deleted, delete nothing")
 	fl.BoolVar(&opts.Yes, "yes", false, "confirm --all")
 	fl.BoolVar(&opts.JSON, "json", false, "print a JSON array")
 	cli.AddAPIFlags(cmd)
 	return cmd
-}
-
-// age is a duration flag that also takes days and weeks, as ages are usually given.
-type age time.Duration
-
-func (a *age) String() string {
-	if *a == 0 {
-		return ""
-	}
-	return time.Duration(*a).String()
-}
-
-func (a *age) Type() string { return "age" }
-
-func (a *age) Set(s string) error {
-	d, err := parseAge(s)
-	if err != nil {
-		return err
-	}
-	*a = age(d)
-	return nil
-}
-
-func parseAge(s string) (time.Duration, error) {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.ParseFloat(n, 64)
-			if err != nil || v < 0 {
-				return 0, fmt.Errorf("%q is not an age (e.g. 30d, 12h, 2w)", s)
-			}
-			return time.Duration(v * float64(unit)), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not an age (e.g. 30d, 12h, 2w)", s)
-	}
-	return d, nil
 }
 
 // session is what the subcommands work with: a client, moonchat's cache of uploads, a
@@ -290,15 +247,6 @@ func (s *session) save() {
 	}
 }
 
-func writeJSON(w io.Writer, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", data)
-	return err
-}
-
 // listed is a file as `files list --json` prints it.
 type listed struct {
 	moonshot.File
@@ -321,7 +269,7 @@ func listRun(ctx context.Context, opts *Options) error {
 		for i, f := range files {
 			out[i] = listed{File: f, Moonchat: ours[f.ID]}
 		}
-		return writeJSON(opts.IO.Out, out)
+		return cli.WriteJSON(opts.IO.Out, out)
 	}
 	if !opts.IO.IsStdoutTTY() {
 		var b strings.Builder
@@ -425,7 +373,7 @@ func (s *session) report(targets []deletion) error {
 		if targets == nil {
 			targets = []deletion{}
 		}
-		return writeJSON(s.opts.IO.Out, targets)
+		return cli.WriteJSON(s.opts.IO.Out, targets)
 	}
 	var b strings.Builder
 	for _, t := range targets {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -279,7 +278,7 @@ func newCmdRm(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			return run(cmd.Context(), opts, runF)
 		},
 	}
-	cmd.Flags().Var((*age)(&opts.OlderThan), "older-than", "delete the conversations last updated longer ago than `AGE` (e.g. 30d, 12h, 2w)")
+	cmd.Flags().Var(cli.AgeValue(&opts.OlderThan), "older-than", "delete the conversations last updated longer ago than `AGE` (e.g. 30d, 12h, 2w)")
 	return cmd
 }
 
@@ -335,47 +334,4 @@ func completeOne(f *cli.Factory) func(*cobra.Command, []string, string) ([]strin
 		}
 		return complete(cmd, args, toComplete)
 	}
-}
-
-// age is a duration flag that also takes days and weeks, the units ages are given in.
-type age time.Duration
-
-func (a *age) String() string {
-	if *a == 0 {
-		return ""
-	}
-	return time.Duration(*a).String()
-}
-
-func (a *age) Type() string { return "age" }
-
-func (a *age) Set(s string) error {
-	d, err := parseAge(s)
-	if err != nil {
-		return err
-	}
-	*a = age(d)
-	return nil
-}
-
-// parseAge reads 30d, 2w, 12h, 90m, 1.5d, or anything time.ParseDuration takes (1h30m).
-func parseAge(s string) (time.Duration, error) {
-	bad := fmt.Errorf("%q is not an age: use a number and a unit, m, h, d or w (e.g. 30d, 12h, 2w)", s)
-	s = strings.TrimSpace(s)
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.ParseFloat(n, 64)
-			// Written to refuse NaN too; the upper bound (100 years) keeps the conversion
-			// below from overflowing.
-			if err != nil || !(v >= 0 && v*float64(unit) <= float64(100*365*24*time.Hour)) {
-				return 0, bad
-			}
-			return time.Duration(v * float64(unit)), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, bad
-	}
-	return d, nil
 }

@@ -678,22 +678,6 @@ func TestRmRefusesBadForms(t *testing.T) {
 	}
 }
 
-func TestParseAge(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"30d": 30 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "12h": 12 * time.Hour, "90m": 90 * time.Minute,
-		"1.5d": 36 * time.Hour, "1h30m": 90 * time.Minute, " 7d ": 7 * 24 * time.Hour, "0d": 0,
-	} {
-		if got, err := parseAge(in); err != nil || got != want {
-			t.Errorf("parseAge(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "30", "d", "-1d", "xd", "NaNd", "Infd", "1e300d", "3y", "-5m"} {
-		if got, err := parseAge(in); err == nil {
-			t.Errorf("parseAge(%q) = %v, want an error", in, got)
-		}
-	}
-}
-
 func TestExportMarkdown(t *testing.T) {
 	fx := newFixture(t)
 	c := conversationWithEverything(fx)

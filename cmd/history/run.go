@@ -3,7 +3,6 @@ package historycmd
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -108,15 +107,6 @@ func toJSON(c history.Conversation) conversationJSON {
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), MessageCount: c.MessageCount}
 }
 
-// writeJSON prints v indented, without escaping <, > and & (code and HTML in answers stay
-// readable).
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 func listRun(ctx context.Context, opts *Options) error {
 	store, err := opts.store()
 	if err != nil {
@@ -142,7 +132,7 @@ func listRun(ctx context.Context, opts *Options) error {
 		for i, c := range cs {
 			items[i] = toJSON(c)
 		}
-		if err := writeJSON(out, items); err != nil {
+		if err := cli.WriteJSON(out, items); err != nil {
 			return err
 		}
 	case !opts.IO.IsStdoutTTY():
@@ -243,7 +233,7 @@ func searchRun(ctx context.Context, opts *Options) error {
 				items[i].Matches = append(items[i].Matches, [2]int{m.Start, m.End})
 			}
 		}
-		if err := writeJSON(out, items); err != nil {
+		if err := cli.WriteJSON(out, items); err != nil {
 			return err
 		}
 	case !opts.IO.IsStdoutTTY():

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 	"github.com/moonchat/moonchat/pkg/render"
@@ -71,7 +72,7 @@ func showRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if opts.JSON {
-		return writeJSON(opts.IO.Out, document(c, msgs))
+		return cli.WriteJSON(opts.IO.Out, document(c, msgs))
 	}
 	out := bufio.NewWriterSize(opts.IO.Out, 32<<10)
 	t := &transcript{w: out, st: newStyler(opts.IO.ColorEnabled())}
@@ -322,7 +323,7 @@ func exportRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if opts.Format == "json" {
-		return writeJSON(opts.IO.Out, document(c, msgs))
+		return cli.WriteJSON(opts.IO.Out, document(c, msgs))
 	}
 	out := bufio.NewWriterSize(opts.IO.Out, 32<<10)
 	writeMarkdown(out, c, msgs)

@@ -4,7 +4,6 @@ package models
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -61,11 +60,8 @@ func NewCmdModels(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		`),
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := f.Config()
+			cfg, err := cli.Settings(cmd, f)
 			if err != nil {
-				return err
-			}
-			if err := cli.ApplyAPIFlags(cmd, cfg); err != nil {
 				return err
 			}
 			opts.Config = cfg
@@ -112,12 +108,7 @@ func modelsRun(ctx context.Context, opts *Options) error {
 	entries := join(remote)
 	switch {
 	case opts.JSON:
-		data, err := json.MarshalIndent(entries, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(opts.IO.Out, "%s\n", data)
-		return err
+		return cli.WriteJSON(opts.IO.Out, entries)
 	case opts.IO.IsStdoutTTY():
 		return printTable(opts, entries)
 	}

@@ -4,7 +4,6 @@ package tokens
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -67,17 +66,9 @@ func NewCmdTokens(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Prompt = args
-			cfg, err := f.Config()
+			cfg, err := cli.Settings(cmd, f, cli.FlagKey{Flag: "model", Key: "model"})
 			if err != nil {
 				return err
-			}
-			if err := cli.ApplyAPIFlags(cmd, cfg); err != nil {
-				return err
-			}
-			if flags := cmd.Flags(); flags.Changed("model") {
-				if err := cfg.SetFlag("model", flags.Lookup("model").Value.String()); err != nil {
-					return &cli.UsageError{Err: fmt.Errorf("--model: %w", err)}
-				}
 			}
 			opts.Config = cfg
 			opts.Model = cfg.Value("model").Raw
@@ -216,12 +207,7 @@ func describe(id string, tokens int, remote []moonshot.RemoteModel) *count {
 func printCount(opts *Options, c *count) error {
 	switch {
 	case opts.JSON:
-		data, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(opts.IO.Out, "%s\n", data)
-		return err
+		return cli.WriteJSONLine(opts.IO.Out, c)
 	case !opts.IO.IsStdoutTTY():
 		_, err := fmt.Fprintln(opts.IO.Out, c.Tokens)
 		return err

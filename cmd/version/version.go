@@ -2,7 +2,6 @@
 package version
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -23,9 +22,7 @@ func NewCmdVersion(f *cli.Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			info := build.Get()
 			if asJSON {
-				b, _ := json.Marshal(info)
-				_, err := fmt.Fprintf(f.IOStreams.Out, "%s\n", b)
-				return err
+				return cli.WriteJSONLine(f.IOStreams.Out, info)
 			}
 			_, err := fmt.Fprint(f.IOStreams.Out, info.String())
 			return err

@@ -167,13 +167,9 @@ func (c *Config) FilePath() string { return c.path }
 // value is allowed for string and URL keys, to override a configured one with nothing
 // (e.g. --proxy "").
 func (c *Config) SetFlag(name, value string) error {
-	k, ok := Lookup(name)
-	if !ok {
-		return unknownKey(name)
-	}
-	v, err := k.canonical(value)
+	_, v, err := canonicalValue(name, value)
 	if err != nil {
-		return &ValueError{Key: name, Msg: err.Error()}
+		return err
 	}
 	c.flags[name] = v
 	return nil
@@ -276,18 +272,28 @@ func (v Value) List() []string {
 // Set validates value and writes it to the config file. It refuses, with the *FileError, to
 // touch a file that is currently invalid.
 func (c *Config) Set(name, value string) error {
-	k, ok := Lookup(name)
-	if !ok {
-		return unknownKey(name)
-	}
-	v, err := k.canonical(value)
+	k, v, err := canonicalValue(name, value)
 	if err != nil {
-		return &ValueError{Key: name, Msg: err.Error()}
+		return err
 	}
 	if v == "" {
 		return &ValueError{Key: name, Msg: "empty value (use unset to remove a key)"}
 	}
 	return c.edit(func(m *mapping) bool { return m.set(k, v) })
+}
+
+// canonicalValue validates a value given for the key name, on the command line or for the
+// file, and returns the key and the value's canonical form.
+func canonicalValue(name, value string) (Key, string, error) {
+	k, err := Find(name)
+	if err != nil {
+		return Key{}, "", err
+	}
+	v, err := k.canonical(value)
+	if err != nil {
+		return Key{}, "", &ValueError{Key: name, Msg: err.Error()}
+	}
+	return k, v, nil
 }
 
 // Unset removes a key from the config file. Removing a key that is not there changes nothing
