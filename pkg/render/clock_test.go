@@ -23,6 +23,16 @@ func (c *fakeClock) Every(d time.Duration, f func()) func() {
 	return func() { t.stopped = true }
 }
 
+// Due reports whether Advance(d) would run a frame.
+func (c *fakeClock) Due(d time.Duration) bool {
+	for _, t := range c.tickers {
+		if !t.stopped && t.next <= c.now+d {
+			return true
+		}
+	}
+	return false
+}
+
 // Advance moves time forward and reports whether a frame ran.
 func (c *fakeClock) Advance(d time.Duration) bool {
 	c.now += d

@@ -30,10 +30,11 @@ const wrapBreakpoints = " ,.;-+|"
 // Each line is highlighted from the text up to and including it, never from later lines, so
 // that what is printed does not depend on how much of the block had arrived. Lexing the
 // whole block again for every line would cost O(n²), and chroma lexes only about 0.3 MB/s,
-// so a line is lexed with just the context a lexer's state usually depends on: the lines
-// that opened the brackets still open (a JSON key is coloured as a key inside an object),
-// and, when the previous line ended inside a string or a comment (a Python docstring), the
-// lines back to the last one that did not. Constructs that chroma only recognises by looking
+// so a line is lexed with just the context a lexer's state usually depends on: for lexers
+// whose state follows brackets (JSON, TypeScript, shell), the lines that opened the
+// brackets still open, so that a JSON key is coloured as a key inside an object; and, when
+// the previous line ended inside a string or a comment (a Python docstring), the lines back
+// to the last one that did not. Constructs that chroma only recognises by looking
 // ahead for their end (a Go raw string or a C block comment spanning lines, a shell
 // here-document) are coloured line by line and may differ from a one-shot render.
 type codeBlock struct {

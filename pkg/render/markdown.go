@@ -506,24 +506,39 @@ func (s *spaceStyle) visible() bool {
 }
 
 func (s *spaceStyle) apply(params []byte) {
-	ps := strings.Split(string(params), ";")
-	for i := 0; i < len(ps); i++ {
-		p := ps[i]
+	skip := 0 // sub-parameters of a 38 or 48 colour still to pass over
+	next := func() string {
+		i := bytes.IndexByte(params, ';')
+		if i < 0 {
+			i = len(params)
+		}
+		p := params[:i]
+		params = params[min(i+1, len(params)):]
+		return string(p)
+	}
+	for first := true; first || len(params) > 0; first = false {
+		p := next()
+		if skip > 0 {
+			if skip == 9 { // the colour's kind: 5 (indexed) or 2 (RGB)
+				skip = 1
+				if p == "2" {
+					skip = 3
+				}
+				continue
+			}
+			skip--
+			continue
+		}
 		if p == "" || p == "0" {
 			*s = spaceStyle{}
 			continue
 		}
 		s.styled = true
 		switch {
-		case p == "38" || p == "48":
-			if p == "48" {
-				s.bg = true
-			}
-			if i+1 < len(ps) && ps[i+1] == "5" {
-				i += 2
-			} else if i+1 < len(ps) && ps[i+1] == "2" {
-				i += 4
-			}
+		case p == "38":
+			skip = 9
+		case p == "48":
+			s.bg, skip = true, 9
 		case p == "49":
 			s.bg = false
 		case len(p) == 2 && p[0] == '4' && p[1] <= '7' || len(p) == 3 && p[:2] == "10":

@@ -411,8 +411,17 @@ func TestWriteError(t *testing.T) {
 }
 
 func TestStyles(t *testing.T) {
-	doc := []byte("# Hi\n\n**bold** and `code`\n\n```go\nx := 1\n```\n")
-	for _, style := range []string{"", "auto", "dark", "light", "ascii", "notty", "dracula", "pink", "tokyo-night"} {
+	dir := t.TempDir()
+	withTheme := filepath.Join(dir, "theme.json")
+	if err := os.WriteFile(withTheme, []byte(`{"document":{"margin":1},"code_block":{"theme":"monokai","margin":3}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plainCode := filepath.Join(dir, "plain.json")
+	if err := os.WriteFile(plainCode, []byte(`{"document":{"margin":2,"indent":1},"code_block":{"color":"99","margin":1,"prefix":">"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc := []byte("# Hi\n\n**bold** and `code`\n\n```go\nx := 1 // \\*not\\* emphasis\ny := `raw\n```\n")
+	for _, style := range []string{"", "auto", "dark", "light", "ascii", "notty", "dracula", "pink", "tokyo-night", withTheme, plainCode} {
 		opts := Options{Width: 60, Style: style, Color: true}
 		got := nonBlank(screenOf(t, stream(t, opts, fixedPieces(doc, 3), everyPiece, nil), opts))
 		want := nonBlank(screenOf(t, oneShot(t, doc, opts), opts))

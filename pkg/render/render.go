@@ -52,8 +52,10 @@ type Renderer interface {
 	// Write appends a delta of the answer. It is cheap: it never renders or blocks on the
 	// terminal for long. It returns an error once the output has failed or after Close.
 	io.Writer
-	// Flush makes what has been written so far visible. Plain writes its buffer out;
-	// Markdown runs a frame now (it also runs frames on its own clock).
+	// Flush makes what has been written so far visible. Plain writes its buffer out, and
+	// the caller calls it when the network has nothing more buffered. Markdown runs a frame
+	// now; it runs frames on its own clock anyway, so calling Flush after every delta only
+	// renders more often than needed.
 	Flush() error
 	// Interrupt ends the answer early (Ctrl-C) and leaves the terminal clean.
 	Interrupt() error
