@@ -38,6 +38,9 @@ type Options struct {
 	Format   string // auto, markdown, text, json, jsonl (resolved by chatRun)
 	Usage    bool
 
+	Wrap          int  // columns to wrap rendered answers at; 0: the terminal's width (at most 120)
+	ShowReasoning bool // stream a thinking model's reasoning on stderr
+
 	Features Features // files, images, web search, tools, Partial Mode, thinking (features.go)
 
 	Continue     bool   // -c: continue the most recent conversation
@@ -56,6 +59,9 @@ var settingFlags = []cli.FlagKey{
 	{Flag: "max-retries", Key: "max_retries"},
 	{Flag: "timeout", Key: "timeout"},
 	{Flag: "format", Key: "format"},
+	{Flag: "wrap", Key: "wrap"},
+	{Flag: "style", Key: "style"},
+	{Flag: "show-reasoning", Key: "show_reasoning"},
 }
 
 // NewCmdChat builds the command. runF replaces the run function in tests of flag parsing.
@@ -81,9 +87,17 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			values dropped on models that fix them). Each change to a value you gave is reported
 			on standard error, one line each; -q silences these notices but not errors.
 
-			Standard output carries the answer only, exactly as received, followed by a newline
-			when it does not end with one. With -n 2 or more, each answer is preceded by a line
-			"--- answer N ---".
+			Standard output carries the answer only. On a terminal it is rendered as markdown
+			while it streams (--wrap, --style; NO_COLOR keeps the rendering without colour, and
+			CLICOLOR_FORCE renders into a pipe too). Piped, or with --raw, it is exactly as
+			received, followed by a newline when it does not end with one. With -n 2 or more,
+			each answer is preceded by a line "--- answer N ---".
+
+			On a terminal, standard error shows a spinner until the answer starts (not with -q),
+			and a thinking model's reasoning as one line, "thinking… N tokens" (N is estimated
+			from the text, about 4 letters of English or one Chinese character a token), which
+			becomes "thought for 4.2s" when the answer starts. --show-reasoning streams the
+			reasoning itself there instead, dimmed, with the text and markdown formats.
 
 			--format json prints one object when the answer is complete (also on failure, with an
 			"error" field); --format jsonl prints one event per line as the stream arrives.
@@ -112,6 +126,13 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# Pipe a file or a command's output in, with an instruction
 			$ git diff | moonchat chat "Review this change"
 			$ moonchat chat "Summarize this" < notes.txt
+
+			# Wrap the rendered answer at 80 columns in the light style; or print it raw
+			$ moonchat chat --wrap 80 --style light "Explain Go interfaces"
+			$ moonchat chat --raw "Explain Go interfaces"
+
+			# Watch a thinking model think (its reasoning, dimmed, on standard error)
+			$ moonchat chat -m kimi-k2.6 --show-reasoning "Is 1001 prime?"
 
 			# Try it without a key or network: the built-in emulator answers
 			$ moonchat chat --offline "hello"
@@ -221,6 +242,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			}
 			opts.Format = cfg.Value("format").Raw
 			opts.Timeout = cfg.Value("timeout").Duration()
+			opts.Wrap = cfg.Value("wrap").Int()
+			opts.ShowReasoning = cfg.Value("show_reasoning").Bool()
+			opts.IO.SetStyle(cfg.Value("style").Raw)
 			if err := parseFeatureFlags(cmd, cfg, opts); err != nil {
 				return err
 			}
@@ -248,6 +272,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.Offline, "offline", false, "answer from the built-in emulator: no key, no network")
 	fl.StringVar(&opts.Format, "format", "auto", "output: auto, markdown, text, json, jsonl")
 	fl.BoolVar(&raw, "raw", false, "print the answer as received, never rendered (same as --format text)")
+	fl.Int("wrap", 0, "wrap rendered answers at `N` columns (0: the terminal's width, at most 120)")
+	fl.String("style", "auto", "markdown `STYLE`: auto (GLAMOUR_STYLE, else COLORFGBG, else dark), dark, light or notty")
+	fl.Bool("show-reasoning", false, "stream a thinking model's reasoning, dimmed, on stderr instead of a one-line summary")
 	fl.BoolVarP(&opts.Usage, "usage", "u", false, "print token usage and estimated cost on stderr after the answer")
 	fl.BoolVarP(&opts.Continue, "continue", "c", false, "continue the most recent conversation")
 	fl.StringVar(&opts.Conversation, "conversation", "", "continue the conversation with this `ID` (or a unique id prefix, or an exact title)")
@@ -255,6 +282,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.Interactive, "interactive", false, "start an interactive session after the prompt (with no prompt, chat starts one on a terminal anyway)")
 	_ = cmd.RegisterFlagCompletionFunc("model", cli.CompleteModels(f))
 	_ = cmd.RegisterFlagCompletionFunc("conversation", cli.CompleteConversations(f))
+	_ = cmd.RegisterFlagCompletionFunc("style", cobra.FixedCompletions([]string{"auto", "dark", "light", "notty"}, cobra.ShellCompDirectiveNoFileComp))
 	addFeatureFlags(cmd, &opts.Features)
 	return cmd
 }

@@ -45,7 +45,12 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	req.Messages = slices.Concat(head, earlier, turn)
 	base := len(head) + len(earlier)
 
-	out := opts.featureOutput(newOutput(format, opts), format)
+	shown, err := newOutput(format, opts)
+	if err != nil {
+		return nil, err
+	}
+	progress := opts.progressOutput(shown, format)
+	out := opts.featureOutput(progress, format)
 	fixed, adj, err := opts.prepare(ctx, client, req)
 	if err != nil {
 		if ferr := out.Finish(&result{Err: err, Model: req.Model, Elapsed: opts.Factory.Now().Sub(start)}); ferr != nil {
@@ -63,6 +68,7 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	if fixed.N != nil {
 		res.N = *fixed.N
 	}
+	progress.waiting()
 	opts.converse(ctx, client, fixed, adj, out, res)
 	res.Elapsed = opts.Factory.Now().Sub(start)
 	if errors.Is(res.Err, context.DeadlineExceeded) && context.Cause(ctx) != nil {

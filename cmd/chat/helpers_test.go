@@ -61,7 +61,8 @@ type invocation struct {
 	stdinTTY  bool
 	stdoutTTY bool
 	stderrTTY bool
-	out       *syncBuffer // stdout, when the test watches it while the command runs
+	out       *syncBuffer       // stdout, when the test watches it while the command runs
+	env       map[string]string // variables the streams see (iostreams.SetEnv): NO_COLOR, TERM…
 	ctx       context.Context
 	// session: stdin and stdout are terminals, the editor is scripted, Ctrl-C arrives on
 	// presses (through cli.Factory.Interrupts).
@@ -90,6 +91,9 @@ func (e *testEnv) runWith(inv invocation, args ...string) outcome {
 	ios.SetStderrTTY(inv.stderrTTY)
 	ios.SetStdinTTY(inv.stdinTTY)
 	ios.SetStdoutTTY(inv.stdoutTTY)
+	for k, v := range inv.env {
+		ios.SetEnv(k, v)
+	}
 	if inv.out != nil {
 		ios.Out = inv.out
 	}

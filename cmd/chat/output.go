@@ -11,6 +11,7 @@ import (
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/moonshot"
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // result is everything known about an answer when it ends, well or not.
@@ -49,20 +50,27 @@ func resolveFormat(opts *Options) (string, error) {
 	return "", cli.Usagef("--format must be auto, markdown, text, json or jsonl, not %q", opts.Format)
 }
 
-func newOutput(format string, opts *Options) output {
+// newOutput returns the output for format. Only a markdown style that cannot be loaded
+// fails.
+func newOutput(format string, opts *Options) (output, error) {
 	switch format {
 	case "json":
-		return &jsonOutput{w: opts.IO.Out}
+		return &jsonOutput{w: opts.IO.Out}, nil
 	case "jsonl":
-		return &jsonlOutput{w: bufio.NewWriter(opts.IO.Out)}
+		return &jsonlOutput{w: bufio.NewWriter(opts.IO.Out)}, nil
+	case "markdown":
+		// A dry run shows the request, never an answer: no renderer to start and stop.
+		if !opts.DryRun {
+			return newMarkdownOutput(opts)
+		}
 	}
-	return newTextOutput(opts)
+	return newTextOutput(opts), nil
 }
 
-// textOutput writes the content byte for byte. With several answers it keeps them apart and
-// prints each after a "--- answer N ---" line when the stream ends.
+// textOutput writes the content byte for byte (render.Plain). With several answers it keeps
+// them apart and prints each after a "--- answer N ---" line when the stream ends.
 type textOutput struct {
-	w        *bufio.Writer
+	w        *render.Plain
 	multi    bool
 	answers  []*strings.Builder
 	lastByte byte
@@ -70,7 +78,7 @@ type textOutput struct {
 }
 
 func newTextOutput(opts *Options) *textOutput {
-	return &textOutput{w: bufio.NewWriterSize(opts.IO.Out, 32<<10), multi: opts.N != nil && *opts.N > 1}
+	return &textOutput{w: render.NewPlain(opts.IO.Out), multi: opts.N != nil && *opts.N > 1}
 }
 
 func (t *textOutput) Start(string, string)  {}
@@ -92,7 +100,7 @@ func (t *textOutput) Content(choice int, text string) {
 	t.wrote = true
 }
 
-func (t *textOutput) Flush() { t.w.Flush() }
+func (t *textOutput) Flush() { _ = t.w.Flush() }
 
 func (t *textOutput) Finish(res *result) error {
 	if t.multi {
@@ -101,13 +109,13 @@ func (t *textOutput) Finish(res *result) error {
 			s := t.answers[i].String()
 			t.w.WriteString(s)
 			if s != "" && !strings.HasSuffix(s, "\n") {
-				t.w.WriteByte('\n')
+				t.w.WriteString("\n")
 			}
 		}
 	} else if t.wrote && t.lastByte != '\n' {
-		t.w.WriteByte('\n')
+		t.w.WriteString("\n")
 	}
-	return t.w.Flush()
+	return t.w.Close()
 }
 
 // JSON shapes (documented in moonchat-chat(1) and README).

@@ -227,6 +227,13 @@ func (term *terminal) typeKeys(keys string) {
 
 var csiSeq = regexp.MustCompile(`^\x1b\[([0-9;?]*)[ -/]*([@-~])`)
 
+func escapeAt(raw string, i int) []string {
+	if raw[i] != '\x1b' {
+		return nil
+	}
+	return csiSeq.FindStringSubmatch(raw[i:])
+}
+
 // screen is what the terminal shows after the session, as lines of text: it follows the
 // cursor moves and erasures the line editor uses to redraw its line, and drops colours.
 func (term *terminal) screen() string {
@@ -250,7 +257,9 @@ func (term *terminal) screen() string {
 		col++
 	}
 	for i := 0; i < len(raw); {
-		if m := csiSeq.FindStringSubmatch(raw[i:]); m != nil {
+		// Only an ESC can start a sequence: trying the expression at every byte is slow on the
+		// long outputs of rendered answers.
+		if m := escapeAt(raw, i); m != nil {
 			i += len(m[0])
 			n := 1
 			if v, err := strconv.Atoi(strings.TrimPrefix(m[1], "?")); err == nil && v > 0 {
@@ -283,6 +292,8 @@ func (term *terminal) screen() string {
 		case r == '\n':
 			row++
 			col = 0
+		case r == '\t':
+			col = (col/8 + 1) * 8
 		case r == '\x1b' || r < ' ':
 		default:
 			put(r)

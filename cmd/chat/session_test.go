@@ -60,7 +60,7 @@ func TestSessionKeepsOneConversation(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	for _, q := range []string{"First", "Second", "Third"} {
-		if !strings.Contains(r.stdout, "You said: "+q+" question") {
+		if !strings.Contains(visible(r.stdout), "You said: "+q+" question") {
 			t.Errorf("answer to %q not shown: %q", q, r.stdout)
 		}
 	}

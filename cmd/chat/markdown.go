@@ -1,0 +1,121 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/render"
+)
+
+// markdownOutput renders the answer on a terminal while it streams (pkg/render). Content only
+// hands the text to the renderer, which takes it under a mutex and renders on its own frame
+// clock, so the loop reading the network is never held back by glamour: a slow frame takes
+// more text instead of stalling the read.
+//
+// With several answers (-n) nothing can be shown before the stream ends, since the answers
+// arrive interleaved: each is rendered at the end after its "--- answer N ---" line, as the
+// text output does.
+type markdownOutput struct {
+	w       io.Writer
+	ropts   render.Options   // with several answers, for the renderers of the others
+	md      *render.Markdown // the answer being streamed; with several, the first answer's
+	multi   bool
+	answers []*strings.Builder
+}
+
+func newMarkdownOutput(opts *Options) (*markdownOutput, error) {
+	o := &markdownOutput{w: opts.IO.Out, ropts: opts.renderOptions(), multi: opts.N != nil && *opts.N > 1}
+	if o.multi {
+		// Rendered whole at the end: no frames and no live tail to redraw.
+		o.ropts.Height, o.ropts.Clock = 0, noFrames{}
+	}
+	// The renderer is made now, before the request is sent, so that a style that cannot be
+	// loaded (a GLAMOUR_STYLE path that does not exist) fails without costing a request.
+	md, err := render.NewMarkdown(o.w, o.ropts)
+	if err != nil {
+		return nil, &cli.UsageError{Err: err,
+			Hint: "set style (--style, MOONCHAT_STYLE) to auto, dark, light or notty, or point GLAMOUR_STYLE at a glamour JSON style file"}
+	}
+	o.md = md
+	return o, nil
+}
+
+// renderOptions are the terminal's settings for the renderer: the width from the terminal
+// (at most 120 columns) unless --wrap or the wrap setting gives one, the style decided once
+// without querying the terminal, colour per NO_COLOR/CLICOLOR_FORCE.
+func (opts *Options) renderOptions() render.Options {
+	cols := opts.IO.Width()
+	ro := render.Options{Width: cols, Columns: cols, Style: opts.IO.Style(), Color: opts.IO.ColorEnabled()}
+	if opts.Wrap > 0 {
+		ro.Width = opts.Wrap
+	}
+	// The live tail moves the cursor: only on a terminal. Rendering into a pipe
+	// (CLICOLOR_FORCE into less -R) prints finished blocks only.
+	if opts.IO.IsStdoutTTY() {
+		ro.Height = opts.IO.Height()
+	}
+	return ro
+}
+
+func (o *markdownOutput) Start(string, string)  {}
+func (o *markdownOutput) Reasoning(int, string) {}
+
+func (o *markdownOutput) Content(choice int, text string) {
+	if o.multi {
+		for len(o.answers) <= choice {
+			o.answers = append(o.answers, &strings.Builder{})
+		}
+		o.answers[choice].WriteString(text)
+		return
+	}
+	if choice == 0 && text != "" {
+		// A write error (a closed terminal) comes back from Close at Finish.
+		_, _ = o.md.WriteString(text)
+	}
+}
+
+// Flush does nothing: the renderer's frame clock shows what arrived at most ~30 times a
+// second. Running a frame whenever the network is idle would, at a model's pace, render and
+// redraw the live tail for every token.
+func (o *markdownOutput) Flush() {}
+
+func (o *markdownOutput) Finish(res *result) error {
+	if !o.multi {
+		// Ctrl-C shows the unfinished rest as the text it is, at once; any other end (a cut
+		// stream, --timeout) renders what arrived.
+		if errors.Is(res.Err, context.Canceled) {
+			return o.md.Interrupt()
+		}
+		return o.md.Close()
+	}
+	// Several answers, each rendered whole after its header. The renderers run no frames, so
+	// one left unclosed after an error holds nothing.
+	md := o.md
+	for i, a := range o.answers {
+		if i > 0 {
+			var err error
+			if md, err = render.NewMarkdown(o.w, o.ropts); err != nil {
+				return err
+			}
+		}
+		if _, err := fmt.Fprintf(o.w, "--- answer %d ---\n", i+1); err != nil {
+			return err
+		}
+		_, _ = md.WriteString(a.String())
+		if err := md.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noFrames is a render.Clock that never ticks: an answer rendered whole needs only the
+// render that Close does.
+type noFrames struct{}
+
+func (noFrames) Every(time.Duration, func()) func() { return func() {} }
