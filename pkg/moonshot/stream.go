@@ -45,13 +45,11 @@ func newStream(body io.ReadCloser, cancel context.CancelFunc) *Stream {
 // upstream). Closing the stream closes body.
 func NewStream(body io.ReadCloser) *Stream { return newStream(body, nil) }
 
-// streamEvent is a chunk or an error envelope; one decode serves both.
-type streamEvent struct {
-	ChatCompletionChunk
+// errorEvent is the envelope of an error sent inside a stream.
+type errorEvent struct {
 	Error *struct {
-		Type    string          `json:"type"`
-		Message string          `json:"message"`
-		Code    json.RawMessage `json:"code"`
+		Type    string `json:"type"`
+		Message string `json:"message"`
 	} `json:"error"`
 }
 
@@ -79,7 +77,7 @@ func (s *Stream) Next() bool {
 		s.done = true
 		return false
 	}
-	var ev streamEvent
+	var ev ChatCompletionChunk
 	if err := json.Unmarshal(data, &ev); err != nil {
 		// A server that does not separate events with blank lines sends several data
 		// lines as one event; take them one by one.
@@ -95,15 +93,20 @@ func (s *Stream) Next() bool {
 			return false
 		}
 	}
-	if ev.Error != nil {
-		e := &APIError{Type: ev.Error.Type, Message: ev.Error.Message, RequestID: s.requestID}
-		if e.Type == "" {
-			e.Type = ErrTypeServer
+	// An error event decodes as an empty chunk; only then is it decoded again as an error, so
+	// the common path pays for one decode.
+	if ev.ID == "" && ev.Choices == nil && ev.Usage == nil {
+		var ee errorEvent
+		if json.Unmarshal(data, &ee) == nil && ee.Error != nil {
+			e := &APIError{Type: ee.Error.Type, Message: ee.Error.Message, RequestID: s.requestID}
+			if e.Type == "" {
+				e.Type = ErrTypeServer
+			}
+			s.err = e
+			return false
 		}
-		s.err = e
-		return false
 	}
-	s.cur = ev.ChatCompletionChunk
+	s.cur = ev
 	s.raw = data
 	return true
 }
