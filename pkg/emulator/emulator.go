@@ -30,6 +30,9 @@ type Config struct {
 	ChunkSize int                          // bytes of text per streamed delta; 0 = 16 (cut on rune boundaries)
 	Delay     time.Duration                // pause between streamed chunks (0 = none)
 	Balance   Balance                      // what /users/me/balance returns; zero value = a fixed default
+	// NoRecord keeps no copy of the requests (Requests returns none; WaitRequests still counts
+	// them), so a long-running --offline server or a benchmark does not grow with every body.
+	NoRecord bool
 }
 
 // Balance is the answer of GET /v1/users/me/balance.
@@ -115,6 +118,7 @@ type Emulator struct {
 	chunkSize int
 	delay     time.Duration
 	balance   Balance
+	noRecord  bool
 
 	// Limits of the files API, fields so that tests can lower them.
 	maxFileBytes int64
@@ -124,6 +128,7 @@ type Emulator struct {
 	reply    func(*ChatRequest) Reply
 	faults   []Fault
 	requests []Recorded
+	received int // requests since the last Reset, recorded or not
 	canceled int
 	gen      int // bumped by Reset, so in-flight requests do not touch new records
 	reqSeq   int // every request: Msh-Request-Id
@@ -151,6 +156,7 @@ func NewHandler(cfg Config) *Emulator {
 		chunkSize:    cfg.ChunkSize,
 		delay:        cfg.Delay,
 		balance:      cfg.Balance,
+		noRecord:     cfg.NoRecord,
 		reply:        cfg.Reply,
 		maxFileBytes: maxFileBytes,
 		maxFiles:     maxFiles,
@@ -185,7 +191,7 @@ func (e *Emulator) Inject(f Fault) {
 	e.mu.Unlock()
 }
 
-// Requests returns a copy of every request received, in arrival order.
+// Requests returns a copy of every request received, in arrival order (none with NoRecord).
 func (e *Emulator) Requests() []Recorded {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -202,6 +208,7 @@ func (e *Emulator) Requests() []Recorded {
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	e.requests = nil
+	e.received = 0
 	e.gen++
 	e.faults = nil
 	e.canceled = 0
@@ -232,7 +239,7 @@ func (e *Emulator) Canceled() int {
 // Tests use it to know a request reached the server (e.g. one that will
 // Hang) without sleeping.
 func (e *Emulator) WaitRequests(ctx context.Context, n int) error {
-	return e.waitFor(ctx, func() bool { return len(e.requests) >= n })
+	return e.waitFor(ctx, func() bool { return e.received >= n })
 }
 
 // WaitCanceled blocks until Canceled() >= n or ctx ends: a client's cancel
@@ -399,18 +406,24 @@ func (e *Emulator) authorized(r *http.Request) bool {
 	return e.apiKey == "" || key == e.apiKey
 }
 
+// record notes a request; idx is -1 when NoRecord keeps no copy.
 func (e *Emulator) record(r *http.Request, body []byte) (gen, idx int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.requests = append(e.requests, Recorded{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	e.received++
+	idx = -1
+	if !e.noRecord {
+		e.requests = append(e.requests, Recorded{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+		idx = len(e.requests) - 1
+	}
 	e.changedLocked()
-	return e.gen, len(e.requests) - 1
+	return e.gen, idx
 }
 
 func (e *Emulator) setStatus(gen, idx, code int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if gen == e.gen {
+	if gen == e.gen && idx >= 0 {
 		e.requests[idx].Status = code
 	}
 }

@@ -296,6 +296,28 @@ func TestRecordingAndReset(t *testing.T) {
 	}
 }
 
+func TestNoRecordKeepsNothingButCounts(t *testing.T) {
+	s := start(t, Config{NoRecord: true})
+	if resp, b := do(t, s, "POST", "/chat/completions", chatBody("kimi-k2-turbo-preview", "", "")); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	do(t, s, "GET", "/models", "")
+	if n := len(s.Requests()); n != 0 {
+		t.Fatalf("NoRecord kept %d requests", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.WaitRequests(ctx, 2); err != nil {
+		t.Fatalf("WaitRequests does not count unrecorded requests: %v", err)
+	}
+	s.Reset()
+	short, cancel2 := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel2()
+	if err := s.WaitRequests(short, 1); err == nil {
+		t.Fatal("Reset kept the count")
+	}
+}
+
 func TestSetReply(t *testing.T) {
 	s := start(t, Config{})
 	s.SetReply(func(req *ChatRequest) Reply { return Reply{Content: "custom for " + req.Model} })

@@ -1,0 +1,375 @@
+// Package serve implements `moonchat serve`: the OpenAI-compatible proxy in front of Moonshot.
+package serve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/build"
+	"github.com/moonchat/moonchat/pkg/config"
+	"github.com/moonchat/moonchat/pkg/emulator"
+	"github.com/moonchat/moonchat/pkg/iostreams"
+	"github.com/moonchat/moonchat/pkg/moonshot"
+	"github.com/moonchat/moonchat/pkg/proxy"
+)
+
+// Options are the inputs of a serve run.
+type Options struct {
+	IO      *iostreams.IOStreams
+	Factory *cli.Factory
+	Config  *config.Config
+
+	ConfigFile     string
+	Host           string
+	Port           int
+	Grace          time.Duration
+	InsecureNoAuth bool
+	Offline        bool
+	LogFormat      string // text or json
+
+	// Getenv reads the environment for the config file's os.environ/ references and the
+	// master key (nil = os.Getenv).
+	Getenv func(string) string
+
+	// Test hooks: ready learns the address once the server listens; shutdownStarted is called
+	// when the shutdown begins.
+	ready           func(addr string)
+	shutdownStarted func()
+}
+
+// Server timeouts. Streams may run for many minutes, so nothing bounds a response; a client
+// gets ReadTimeout to send its request (headers and a body of up to 32 MB).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 5 * time.Minute
+	idleTimeout       = 2 * time.Minute
+	listModelsTimeout = 15 * time.Second
+)
+
+// NewCmdServe builds the command. runF replaces the run function in tests of flag parsing.
+func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Serve Kimi behind an OpenAI-compatible API (LiteLLM's proxy)",
+		Long: heredoc.Doc(`
+			Run an OpenAI-compatible HTTP server in front of Moonshot's API. Point any OpenAI
+			client (SDKs, curl, LiteLLM) at http://HOST:PORT or http://HOST:PORT/v1 and use Kimi
+			without knowing its quirks: every request goes through Moonshot's parameter fixes for
+			the model that answers it.
+
+			Without --config, every model your key can use (GET /v1/models; the built-in list when
+			that fails) is served under its own name, with the key, region and API base from the
+			usual settings (MOONSHOT_API_KEY, moonchat config, --region, --api-base).
+
+			CONFIG FILE (--config): LiteLLM's config.yaml format.
+
+			  model_list:                      # required; one entry per deployment
+			    - model_name: kimi             # the name clients ask for
+			      litellm_params:
+			        model: moonshot/kimi-k2.6  # required, with the moonshot/ prefix
+			        api_key: os.environ/MOONSHOT_API_KEY   # default: $MOONSHOT_API_KEY
+			        api_base: https://api.moonshot.ai/v1   # default: $MOONSHOT_API_BASE, then .ai
+			        timeout: 600               # seconds (or 10m) per attempt
+			        stream_timeout: 60         # for streams: the wait for the first byte
+			        temperature: 0.6           # defaults for fields the client leaves out:
+			        max_tokens: 4096           # top_p, max_completion_tokens, presence_penalty,
+			        thinking: {type: disabled} # frequency_penalty, stop, reasoning_effort
+			        extra_headers: {X-Team: blue}
+			        drop_params: true          # this deployment only
+			        rpm: 60                    # accepted, not enforced (so is tpm)
+			      model_info: {}               # accepted, not used
+			  litellm_settings:
+			    drop_params: true     # drop request fields Moonshot does not know (reported)
+			    num_retries: 2        # extra attempts, moving through the deployments
+			    request_timeout: 600  # seconds per attempt when a deployment sets none
+			  router_settings:
+			    routing_strategy: round-robin   # default; or simple-shuffle
+			  general_settings:
+			    master_key: os.environ/MOONCHAT_MASTER_KEY
+			  environment_variables:   # visible to os.environ/ (the process is not changed)
+			    MOONSHOT_API_KEY: sk-...
+
+			Any value written os.environ/NAME is read from the environment; a variable that is not
+			set stops the server at start. Unknown keys are errors (path:line, with the closest
+			known key); a few LiteLLM settings without meaning here are accepted with a note.
+
+			Several entries with one model_name are used in turn (round-robin). A request that
+			fails with 429 (rate limit, overload, quota), 5xx, a network error or a timeout before
+			the client received anything moves to the next deployment at once; a deployment is
+			tried again only after all the others, after a backoff (or its Retry-After), and never
+			after a quota error. num_retries counts every extra attempt.
+
+			AUTHENTICATION: with a master key (general_settings.master_key, else
+			MOONCHAT_MASTER_KEY, else LITELLM_MASTER_KEY) every route but the health checks needs
+			"Authorization: Bearer KEY" or "x-api-key: KEY". Without one, requests are not
+			authenticated and the server only listens on a loopback address, unless
+			--insecure-no-auth is given.
+
+			ROUTES
+			  POST /chat/completions, /v1/chat/completions   chat, streamed or not
+			  GET  /models, /v1/models, /v1/models/{name}    the model names, owned_by "moonshot"
+			  GET  /health/liveliness, /health/readiness     no authentication
+
+			Moonshot's errors keep their status and come in OpenAI's shape
+			{"error":{"message","type","param","code"}}. Each parameter change is logged and
+			listed in the X-Moonchat-Adjustments response header (separated by "; ",
+			percent-encoded); X-Moonchat-Upstream-Model names the model that answered, which
+			is also the "model" of the answer unless model_name is an alias, whose name the
+			client then gets back. A stream is relayed event by event; one that fails midway
+			ends with a data: {"error":...} event, never silently; when the client asked for
+			stream_options.include_usage, the usage chunk OpenAI clients expect is added if
+			Moonshot sent none. A client that disconnects cancels its upstream request. A body
+			with api_base, base_url or api_key is refused (400): the server's key never goes to
+			a host the caller chose.
+
+			One access log line per request goes to standard error (method, path, model,
+			status, latency, tokens, adjustments); keys are never logged. SIGINT or SIGTERM stop
+			accepting connections, let open requests finish for up to --grace, then exit 0.
+
+			EXIT STATUS
+			  0    stopped by SIGINT or SIGTERM
+			  1    the address cannot be listened on
+			  2    bad flag or config file (path:line), or a non-loopback address without a
+			       master key
+			  3    no Moonshot key, or Moonshot refused it at start
+		`),
+		Example: heredoc.Doc(`
+			# Every model of your key, on http://127.0.0.1:4000
+			$ moonchat serve
+
+			# LiteLLM's config file, for the whole team (a master key is required off loopback)
+			$ MOONCHAT_MASTER_KEY=sk-team moonchat serve --config config.yaml --host 0.0.0.0
+
+			# Try it without a key: the built-in emulator answers
+			$ moonchat serve --offline --port 8080
+
+			# Then, from any OpenAI client
+			$ curl http://localhost:4000/v1/chat/completions -H "Authorization: Bearer sk-team" \
+			    -H "Content-Type: application/json" \
+			    -d '{"model":"moonshot-v1-8k","messages":[{"role":"user","content":"Hello"}]}'
+			$ OPENAI_BASE_URL=http://localhost:4000/v1 OPENAI_API_KEY=sk-team python app.py
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Host = strings.TrimSuffix(strings.TrimPrefix(opts.Host, "["), "]") // [::1] as in a URL
+			if opts.Port < 0 || opts.Port > 65535 {
+				return cli.Usagef("--port must be between 0 and 65535, not %d", opts.Port)
+			}
+			if opts.Grace < 0 {
+				return cli.Usagef("--grace must not be negative")
+			}
+			if opts.LogFormat != "text" && opts.LogFormat != "json" {
+				return cli.Usagef("--log-format must be text or json, not %q", opts.LogFormat)
+			}
+			if opts.Offline && (cmd.Flags().Changed("api-base") || cmd.Flags().Changed("region")) {
+				return cli.Usagef("--offline serves the built-in emulator; do not combine it with --region or --api-base")
+			}
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			if err := cli.ApplyAPIFlags(cmd, cfg); err != nil {
+				return err
+			}
+			opts.Config = cfg
+			if runF != nil {
+				return runF(opts)
+			}
+			return serveRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.ConfigFile, "config", "c", "", "LiteLLM-style config `file` (default: every model of your key)")
+	fl.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on (0.0.0.0: every interface; needs a master key)")
+	fl.IntVarP(&opts.Port, "port", "p", 4000, "port to listen on (0: any free port)")
+	fl.DurationVar(&opts.Grace, "grace", 30*time.Second, "on SIGINT/SIGTERM, how long open requests may take to finish")
+	fl.BoolVar(&opts.InsecureNoAuth, "insecure-no-auth", false, "listen on a non-loopback address without a master key")
+	fl.BoolVar(&opts.Offline, "offline", false, "answer from the built-in emulator: no key, no network")
+	fl.StringVar(&opts.LogFormat, "log-format", "text", "access log on stderr: text or json")
+	cli.AddAPIFlags(cmd)
+	return cmd
+}
+
+func serveRun(ctx context.Context, opts *Options) error {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	logger := newLogger(opts.IO.ErrOut, opts.LogFormat)
+
+	var emu *emulator.Emulator
+	if opts.Offline {
+		// NoRecord: a server that runs for days must not keep every request body.
+		emu = emulator.NewHandler(emulator.Config{APIKey: cli.OfflineAPIKey, NoRecord: true})
+	}
+	var pcfg *proxy.Config
+	if opts.ConfigFile != "" {
+		var err error
+		pcfg, err = proxy.LoadConfig(opts.ConfigFile, proxy.LoadOptions{Getenv: getenv, Offline: opts.Offline})
+		if err != nil {
+			return err
+		}
+		if emu != nil {
+			for i := range pcfg.Deployments {
+				pcfg.Deployments[i].APIKey, pcfg.Deployments[i].APIBase = cli.OfflineAPIKey, emulator.OfflineBaseURL
+			}
+		}
+	} else {
+		pcfg = &proxy.Config{MasterKey: proxy.MasterKeyFromEnv(getenv), NumRetries: opts.Config.Value("max_retries").Int(),
+			RequestTimeout: opts.Config.Value("timeout").Duration(), RoutingStrategy: proxy.RoundRobin}
+	}
+	if pcfg.MasterKey == "" && !isLoopback(opts.Host) && !opts.InsecureNoAuth {
+		return &cli.UsageError{
+			Err:  fmt.Errorf("refusing to listen on %s without a master key: anyone who can reach it could spend your Moonshot credit", opts.Host),
+			Hint: "set MOONCHAT_MASTER_KEY (or general_settings.master_key in --config), listen on 127.0.0.1, or pass --insecure-no-auth behind your own authentication",
+		}
+	}
+
+	httpClient, err := upstreamHTTPClient(opts, emu)
+	if err != nil {
+		return err
+	}
+	if opts.ConfigFile == "" {
+		if pcfg.Deployments, err = defaultDeployments(ctx, opts, httpClient, logger); err != nil {
+			return err
+		}
+	}
+	h, err := proxy.New(pcfg, proxy.Options{HTTPClient: httpClient, Logger: logger, UserAgent: "moonchat/" + build.Short()})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w (is another server using the port? choose one with --port)",
+			net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), err)
+	}
+	for _, note := range pcfg.Notes {
+		logger.Info("config note", "note", note)
+	}
+	if pcfg.MasterKey == "" {
+		logger.Warn("no master key: requests are not authenticated")
+	}
+	names := h.ModelNames()
+	logger.Info("listening", "url", "http://"+ln.Addr().String(), "models", len(names), "deployments", len(pcfg.Deployments),
+		"auth", pcfg.MasterKey != "", "offline", opts.Offline, "names", strings.Join(names, ","))
+
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout, // the request only: it does not cut a long answer
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if opts.shutdownStarted != nil {
+		srv.RegisterOnShutdown(opts.shutdownStarted)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if opts.ready != nil {
+		opts.ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	// The root context ends on SIGINT/SIGTERM. Open requests run on their own contexts (the
+	// server's base context is not this one), so they go on while Shutdown waits for them.
+	logger.Info("shutting down: no new connections; waiting for open requests", "grace", opts.Grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), opts.Grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("grace period over; closing the remaining connections")
+		_ = srv.Close()
+	}
+	<-served
+	h.CloseIdleConnections()
+	logger.Info("stopped")
+	return nil
+}
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// isLoopback reports an address only this machine can reach. A host name other than
+// localhost counts as reachable from elsewhere: it may resolve to any interface.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// upstreamHTTPClient is the emulator's in-process client offline, else the usual client with
+// the proxy settings (HTTPS_PROXY, --proxy, config).
+func upstreamHTTPClient(opts *Options, emu *emulator.Emulator) (*http.Client, error) {
+	if emu != nil {
+		return emu.Client(), nil
+	}
+	return opts.Factory.HTTPClient(opts.Config.Value("proxy").Raw)
+}
+
+// defaultDeployments serves every model the key can use under its own name. The server's list
+// is the truth; when it cannot be had, the built-in table stands in, and the log says so.
+func defaultDeployments(ctx context.Context, opts *Options, hc *http.Client, logger *slog.Logger) ([]proxy.Deployment, error) {
+	key, base := opts.Config.Value("api_key").Raw, opts.Config.APIBase()
+	if opts.Offline {
+		key, base = cli.OfflineAPIKey, emulator.OfflineBaseURL
+	}
+	if key == "" {
+		return nil, moonshot.ErrMissingAPIKey
+	}
+	noRetries := 0
+	client, err := moonshot.NewClient(moonshot.Options{APIKey: key, BaseURL: base, HTTPClient: hc, MaxRetries: &noRetries,
+		UserAgent: "moonchat/" + build.Short()})
+	if err != nil {
+		return nil, &cli.UsageError{Err: fmt.Errorf("api_base: %w", err)}
+	}
+	lctx, cancel := context.WithTimeout(ctx, listModelsTimeout)
+	defer cancel()
+	remote, err := client.Models(lctx)
+	var out []proxy.Deployment
+	switch {
+	case err == nil && len(remote) > 0:
+		for i := range remote {
+			m := remote[i]
+			out = append(out, proxy.Deployment{ModelName: m.ID, Model: m.ID, APIKey: key, APIBase: base, Remote: &m})
+		}
+		return out, nil
+	case moonshot.IsAuth(err) || moonshot.IsQuota(err) || ctx.Err() != nil:
+		// Every request would fail the same way: say it now.
+		return nil, err
+	}
+	reason := "the list is empty"
+	if err != nil {
+		reason = err.Error()
+	}
+	for _, m := range moonshot.KnownModels() {
+		if m.Deprecated == "" {
+			out = append(out, proxy.Deployment{ModelName: m.ID, Model: m.ID, APIKey: key, APIBase: base})
+		}
+	}
+	logger.Warn("could not list Moonshot's models; serving the built-in list", "error", reason, "models", len(out))
+	return out, nil
+}

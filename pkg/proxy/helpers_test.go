@@ -1,0 +1,197 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moonchat/moonchat/pkg/emulator"
+)
+
+const (
+	upstreamKey = "sk-upstream-secret-0001"
+	masterKey   = "sk-master-secret-0002"
+)
+
+// startUpstream serves an emulator that accepts only upstreamKey.
+func startUpstream(t testing.TB, cfg emulator.Config) *emulator.Server {
+	t.Helper()
+	cfg.APIKey = upstreamKey
+	s, err := emulator.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// deploy is a deployment of model on an upstream under a public name.
+func deploy(name, model string, up *emulator.Server) Deployment {
+	return Deployment{ModelName: name, Model: model, APIKey: upstreamKey, APIBase: up.URL}
+}
+
+// syncBuffer is a log destination that handlers write to concurrently.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testProxy is a Handler behind a loopback server, with its log captured.
+type testProxy struct {
+	h    *Handler
+	srv  *httptest.Server
+	logs *syncBuffer
+}
+
+func startProxy(t testing.TB, cfg *Config, opts Options) *testProxy {
+	t.Helper()
+	logs := &syncBuffer{}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	}
+	if opts.RetryBaseDelay == 0 {
+		opts.RetryBaseDelay = time.Millisecond
+	}
+	h, err := New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		srv.Close()
+		h.CloseIdleConnections()
+	})
+	return &testProxy{h: h, srv: srv, logs: logs}
+}
+
+// do sends a request to the proxy; headers are name, value pairs.
+func (p *testProxy) do(t testing.TB, method, path, body string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	return p.doCtx(t, context.Background(), method, path, body, headers...)
+}
+
+func (p *testProxy) doCtx(t testing.TB, ctx context.Context, method, path, body string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, p.srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := p.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+func chatJSON(model string, extra string) string {
+	return `{"model":"` + model + `","messages":[{"role":"user","content":"hello"}]` + extra + `}`
+}
+
+// sse splits a server-sent event body into its data payloads.
+func sse(t testing.TB, body []byte) []string {
+	t.Helper()
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			continue
+		}
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			t.Fatalf("not an SSE data line: %q", line)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+// errorBody is OpenAI's error shape, with param and code kept raw to check they are null.
+type errorBody struct {
+	Error struct {
+		Message string          `json:"message"`
+		Type    string          `json:"type"`
+		Param   json.RawMessage `json:"param"`
+		Code    json.RawMessage `json:"code"`
+	} `json:"error"`
+}
+
+// openAIError decodes an error body and checks that it has all four fields.
+func openAIError(t testing.TB, b []byte) errorBody {
+	t.Helper()
+	var raw map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatalf("error body %s: %v", b, err)
+	}
+	for _, k := range []string{"message", "type", "param", "code"} {
+		if _, ok := raw["error"][k]; !ok {
+			t.Fatalf("error body %s lacks %q", b, k)
+		}
+	}
+	var e errorBody
+	_ = json.Unmarshal(b, &e)
+	if e.Error.Message == "" || e.Error.Type == "" {
+		t.Fatalf("empty message or type: %s", b)
+	}
+	return e
+}
+
+// chatRequests are the chat bodies an upstream received.
+func chatRequests(s *emulator.Server) []map[string]any {
+	var out []map[string]any
+	for _, r := range s.Requests() {
+		if strings.HasSuffix(r.Path, "/chat/completions") {
+			out = append(out, r.JSON())
+		}
+	}
+	return out
+}
+
+func waitCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newServer serves h on loopback for one test and returns its URL.
+func newServer(t testing.TB, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

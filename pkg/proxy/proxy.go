@@ -1,0 +1,528 @@
+// Package proxy is the http.Handler behind `moonchat serve`: an OpenAI-compatible endpoint in
+// front of Moonshot's API, configured like LiteLLM's proxy (see config.go and README.md).
+//
+// Every chat request goes through moonshot.Fix for the model that answers it, so any OpenAI
+// client can use Kimi without knowing Moonshot's rules; each change is logged and returned in
+// the X-Moonchat-Adjustments header. Several deployments behind one model name are balanced and
+// fail over before the first byte of an answer.
+package proxy
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/moonchat/moonchat/pkg/moonshot"
+)
+
+// DefaultMaxBodyBytes bounds a request body: far above any context window in text, and room
+// for a few base64 images.
+const DefaultMaxBodyBytes = 32 << 20
+
+// Options are the parts of a Handler that do not come from the config file.
+type Options struct {
+	// HTTPClient carries the upstream requests; nil means a transport tuned for many
+	// concurrent streams. The offline mode passes the emulator's in-process client.
+	HTTPClient *http.Client
+	// Logger receives the access log (one line per request) and failover warnings; nil
+	// discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds a request body (0 = DefaultMaxBodyBytes); a larger one gets 413.
+	MaxBodyBytes int64
+	// UserAgent is sent upstream.
+	UserAgent string
+	// RetryBaseDelay is the first backoff before a deployment is tried again (0 = 500ms);
+	// MaxRetryDelay caps it (0 = 10s). A server that asks for a longer wait gets its error
+	// passed on at once, with Retry-After, rather than holding the client.
+	RetryBaseDelay, MaxRetryDelay time.Duration
+}
+
+// Handler serves the OpenAI-compatible routes. It is safe for concurrent use.
+type Handler struct {
+	groups     map[string]*group
+	names      []string // model names in config order
+	auth       bool
+	keyHash    [sha256.Size]byte
+	log        *slog.Logger
+	maxBody    int64
+	numRetries int
+	shuffle    bool
+	dropParams bool
+	created    int64
+	baseDelay  time.Duration
+	maxDelay   time.Duration
+	http       *http.Client
+	nDeploy    int
+}
+
+// group is the deployments behind one model name.
+type group struct {
+	name        string
+	deployments []*deployment
+	next        atomic.Uint64 // round-robin position
+	created     int64
+	modelField  []byte // `"model":"<name>"`, for rewriteModel
+}
+
+type deployment struct {
+	Deployment
+	client       *moonshot.Client // non-streamed requests: Timeout bounds the whole answer
+	streamClient *moonshot.Client // streams: the timeout bounds the wait for the first byte
+	dropParams   bool
+	base         string // api_base with any password hidden, for logs
+}
+
+// New builds the handler. It fails on a config that cannot serve (no deployments, a bad
+// api_base).
+func New(cfg *Config, opts Options) (*Handler, error) {
+	if len(cfg.Deployments) == 0 {
+		return nil, errors.New("proxy: no models to serve")
+	}
+	h := &Handler{
+		groups:     map[string]*group{},
+		log:        opts.Logger,
+		maxBody:    opts.MaxBodyBytes,
+		numRetries: max(cfg.NumRetries, 0),
+		shuffle:    cfg.RoutingStrategy == SimpleShuffle,
+		dropParams: cfg.DropParams,
+		created:    time.Now().Unix(),
+		baseDelay:  opts.RetryBaseDelay,
+		maxDelay:   opts.MaxRetryDelay,
+		http:       upstreamClient(opts.HTTPClient),
+		nDeploy:    len(cfg.Deployments),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.baseDelay <= 0 {
+		h.baseDelay = 500 * time.Millisecond
+	}
+	if h.maxDelay <= 0 {
+		h.maxDelay = 10 * time.Second
+	}
+	if cfg.MasterKey != "" {
+		h.auth = true
+		h.keyHash = sha256.Sum256([]byte(cfg.MasterKey))
+	}
+	timeout := cfg.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	noRetries := 0 // the handler's failover does the retrying, across deployments
+	for _, dc := range cfg.Deployments {
+		if dc.ModelName == "" || dc.Model == "" {
+			return nil, fmt.Errorf("proxy: a deployment needs a model name and a model (got %q → %q)", dc.ModelName, dc.Model)
+		}
+		d := &deployment{Deployment: dc, dropParams: cfg.DropParams, base: redactURL(dc.APIBase)}
+		if dc.DropParams != nil {
+			d.dropParams = *dc.DropParams
+		}
+		hc := h.http
+		if len(dc.ExtraHeaders) > 0 {
+			hc = &http.Client{Transport: &headerTransport{base: transportOf(h.http), headers: dc.ExtraHeaders}}
+		}
+		o := moonshot.Options{APIKey: dc.APIKey, BaseURL: dc.APIBase, HTTPClient: hc, UserAgent: opts.UserAgent,
+			MaxRetries: &noRetries, Timeout: cmp(dc.Timeout, timeout)}
+		var err error
+		if d.client, err = moonshot.NewClient(o); err != nil {
+			return nil, fmt.Errorf("proxy: %s: %w", dc.ModelName, err)
+		}
+		o.Timeout = cmp(dc.StreamTimeout, o.Timeout)
+		if d.streamClient, err = moonshot.NewClient(o); err != nil {
+			return nil, fmt.Errorf("proxy: %s: %w", dc.ModelName, err)
+		}
+		g := h.groups[dc.ModelName]
+		if g == nil {
+			name, _ := json.Marshal(dc.ModelName)
+			g = &group{name: dc.ModelName, created: h.created, modelField: append([]byte(`"model":`), name...)}
+			h.groups[dc.ModelName] = g
+			h.names = append(h.names, dc.ModelName)
+		}
+		if dc.Remote != nil && dc.Remote.Created > 0 {
+			g.created = dc.Remote.Created
+		}
+		g.deployments = append(g.deployments, d)
+	}
+	return h, nil
+}
+
+// cmp returns v, or def when v is zero.
+func cmp(v, def time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// upstreamClient returns the client for upstream requests. Go's default transport keeps two
+// idle connections per host, which under a few hundred concurrent requests means a new TCP
+// (and TLS) connection for most of them; the proxy keeps more.
+func upstreamClient(c *http.Client) *http.Client {
+	if c == nil {
+		c = &http.Client{Transport: http.DefaultTransport}
+	}
+	tr, ok := transportOf(c).(*http.Transport)
+	if !ok || tr.MaxIdleConnsPerHost >= 256 {
+		return c
+	}
+	tr = tr.Clone()
+	tr.MaxIdleConnsPerHost = 256
+	tr.MaxIdleConns = max(tr.MaxIdleConns, 1024)
+	cc := *c
+	cc.Transport = tr
+	return &cc
+}
+
+func transportOf(c *http.Client) http.RoundTripper {
+	if c.Transport == nil {
+		return http.DefaultTransport
+	}
+	return c.Transport
+}
+
+// headerTransport adds a deployment's extra_headers to each upstream request.
+type headerTransport struct {
+	base    http.RoundTripper
+	headers map[string]string
+}
+
+func (t *headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range t.headers {
+		r.Header.Set(k, v)
+	}
+	return t.base.RoundTrip(r)
+}
+
+// CloseIdleConnections closes the idle upstream connections (at shutdown, and in tests that
+// count goroutines).
+func (h *Handler) CloseIdleConnections() { h.http.CloseIdleConnections() }
+
+// ModelNames are the names served, in config order.
+func (h *Handler) ModelNames() []string { return append([]string(nil), h.names...) }
+
+// ServeHTTP routes a request: health checks without authentication, everything else behind the
+// master key when there is one.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &record{method: r.Method, path: r.URL.Path}
+	rw := &responseWriter{ResponseWriter: w}
+	h.route(rw, r, rec)
+	if rec.skipLog {
+		return
+	}
+	rec.status = rw.status
+	if rec.status == 0 {
+		rec.status = 499 // the client left before an answer began (nginx's convention)
+	}
+	h.logRequest(r, rec, time.Since(start))
+}
+
+func (h *Handler) route(w *responseWriter, r *http.Request, rec *record) {
+	path := r.URL.Path
+	switch path {
+	case "/health/liveliness", "/health/liveness":
+		rec.skipLog = true // probes every few seconds would drown the log
+		if h.onlyGet(w, r) {
+			writeJSON(w, http.StatusOK, "I'm alive!")
+		}
+		return
+	case "/health/readiness":
+		rec.skipLog = true
+		if h.onlyGet(w, r) {
+			writeJSON(w, http.StatusOK, map[string]any{"status": "healthy", "models": len(h.names), "deployments": h.nDeploy})
+		}
+		return
+	}
+	if !h.authorized(w, r) {
+		return
+	}
+	switch {
+	case path == "/chat/completions" || path == "/v1/chat/completions":
+		h.chat(w, r, rec)
+	case path == "/models" || path == "/v1/models":
+		if h.onlyGet(w, r) {
+			h.listModels(w)
+		}
+	case strings.HasPrefix(path, "/models/") || strings.HasPrefix(path, "/v1/models/"):
+		if h.onlyGet(w, r) {
+			h.getModel(w, path[strings.Index(path, "/models/")+len("/models/"):])
+		}
+	default:
+		writeError(w, http.StatusNotFound, apiError{Message: fmt.Sprintf("Invalid URL (%s %s)", r.Method, path), Type: "invalid_request_error"})
+	}
+}
+
+func (h *Handler) onlyGet(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	writeError(w, http.StatusMethodNotAllowed, apiError{Message: fmt.Sprintf("Method %s is not allowed on %s; use GET", r.Method, r.URL.Path), Type: "invalid_request_error"})
+	return false
+}
+
+// authorized checks the master key in Authorization: Bearer or x-api-key. Hashing both sides
+// first makes the comparison constant-time in the key's length too.
+func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if !h.auth {
+		return true
+	}
+	var given []string
+	if k := bearer(r.Header.Get("Authorization")); k != "" {
+		given = append(given, k)
+	}
+	if k := strings.TrimSpace(r.Header.Get("X-Api-Key")); k != "" {
+		given = append(given, k)
+	}
+	ok := false
+	for _, k := range given {
+		sum := sha256.Sum256([]byte(k))
+		ok = subtle.ConstantTimeCompare(sum[:], h.keyHash[:]) == 1 || ok
+	}
+	if ok {
+		return true
+	}
+	msg := "Missing API key: send the proxy's master key as \"Authorization: Bearer <key>\" or \"x-api-key: <key>\"."
+	if len(given) > 0 {
+		msg = "Incorrect API key provided: it is not the proxy's master key."
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="moonchat"`)
+	writeError(w, http.StatusUnauthorized, apiError{Message: msg, Type: "invalid_request_error", Code: "invalid_api_key"})
+	return false
+}
+
+// bearer is the token of an "Authorization: Bearer <token>" header (the scheme is
+// case-insensitive), or "".
+func bearer(h string) string {
+	const scheme = "bearer "
+	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return ""
+	}
+	return strings.TrimSpace(h[len(scheme):])
+}
+
+type modelObject struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+func (g *group) object() modelObject {
+	return modelObject{ID: g.name, Object: "model", Created: g.created, OwnedBy: "moonshot"}
+}
+
+func (h *Handler) listModels(w http.ResponseWriter) {
+	data := make([]modelObject, 0, len(h.names))
+	for _, name := range h.names {
+		data = append(data, h.groups[name].object())
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Object string        `json:"object"`
+		Data   []modelObject `json:"data"`
+	}{"list", data})
+}
+
+func (h *Handler) getModel(w http.ResponseWriter, name string) {
+	g := h.groups[name]
+	if g == nil {
+		writeError(w, http.StatusNotFound, modelNotFound(name))
+		return
+	}
+	writeJSON(w, http.StatusOK, g.object())
+}
+
+func modelNotFound(name string) apiError {
+	return apiError{Message: fmt.Sprintf("The model `%s` does not exist or you do not have access to it (GET /v1/models lists the models served).", name),
+		Type: "invalid_request_error", Param: "model", Code: "model_not_found"}
+}
+
+// apiError is OpenAI's error object; Param and Code are null when empty.
+type apiError struct {
+	Message string
+	Type    string
+	Param   string
+	Code    string
+}
+
+func (e apiError) MarshalJSON() ([]byte, error) {
+	null := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return json.Marshal(struct {
+		Message string  `json:"message"`
+		Type    string  `json:"type"`
+		Param   *string `json:"param"`
+		Code    *string `json:"code"`
+	}{e.Message, e.Type, null(e.Param), null(e.Code)})
+}
+
+// errorJSON is the body of an error answer or stream event: {"error":{...}}.
+func errorJSON(e apiError) []byte {
+	b, _ := json.Marshal(struct {
+		Error apiError `json:"error"`
+	}{e})
+	return b
+}
+
+func writeError(w http.ResponseWriter, status int, e apiError) {
+	writeRaw(w, status, errorJSON(e))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, apiError{Message: "could not encode the answer", Type: "server_error"})
+		return
+	}
+	writeRaw(w, status, b)
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// upstreamError turns a failure into the status and error object the client gets. Moonshot's
+// errors keep their status and type; failures to reach it become 502 or 504.
+func upstreamError(err error) (int, apiError) {
+	var inv *moonshot.InvalidRequestError
+	if errors.As(err, &inv) {
+		return http.StatusBadRequest, apiError{Message: inv.Msg, Type: "invalid_request_error"}
+	}
+	var ae *moonshot.APIError
+	if errors.As(err, &ae) {
+		status := ae.StatusCode
+		switch {
+		case status == 0 && moonshot.IsRejected(err):
+			status = http.StatusBadRequest // an in-stream refusal, such as content_filter
+		case status < 400:
+			// An error inside a stream, a stream cut short, or an answer that could not be
+			// decoded: the gateway's fault as far as the client can tell.
+			status = http.StatusBadGateway
+		}
+		msg := ae.Message
+		if ae.RequestID != "" {
+			msg += " (Moonshot request id " + ae.RequestID + ")"
+		}
+		return status, apiError{Message: msg, Type: ae.Type, Code: ae.Code}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusGatewayTimeout, apiError{Message: "Moonshot did not answer in time: " + err.Error(), Type: "timeout_error", Code: "upstream_timeout"}
+	}
+	return http.StatusBadGateway, apiError{Message: "could not reach Moonshot: " + err.Error(), Type: "server_error", Code: "upstream_unreachable"}
+}
+
+// retryWait is the pause before a deployment that already failed is tried again: the wait the
+// server asked for, else exponential backoff with jitter. ok is false when the server asks for
+// longer than the proxy will hold a client.
+func (h *Handler) retryWait(round int, err error) (time.Duration, bool) {
+	var ae *moonshot.APIError
+	if errors.As(err, &ae) && ae.RetryAfter > 0 {
+		d := time.Duration(ae.RetryAfter * float64(time.Second))
+		return d, d <= h.maxDelay
+	}
+	d := h.baseDelay << min(round, 16)
+	d = d/2 + time.Duration(rand.Int64N(int64(d)/2+1))
+	return min(d, h.maxDelay), true
+}
+
+// record is what the access log says about one request.
+type record struct {
+	method, path string
+	status       int
+	model        string // the client's model name
+	upstream     string // the Moonshot model that answered (or was tried last)
+	stream       bool
+	attempts     int
+	usage        *moonshot.Usage
+	adjustments  []moonshot.Adjustment
+	requestID    string
+	err          string
+	canceled     bool
+	skipLog      bool
+}
+
+func (h *Handler) logRequest(r *http.Request, rec *record, latency time.Duration) {
+	level := slog.LevelInfo
+	if rec.status >= 500 || rec.err != "" {
+		level = slog.LevelWarn
+	}
+	attrs := make([]slog.Attr, 0, 16)
+	attrs = append(attrs,
+		slog.String("method", rec.method),
+		slog.String("path", rec.path),
+		slog.Int("status", rec.status),
+		slog.Float64("latency_ms", float64(latency.Microseconds())/1000),
+	)
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		attrs = append(attrs, slog.String("remote", host))
+	}
+	if rec.model != "" {
+		attrs = append(attrs, slog.String("model", rec.model), slog.Bool("stream", rec.stream))
+	}
+	if rec.upstream != "" {
+		attrs = append(attrs, slog.String("upstream", rec.upstream), slog.Int("attempts", rec.attempts))
+	}
+	if rec.usage != nil {
+		attrs = append(attrs, slog.Int("prompt_tokens", rec.usage.PromptTokens), slog.Int("completion_tokens", rec.usage.CompletionTokens))
+	}
+	if len(rec.adjustments) > 0 {
+		parts := make([]string, len(rec.adjustments))
+		for i, a := range rec.adjustments {
+			parts[i] = a.String()
+		}
+		attrs = append(attrs, slog.String("adjustments", strings.Join(parts, "; ")))
+	}
+	if rec.requestID != "" {
+		attrs = append(attrs, slog.String("request_id", rec.requestID))
+	}
+	if rec.canceled {
+		attrs = append(attrs, slog.Bool("client_gone", true))
+	}
+	if rec.err != "" {
+		attrs = append(attrs, slog.String("error", rec.err))
+	}
+	h.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// responseWriter notes the status for the access log.
+type responseWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's Flusher.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
