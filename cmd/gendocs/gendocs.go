@@ -120,7 +120,8 @@ func ManPage(c *cobra.Command) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%% %q \"1\" %q \"moonchat\" \"User Commands\"\n", strings.ToUpper(dashed), manDate)
 	fmt.Fprintf(&b, "# NAME\n%s \\- %s\n\n", dashed, c.Short)
-	fmt.Fprintf(&b, "# SYNOPSIS\n**%s**\n\n", c.UseLine())
+	// Escaped, or markdown takes placeholders such as <key> for HTML tags and drops them.
+	fmt.Fprintf(&b, "# SYNOPSIS\n**%s**\n\n", escape(c.UseLine()))
 	desc := c.Long
 	if desc == "" {
 		desc = c.Short
