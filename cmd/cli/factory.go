@@ -130,7 +130,7 @@ func (f *Factory) Client(cfg *config.Config, opts ClientOptions) (*moonshot.Clie
 	if opts.Offline {
 		o.APIKey = OfflineAPIKey
 		o.BaseURL = emulator.OfflineBaseURL
-		o.HTTPClient = emulator.OfflineClient(emulator.Config{APIKey: OfflineAPIKey})
+		o.HTTPClient = emulator.OfflineClient(emulator.Config{APIKey: OfflineAPIKey, NoRecord: true})
 		return moonshot.NewClient(o)
 	}
 	o.APIKey = cfg.Value("api_key").Raw

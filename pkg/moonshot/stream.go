@@ -170,7 +170,7 @@ type sseReader struct {
 }
 
 func newSSEReader(r io.Reader) *sseReader {
-	return &sseReader{br: bufio.NewReaderSize(r, 64<<10)}
+	return &sseReader{br: bufio.NewReaderSize(r, 16<<10)}
 }
 
 // next returns the payload of the next event that has data. It returns io.EOF (or the read
