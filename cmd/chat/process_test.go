@@ -18,8 +18,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/creack/pty"
-
 	"github.com/moonchat/moonchat/cmd"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
@@ -309,21 +307,7 @@ func (term *terminal) screen() string {
 // startSession runs moonchat in a pseudo-terminal of 100x30.
 func startSession(t *testing.T, args ...string) *terminal {
 	t.Helper()
-	proc := moonchat(args...)
-	proc.Env = append(proc.Env, "TERM=xterm-256color")
-	f, err := pty.StartWithSize(proc, &pty.Winsize{Rows: 30, Cols: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	term := newTerminal(t, f)
-	term.proc = proc
-	t.Cleanup(func() {
-		if t.Failed() {
-			_ = proc.Process.Kill()
-		}
-		f.Close()
-	})
-	return term
+	return startTerminal(t, 100, 30, args...)
 }
 
 // wait waits for moonchat to end, which must be a success.
