@@ -116,7 +116,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			interactive session (--interactive starts one after an initial prompt). Enter sends;
 			Alt-Enter or a line ending in \ starts a new line, and a paste is one message. Ctrl-C
 			stops an answer and keeps what arrived; on an empty line it asks to confirm, and Ctrl-D
-			quits. Type /help for the commands. What you type is remembered in
+			quits. Type /help for the commands; Tab completes them, model ids (after /model, checked
+			against moonchat's table and GET /models before the switch), conversations and paths.
+			What you type is remembered in
 			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
 		`),
 		Example: heredoc.Doc(`

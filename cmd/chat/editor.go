@@ -53,6 +53,12 @@ func newTerminalEditor(historyPath string) (lineEditor, error) {
 			_ = rl.Config.Bind(keymap, string(inputrc.Enmeta(key)), newlineCommand, false)
 		}
 	}
+	// Tab shows the menu of completions after inserting what they share, as zsh does; more
+	// Tabs walk through it. (The editor's default inserts the first candidate unseen.)
+	_ = rl.Config.Set("menu-complete-display-prefix", true)
+	for _, keymap := range []string{"emacs", "emacs-standard", "vi-insert"} {
+		_ = rl.Config.Bind(keymap, "\t", "menu-complete", false)
+	}
 	// Enter after a trailing backslash continues the message on a new line, as in a shell;
 	// the backslash goes.
 	rl.AcceptMultiline = func(line []rune) bool {
@@ -68,6 +74,25 @@ func newTerminalEditor(historyPath string) (lineEditor, error) {
 		rl.History.AddFromFile("moonchat", historyPath)
 	}
 	return &terminalEditor{rl: rl}, nil
+}
+
+// setCompleter makes Tab complete with c: a menu of the candidates, each with its
+// description, under a heading per kind.
+func (e *terminalEditor) setCompleter(c completer) {
+	e.rl.Completer = func(line []rune, cursor int) readline.Completions {
+		cursor = min(max(cursor, 0), len(line))
+		cands := c(string(line[:cursor]))
+		values := make([]readline.Completion, 0, len(cands))
+		for _, cd := range cands {
+			// The editor inserts the value as it is: a finished word brings its space along.
+			value := cd.value
+			if !cd.dir {
+				value += " "
+			}
+			values = append(values, readline.Completion{Value: value, Display: cd.value, Description: cd.desc, Tag: cd.group})
+		}
+		return readline.CompleteRaw(values).NoSpace('/')
+	}
 }
 
 func (e *terminalEditor) ReadLine(prompt string) (string, error) {

@@ -88,6 +88,9 @@ func sessionRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	s := &session{opts: opts, client: client, editor: editor, th: th, format: format}
+	if ce, ok := editor.(completingEditor); ok {
+		ce.setCompleter(s.complete)
+	}
 	if opts.Factory.Interrupts != nil {
 		presses, release := opts.Factory.Interrupts()
 		defer release()
@@ -169,94 +172,6 @@ func slashCommand(text string) (name, arg string, ok bool) {
 		name, arg = name[:i], name[i+1:]+" "+arg
 	}
 	return strings.ToLower(name), strings.TrimSpace(arg), true
-}
-
-const sessionHelp = `Commands:
-  /help          this help
-  /model [NAME]  show the model, or switch to NAME for the next questions
-  /system [TEXT] show the system prompt, or set it (/system - removes it)
-  /clear         start a new conversation
-  /retry         ask the last question again (its answer is dropped)
-  /edit [TEXT]   write the next message in $VISUAL or $EDITOR (starting from TEXT)
-  /history       list recent conversations (continue one with: moonchat chat --conversation ID)
-  /exit          quit (also /quit, Ctrl-D, or Ctrl-C twice on an empty line)
-Keys:
-  Enter sends; Alt-Enter, or \ at the end of a line, starts a new line; a paste is one message.
-  Ctrl-C stops an answer and keeps what arrived; on a line being typed, it drops the line.
-  Up and Down walk through what you typed before; Ctrl-R searches it.
-A message that starts with / is sent by doubling it: //etc/hosts is "/etc/hosts".
-`
-
-// command runs a slash command and reports whether the session ends.
-func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
-	o := s.opts
-	switch name {
-	case "help", "?":
-		fmt.Fprint(o.IO.Out, sessionHelp)
-	case "exit", "quit", "q":
-		return true
-	case "model":
-		if arg == "" {
-			fmt.Fprintln(o.IO.Out, o.Model)
-			break
-		}
-		check := o.Features.checkModel(arg)
-		if arg == "auto" {
-			check = o.Features.checkAutoModels()
-		}
-		if check != nil {
-			s.report(check)
-			break
-		}
-		o.Model = arg
-		s.note("model: %s", arg)
-	case "system":
-		switch arg {
-		case "":
-			if o.System == "" {
-				fmt.Fprintln(o.IO.Out, "(no system prompt)")
-			} else {
-				fmt.Fprintln(o.IO.Out, o.System)
-			}
-		case "-":
-			o.System = ""
-			s.note("system prompt removed")
-		default:
-			o.System = arg
-			s.note("system prompt set")
-		}
-	case "clear", "new":
-		s.th, s.failed = &thread{save: s.th.save, open: s.th.open}, nil
-		s.note("new conversation")
-	case "retry":
-		if s.failed != nil {
-			s.ask(ctx, *s.failed)
-			break
-		}
-		resend, err := s.th.dropLastExchange(ctx)
-		if err != nil {
-			s.report(err)
-			break
-		}
-		s.ask(ctx, question{resend: resend})
-	case "edit":
-		text, err := s.compose(arg)
-		if err != nil {
-			s.report(err)
-			break
-		}
-		if strings.TrimSpace(text) == "" {
-			s.note("nothing written; nothing sent")
-			break
-		}
-		fmt.Fprintln(o.IO.Out, text)
-		s.ask(ctx, question{prompt: text})
-	case "history":
-		s.listRecent(ctx)
-	default:
-		s.report(fmt.Errorf("unknown command /%s; /help lists them (start a message with // to send one that begins with /)", name))
-	}
-	return false
 }
 
 // ask sends one question. Ctrl-C stops its answer, not the session: the answer's context is

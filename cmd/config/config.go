@@ -185,6 +185,9 @@ func newCmdSet(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			it stays out of your shell history; or from standard input when that is a pipe
 			or a file.
 
+			A model is checked first: an id of moonchat's table is taken at once (a
+			discontinued one is refused), any other only when GET /models lists it for your key.
+
 			An environment variable or flag for the same key still wins; a note on standard
 			error says so.
 		`),

@@ -614,3 +614,36 @@ func TestInitNeedsTerminal(t *testing.T) {
 		t.Error("file written after short input")
 	}
 }
+
+func TestSetModelIsChecked(t *testing.T) {
+	path := isolate(t)
+	srv, err := emulator.Start(emulator.Config{APIKey: testKey,
+		Models: append(emulator.DefaultModels(), emulator.Model{ID: "kimi-k9-preview", ContextLength: 1 << 20})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	t.Setenv("MOONSHOT_API_BASE", srv.URL)
+	t.Setenv("MOONSHOT_API_KEY", testKey)
+	// A model of the table needs no request; one the server lists is asked about and kept.
+	mustRun(t, streams{}, "set", "model", "kimi-k2.5")
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("a model of the table cost %d requests", n)
+	}
+	mustRun(t, streams{}, "set", "model", "kimi-k9-preview")
+	if got := readFile(t, path); !strings.Contains(got, "model: kimi-k9-preview\n") {
+		t.Errorf("file:\n%s", got)
+	}
+	// An unknown one is refused, and the file keeps the model it had.
+	r := run(t, streams{}, "set", "model", "gpt-4o")
+	if cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), `unknown model "gpt-4o"`) {
+		t.Errorf("set model gpt-4o: %v (exit %d)", r.err, cli.ExitCode(r.err))
+	}
+	if got := readFile(t, path); !strings.Contains(got, "model: kimi-k9-preview\n") {
+		t.Errorf("the refused model changed the file:\n%s", got)
+	}
+	// A discontinued one is refused without a request.
+	if r := run(t, streams{}, "set", "model", "kimi-thinking-preview"); cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), "discontinued") {
+		t.Errorf("set a discontinued model: %v", r.err)
+	}
+}
