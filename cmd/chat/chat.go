@@ -118,7 +118,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			stops an answer and keeps what arrived; on an empty line it asks to confirm, and Ctrl-D
 			quits. Type /help for the commands; Tab completes them, model ids (after /model, checked
 			against moonchat's table and GET /models before the switch), conversations and paths.
-			What you type is remembered in
+			/resume switches to a saved conversation without leaving; it, -c and --conversation
+			show a recap first (the last question and the first lines of its answer). /new starts
+			a new conversation. What you type is remembered in
 			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
 		`),
 		Example: heredoc.Doc(`
@@ -183,6 +185,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# An interactive session (on a terminal), or one that continues a conversation
 			$ moonchat chat
 			$ moonchat chat -c
+			$ moonchat chat --conversation 3f9a
 			$ moonchat chat --interactive "Let's plan a trip to Kyoto"
 
 			# Ask without leaving a trace in the history

@@ -108,16 +108,18 @@ func (s *session) greet() {
 	if o.Quiet {
 		return
 	}
+	fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("moonchat %s · /help for commands · Alt-Enter or \\ for a new line · Ctrl-D quits", cli.ShownLine(o.Model))))
 	if c := s.th.conv; c.ID != "" {
-		fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("continuing conversation %s %q (%d messages)", c.ID, c.Title, c.MessageCount)))
+		fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("continuing conversation %s %q (%d messages)", c.ID, cli.ShownLine(c.Title), c.MessageCount)))
+		s.recap()
 	}
-	fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("moonchat %s · /help for commands · Alt-Enter or \\ for a new line · Ctrl-D quits", o.Model)))
 }
 
 func (s *session) prompt() string {
-	p := s.opts.Model + " › "
+	model := cli.ShownLine(s.opts.Model)
+	p := model + " › "
 	if s.opts.IO.ColorEnabled() {
-		return "\x1b[2m" + s.opts.Model + "\x1b[0m › "
+		return "\x1b[2m" + model + "\x1b[0m › "
 	}
 	return p
 }
@@ -269,9 +271,9 @@ func (s *session) listRecent(ctx context.Context) {
 		if c.ID == s.th.conv.ID {
 			mark = "*"
 		}
-		fmt.Fprintf(o.IO.Out, "%s %s  %-9s %3d  %s\n", mark, c.ID, ago(now, c.UpdatedAt), c.MessageCount, history.TitleFromPrompt(c.Title))
+		fmt.Fprintf(o.IO.Out, "%s %s  %-9s %3d  %s\n", mark, c.ID, ago(now, c.UpdatedAt), c.MessageCount, cli.ShownLine(history.TitleFromPrompt(c.Title)))
 	}
-	fmt.Fprintln(o.IO.Out, o.dim("continue one with: moonchat chat --conversation ID"))
+	fmt.Fprintln(o.IO.Out, o.dim("switch to one with: /resume ID"))
 }
 
 // ago is a short relative time: "just now", "5m ago", "3h ago", "2d ago".

@@ -19,6 +19,7 @@ var sessionCommands = []sessionCommand{
 	{"model", "[NAME]", "show the model, or switch to NAME for the next questions"},
 	{"system", "[TEXT]", "show the system prompt, or set it (/system - removes it)"},
 	{"new", "", "start a new conversation (also /clear)"},
+	{"resume", "ID|TITLE", "switch to a saved conversation (an id, a unique id prefix or an exact title)"},
 	{"retry", "", "ask the last question again (its answer is dropped)"},
 	{"edit", "[TEXT]", "write the next message in $VISUAL or $EDITOR (starting from TEXT)"},
 	{"history", "", "list recent conversations"},
@@ -98,6 +99,8 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 		s.ask(ctx, question{prompt: text})
 	case "history":
 		s.listRecent(ctx)
+	case "resume":
+		s.resume(ctx, arg)
 	default:
 		s.report(fmt.Errorf("unknown command /%s; /help lists them (start a message with // to send one that begins with /)", name))
 	}

@@ -46,7 +46,7 @@ func TestPathCandidates(t *testing.T) {
 
 func TestCompleteCommandNames(t *testing.T) {
 	s := &session{}
-	if got := values(s.complete("/re")); got != "/retry" {
+	if got := values(s.complete("/re")); got != "/resume /retry" {
 		t.Errorf("/re completes to %q", got)
 	}
 	if got := s.complete("hello /mo"); got != nil {

@@ -40,6 +40,16 @@ func (term *terminal) expectScreen(text string, want ...string) {
 	}
 }
 
+// expectPrompt waits for the next prompt and checks that it names model.
+func (term *terminal) expectPrompt(model string) {
+	term.t.Helper()
+	term.expect(" › ")
+	lines := strings.Split(term.screen(), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last+" ", model+" › ") {
+		term.t.Errorf("the prompt is %q, want the model %s", last, model)
+	}
+}
+
 func TestSessionTabCompletionInAPseudoTerminal(t *testing.T) {
 	srv := isolated(t)
 	dir := t.TempDir()
@@ -96,5 +106,77 @@ func TestSessionTabCompletionInAPseudoTerminal(t *testing.T) {
 	c := savedConversations(t)
 	if len(c) != 1 || c[0].Model != "kimi-k2-turbo-preview" || roleList(c[0].msgs) != "user,assistant,user,assistant" {
 		t.Errorf("saved %+v", c)
+	}
+}
+
+// seedConversation runs `moonchat chat ARGS` once, which must succeed, and returns the
+// conversation it saved (the newest).
+func seedConversation(t *testing.T, args ...string) saved {
+	t.Helper()
+	if out, err := moonchat(append([]string{"chat", "--raw"}, args...)...).CombinedOutput(); err != nil {
+		t.Fatalf("moonchat chat %q: %v\n%s", args, err, out)
+	}
+	return savedConversations(t)[0]
+}
+
+func TestSessionResumeRecapAndNewInAPseudoTerminal(t *testing.T) {
+	srv := isolated(t)
+	long := "First line of the answer.\n\n" + strings.Repeat("filler line\n", 20) + "LAST LINE"
+	srv.SetReply(func(req *emulator.ChatRequest) emulator.Reply {
+		if len(req.Messages) == 1 {
+			return emulator.Reply{Content: long}
+		}
+		return emulator.Reply{Content: "short answer"}
+	})
+	first := seedConversation(t, "-m", "kimi-k2-turbo-preview", "Tell me about the tides")
+	seedConversation(t, "-m", "kimi-k2.5", "Another topic")
+
+	// --conversation shows the recap before the prompt: the question and the first lines
+	// of the answer, not all of it.
+	term := startSession(t, "chat", "--conversation", first.ID[:4])
+	term.expect("continuing conversation " + first.ID)
+	term.expectShown("│ Tell me about the tides") // a rendered quote
+	term.expectShown("First line of the answer.")
+	term.expectPrompt("kimi-k2-turbo-preview")
+	if strings.Contains(term.output(), "LAST LINE") {
+		t.Errorf("the recap showed the whole answer:\n%s", term.screen())
+	}
+	// /new starts over; /resume by title goes back, with the conversation's model.
+	term.typeKeys("/new\r")
+	term.expect("new conversation")
+	term.typeKeys("/model kimi-k2.6\r")
+	term.expect("model: kimi-k2.6")
+	term.typeKeys("/resume Another topic\r")
+	term.expect("resumed conversation")
+	term.expectShown("│ Another topic")
+	term.expectPrompt("kimi-k2.5")
+	term.typeKeys("/resume " + first.ID + "\r")
+	term.expect("resumed conversation " + first.ID)
+	term.expectPrompt("kimi-k2-turbo-preview")
+	term.typeKeys("And the moon?\r")
+	term.expectShown("short answer")
+	term.expect(" › ")
+	term.typeKeys("/resume nosuchthing\r")
+	term.expect(`no conversation matches "nosuchthing"`)
+	term.expect(" › ")
+	term.typeKeys("\x04")
+	term.wait()
+	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+
+	convs := savedConversations(t)
+	if len(convs) != 2 {
+		t.Fatalf("%d conversations saved, want 2 (the session added to the first)", len(convs))
+	}
+	c := convs[0] // updated last
+	if c.ID != first.ID || roleList(c.msgs) != "user,assistant,user,assistant" || c.msgs[2].Content != "And the moon?" || c.msgs[3].Model != "kimi-k2-turbo-preview" {
+		t.Errorf("the resumed conversation saved: %s %s %+v", c.ID, roleList(c.msgs), c.msgs)
+	}
+	if got := userMessages(srv); got[len(got)-1] != "And the moon?" {
+		t.Errorf("last question sent = %q", got[len(got)-1])
+	}
+	reqs := srv.Requests()
+	last := reqs[len(reqs)-1].JSON()
+	if msgs := last["messages"].([]any); len(msgs) != 3 || msgs[0].(map[string]any)["content"] != "Tell me about the tides" {
+		t.Errorf("the resumed question was not sent after the conversation's turns: %v", msgs)
 	}
 }
