@@ -120,7 +120,8 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			against moonchat's table and GET /models before the switch), conversations and paths.
 			/resume switches to a saved conversation without leaving; it, -c and --conversation
 			show a recap first (the last question and the first lines of its answer). /new starts
-			a new conversation. What you type is remembered in
+			a new conversation. /usage shows the tokens and estimated cost of the conversation so
+			far. What you type is remembered in
 			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
 		`),
 		Example: heredoc.Doc(`
@@ -280,7 +281,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.Int("wrap", 0, "wrap rendered answers at `N` columns (0: the terminal's width, at most 120)")
 	fl.String("style", "auto", "markdown `STYLE`: auto (GLAMOUR_STYLE, else COLORFGBG, else dark), dark, light or notty")
 	fl.Bool("show-reasoning", false, "stream a thinking model's reasoning, dimmed, on stderr instead of a one-line summary")
-	fl.BoolVarP(&opts.Usage, "usage", "u", false, "print token usage and estimated cost on stderr after the answer")
+	fl.BoolVarP(&opts.Usage, "usage", "u", false, "print token usage and estimated cost on stderr after the answer (in a session, the conversation's running total too)")
 	fl.BoolVarP(&opts.Continue, "continue", "c", false, "continue the most recent conversation")
 	fl.StringVar(&opts.Conversation, "conversation", "", "continue the conversation with this `ID` (or a unique id prefix, or an exact title)")
 	fl.BoolVar(&opts.NoSave, "no-save", false, "do not save this conversation (config: save_history)")

@@ -217,6 +217,10 @@ func (s *session) ask(ctx context.Context, q question) {
 	default:
 		s.report(err)
 	}
+	// -u: after the answer's own usage line, the conversation's running total.
+	if o.Usage && res != nil && res.Completion != nil {
+		fmt.Fprintln(o.IO.ErrOut, "conversation so far: "+s.th.usageTotal().String())
+	}
 	fmt.Fprintln(o.IO.Out)
 }
 

@@ -23,6 +23,7 @@ var sessionCommands = []sessionCommand{
 	{"retry", "", "ask the last question again (its answer is dropped)"},
 	{"edit", "[TEXT]", "write the next message in $VISUAL or $EDITOR (starting from TEXT)"},
 	{"history", "", "list recent conversations"},
+	{"usage", "", "tokens and estimated cost of this conversation so far"},
 	{"exit", "", "quit (also /quit, Ctrl-D, or Ctrl-C twice on an empty line)"},
 }
 
@@ -101,6 +102,8 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 		s.listRecent(ctx)
 	case "resume":
 		s.resume(ctx, arg)
+	case "usage":
+		fmt.Fprintln(o.IO.Out, "conversation so far: "+s.th.usageTotal().String())
 	default:
 		s.report(fmt.Errorf("unknown command /%s; /help lists them (start a message with // to send one that begins with /)", name))
 	}

@@ -3,6 +3,7 @@
 package chat_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,5 +179,44 @@ func TestSessionResumeRecapAndNewInAPseudoTerminal(t *testing.T) {
 	last := reqs[len(reqs)-1].JSON()
 	if msgs := last["messages"].([]any); len(msgs) != 3 || msgs[0].(map[string]any)["content"] != "Tell me about the tides" {
 		t.Errorf("the resumed question was not sent after the conversation's turns: %v", msgs)
+	}
+}
+
+func TestSessionUsageInAPseudoTerminal(t *testing.T) {
+	isolated(t)
+	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--raw", "-u")
+	term.expect(" › ")
+	term.typeKeys("/usage\r")
+	term.expect("conversation so far: no answers yet")
+	term.typeKeys("one\r")
+	term.expect("conversation so far: 1 answer: ")
+	term.expect(" › ")
+	term.typeKeys("two\r")
+	term.expect("conversation so far: 2 answers: ")
+	term.expect(" › ")
+	term.typeKeys("/usage\r")
+	term.expect("conversation so far: 2 answers: ")
+	term.expect(" › ")
+	term.typeKeys("\x04")
+	term.wait()
+	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+
+	// The totals are those of the answers saved.
+	c := savedConversations(t)[0]
+	var prompt, completion, cached int
+	var cost float64
+	spec, _ := moonshot.LookupModel("kimi-k2-turbo-preview")
+	for _, m := range c.msgs {
+		if m.Role == "assistant" {
+			prompt, completion, cached = prompt+m.PromptTokens, completion+m.CompletionTokens, cached+m.CachedTokens
+			cost += spec.Price.Cost(&moonshot.Usage{PromptTokens: m.PromptTokens, CompletionTokens: m.CompletionTokens, CachedTokens: m.CachedTokens})
+		}
+	}
+	if prompt == 0 || completion == 0 {
+		t.Fatalf("the emulator reported no usage: %+v", c.msgs)
+	}
+	want := fmt.Sprintf("conversation so far: 2 answers: %d prompt + %d completion tokens (%d cached) · ≈ USD %.6f", prompt, completion, cached, cost)
+	if n := strings.Count(term.screen(), want); n != 2 {
+		t.Errorf("%q shown %d times, want 2 (-u after the second answer, /usage):\n%s", want, n, term.screen())
 	}
 }
