@@ -3,6 +3,7 @@
 package chat
 
 import (
+	"strings"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -47,6 +48,7 @@ type Options struct {
 	Conversation string // --conversation: an id, a unique id prefix or an exact title
 	NoSave       bool
 	Interactive  bool
+	Title        string // --title: the saved conversation's title instead of its first prompt's line
 
 	modelGiven, systemGiven bool // -m and -s override a continued conversation's
 	inSession               bool // running the interactive session (session.go)
@@ -120,7 +122,8 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			against moonchat's table and GET /models before the switch), conversations and paths.
 			/resume switches to a saved conversation without leaving; it, -c and --conversation
 			show a recap first (the last question and the first lines of its answer). /new starts
-			a new conversation. /usage shows the tokens and estimated cost of the conversation so
+			a new conversation; /fork copies the conversation so far into a new one and goes on
+			there (history fork does it from the shell). /usage shows the tokens and estimated cost of the conversation so
 			far. What you type is remembered in
 			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
 		`),
@@ -189,6 +192,10 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			$ moonchat chat --conversation 3f9a
 			$ moonchat chat --interactive "Let's plan a trip to Kyoto"
 
+			# Name the conversation (history list shows it; --conversation finds it by it)
+			$ moonchat chat --title "Kyoto trip" "Plan three days in Kyoto"
+			$ moonchat chat --conversation "Kyoto trip" "Add a day in Nara"
+
 			# Ask without leaving a trace in the history
 			$ moonchat chat --no-save "A private question"
 		`),
@@ -243,6 +250,14 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			opts.Config = cfg
 			opts.Model = cfg.Value("model").Raw
 			opts.modelGiven, opts.systemGiven = flags.Changed("model"), flags.Changed("system")
+			if flags.Changed("title") {
+				if opts.Title = strings.TrimSpace(opts.Title); opts.Title == "" || strings.ContainsAny(opts.Title, "\r\n") {
+					return cli.Usagef("--title must be one line of text")
+				}
+				if opts.NoSave {
+					return cli.Usagef("--title names the saved conversation; --no-save saves none")
+				}
+			}
 			if opts.Continue && opts.Conversation != "" {
 				return cli.Usagef("-c continues the most recent conversation and --conversation a given one; use one of them")
 			}
@@ -285,6 +300,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVarP(&opts.Continue, "continue", "c", false, "continue the most recent conversation")
 	fl.StringVar(&opts.Conversation, "conversation", "", "continue the conversation with this `ID` (or a unique id prefix, or an exact title)")
 	fl.BoolVar(&opts.NoSave, "no-save", false, "do not save this conversation (config: save_history)")
+	fl.StringVar(&opts.Title, "title", "", "`TITLE` of the saved conversation (default: the first line of the first prompt)")
 	fl.BoolVar(&opts.Interactive, "interactive", false, "start an interactive session after the prompt (with no prompt, chat starts one on a terminal anyway)")
 	_ = cmd.RegisterFlagCompletionFunc("model", cli.CompleteModels(f))
 	_ = cmd.RegisterFlagCompletionFunc("conversation", cli.CompleteConversations(f))

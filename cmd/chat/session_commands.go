@@ -20,6 +20,7 @@ var sessionCommands = []sessionCommand{
 	{"system", "[TEXT]", "show the system prompt, or set it (/system - removes it)"},
 	{"new", "", "start a new conversation (also /clear)"},
 	{"resume", "ID|TITLE", "switch to a saved conversation (an id, a unique id prefix or an exact title)"},
+	{"fork", "", "copy the conversation so far into a new one and go on there"},
 	{"retry", "", "ask the last question again (its answer is dropped)"},
 	{"edit", "[TEXT]", "write the next message in $VISUAL or $EDITOR (starting from TEXT)"},
 	{"history", "", "list recent conversations"},
@@ -74,6 +75,7 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 		}
 	case "clear", "new":
 		s.th, s.failed = &thread{save: s.th.save, open: s.th.open}, nil
+		o.Title = "" // --title named the conversation the session started with
 		s.note("new conversation")
 	case "retry":
 		if s.failed != nil {
@@ -102,6 +104,8 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 		s.listRecent(ctx)
 	case "resume":
 		s.resume(ctx, arg)
+	case "fork":
+		s.fork(ctx)
 	case "usage":
 		fmt.Fprintln(o.IO.Out, "conversation so far: "+s.th.usageTotal().String())
 	default:

@@ -220,3 +220,45 @@ func TestSessionUsageInAPseudoTerminal(t *testing.T) {
 		t.Errorf("%q shown %d times, want 2 (-u after the second answer, /usage):\n%s", want, n, term.screen())
 	}
 }
+
+func TestSessionTitleAndForkInAPseudoTerminal(t *testing.T) {
+	srv := isolated(t)
+	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--raw", "--title", "Trip plan")
+	term.expect(" › ")
+	term.typeKeys("/fork\r")
+	term.expect("nothing to fork yet")
+	term.expect(" › ")
+	term.typeKeys("Three days in Kyoto\r")
+	term.expect("saved as conversation ")
+	term.expect(" › ")
+	term.typeKeys("/fork\r")
+	term.expect("forked ")
+	term.expect(" › ")
+	term.typeKeys("Now on a budget\r")
+	term.expect("You said: Now on a budget")
+	term.expect(" › ")
+	term.typeKeys("\x04")
+	term.wait()
+	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+
+	convs := savedConversations(t)
+	if len(convs) != 2 {
+		t.Fatalf("%d conversations saved", len(convs))
+	}
+	fork, orig := convs[0], convs[1]
+	if orig.Title != "Trip plan" || roleList(orig.msgs) != "user,assistant" {
+		t.Errorf("the original: %q %s", orig.Title, roleList(orig.msgs))
+	}
+	if fork.Title != "Trip plan (fork)" || roleList(fork.msgs) != "user,assistant,user,assistant" ||
+		fork.msgs[0].Content != "Three days in Kyoto" || fork.msgs[2].Content != "Now on a budget" {
+		t.Errorf("the fork: %q %+v", fork.Title, fork.msgs)
+	}
+	if !strings.Contains(term.screen(), "forked "+orig.ID+" into "+fork.ID) {
+		t.Errorf("the note does not name both conversations:\n%s", term.screen())
+	}
+	// The question after /fork was sent after the conversation so far.
+	reqs := srv.Requests()
+	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 3 {
+		t.Errorf("the last request sent %d messages, want 3", len(msgs))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -44,6 +45,7 @@ func (s *session) resume(ctx context.Context, ref string) {
 				th.turns = append(th.turns, turn{stored: m})
 			}
 			s.th, s.failed = th, nil
+			o.Title = "" // --title named the conversation the session started with
 		}
 	}
 	var amb *history.AmbiguousError
@@ -139,4 +141,31 @@ func firstLines(text string, n, maxBytes int) (string, bool) {
 		head += "\n```"
 	}
 	return head, cut
+}
+
+// fork is /fork: the conversation so far is copied into a new one (history fork), and the
+// session goes on in the copy; the original stays as it was, to come back to with /resume.
+func (s *session) fork(ctx context.Context) {
+	switch {
+	case !s.th.save:
+		s.report(errors.New("this session saves nothing (--no-save or save_history: false), so there is nothing to fork"))
+		return
+	case s.th.conv.ID == "":
+		s.report(errors.New("nothing to fork yet: the conversation is saved with its first answer"))
+		return
+	}
+	store, err := s.th.open()
+	if err != nil {
+		s.report(err)
+		return
+	}
+	from := s.th.conv
+	conv, err := store.Fork(ctx, from.ID, len(s.th.turns), "")
+	if err != nil {
+		s.report(err)
+		return
+	}
+	s.th = &thread{save: s.th.save, open: s.th.open, conv: conv, announced: true, turns: slices.Clone(s.th.turns)}
+	s.opts.Title = "" // --title named the original
+	s.note("forked %s into %s %q; the next questions go to the copy (/resume %s goes back)", from.ID, conv.ID, cli.ShownLine(conv.Title), from.ID)
 }

@@ -251,15 +251,21 @@ func (th *thread) record(ctx context.Context, opts *Options, title string, sent 
 	if err != nil {
 		return err
 	}
+	if opts.Title != "" {
+		title = opts.Title // --title
+	}
 	if th.conv.ID == "" {
 		conv, err := store.Create(ctx, history.Conversation{Title: title, Model: answer.Model, System: opts.System, CreatedAt: now})
 		if err != nil {
 			return err
 		}
 		th.conv = conv
-	} else if th.conv.Model != answer.Model || th.conv.System != opts.System {
+	} else if th.conv.Model != answer.Model || th.conv.System != opts.System || (opts.Title != "" && th.conv.Title != opts.Title) {
 		c := th.conv
 		c.Model, c.System = answer.Model, opts.System
+		if opts.Title != "" {
+			c.Title = opts.Title
+		}
 		if c, err = store.Update(ctx, c); err != nil {
 			return err
 		}

@@ -268,8 +268,8 @@ func TestEmptyHistory(t *testing.T) {
 	if r := fx.mustRun(piped, "list", "--json"); r.stdout != "[]\n" {
 		t.Fatalf("--json: %q", r.stdout)
 	}
-	if r := fx.mustRun(terminal, "search", "anything"); r.stdout != "" || r.stderr != "no conversations yet\n" {
-		t.Fatalf("search: stdout %q, stderr %q", r.stdout, r.stderr)
+	if r := fx.run(terminal, "search", "anything"); r.stdout != "" || r.stderr != "no conversations yet\n" || cli.ExitCode(r.err) != cli.ExitFailure {
+		t.Fatalf("search: stdout %q, stderr %q, %v", r.stdout, r.stderr, r.err)
 	}
 	err := fx.run(terminal, "show", "ab12").err
 	msg, hint := cli.Describe(err, "")
@@ -585,11 +585,15 @@ func TestSearch(t *testing.T) {
 		t.Fatalf("title hit: %s", r.stdout)
 	}
 
-	if r := fx.mustRun(terminal, "search", "nothing like this"); r.stdout != "" || r.stderr != "no matches for \"nothing like this\"\n" {
-		t.Fatalf("no hits: stdout %q, stderr %q", r.stdout, r.stderr)
+	// No match is exit 1, as with grep, in every output.
+	if r := fx.run(terminal, "search", "nothing like this"); r.stdout != "" || r.stderr != "no matches for \"nothing like this\"\n" || cli.ExitCode(r.err) != cli.ExitFailure {
+		t.Fatalf("no hits: stdout %q, stderr %q, %v", r.stdout, r.stderr, r.err)
 	}
-	if r := fx.mustRun(piped, "search", "--json", "nothing like this"); r.stdout != "[]\n" {
-		t.Fatalf("no hits, --json: %q", r.stdout)
+	if r := fx.run(piped, "search", "--json", "nothing like this"); r.stdout != "[]\n" || cli.ExitCode(r.err) != cli.ExitFailure {
+		t.Fatalf("no hits, --json: %q, %v", r.stdout, r.err)
+	}
+	if r := fx.run(piped, "search", "nothing like this"); r.stdout != "" || r.stderr != "" || cli.ExitCode(r.err) != cli.ExitFailure {
+		t.Fatalf("no hits, piped: %q %q, %v", r.stdout, r.stderr, r.err)
 	}
 	if err := fx.run(piped, "search", " ").err; cli.ExitCode(err) != cli.ExitUsage {
 		t.Fatalf("blank search: %v", err)

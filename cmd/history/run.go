@@ -249,7 +249,14 @@ func searchRun(ctx context.Context, opts *Options) error {
 	default:
 		writeHits(out, opts, hits)
 	}
-	return out.Flush()
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	if len(hits) == 0 {
+		// grep's convention: no match is exit 1, already said on a terminal.
+		return &cli.ExitError{Code: cli.ExitFailure}
+	}
+	return nil
 }
 
 // writeHits shows the hits grouped under their conversation: a line with the id and title,
