@@ -123,7 +123,8 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			/resume switches to a saved conversation without leaving; it, -c and --conversation
 			show a recap first (the last question and the first lines of its answer). /new starts
 			a new conversation; /fork copies the conversation so far into a new one and goes on
-			there (history fork does it from the shell). /usage shows the tokens and estimated cost of the conversation so
+			there (history fork does it from the shell). /file and /image attach to the next
+			question as -f and -i do. /usage shows the tokens and estimated cost of the conversation so
 			far. What you type is remembered in
 			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
 		`),

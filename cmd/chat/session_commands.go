@@ -20,6 +20,8 @@ var sessionCommands = []sessionCommand{
 	{"system", "[TEXT]", "show the system prompt, or set it (/system - removes it)"},
 	{"new", "", "start a new conversation (also /clear)"},
 	{"resume", "ID|TITLE", "switch to a saved conversation (an id, a unique id prefix or an exact title)"},
+	{"file", "PATH", "attach a file to the next question, as -f does (text inlined, documents extracted)"},
+	{"image", "PATH", "attach an image to the next question, as -i does (needs a vision model)"},
 	{"fork", "", "copy the conversation so far into a new one and go on there"},
 	{"retry", "", "ask the last question again (its answer is dropped)"},
 	{"edit", "[TEXT]", "write the next message in $VISUAL or $EDITOR (starting from TEXT)"},
@@ -106,6 +108,8 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 		s.resume(ctx, arg)
 	case "fork":
 		s.fork(ctx)
+	case "file", "image":
+		s.attachNext(name, arg)
 	case "usage":
 		fmt.Fprintln(o.IO.Out, "conversation so far: "+s.th.usageTotal().String())
 	default:

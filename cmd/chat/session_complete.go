@@ -111,12 +111,7 @@ var imageExts = []string{".png", ".jpg", ".jpeg", ".webp", ".gif"}
 // the home directory and stays in the line.
 func pathCandidates(word string, exts []string) []candidate {
 	dir, base := filepath.Split(word)
-	read := dir
-	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			read = filepath.Join(home, rest)
-		}
-	}
+	read := expandHome(dir)
 	if read == "" {
 		read = "."
 	}

@@ -3,7 +3,11 @@
 package chat_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -260,5 +264,82 @@ func TestSessionTitleAndForkInAPseudoTerminal(t *testing.T) {
 	reqs := srv.Requests()
 	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 3 {
 		t.Errorf("the last request sent %d messages, want 3", len(msgs))
+	}
+}
+
+// writePNG writes a 1×1 PNG image.
+func writePNG(t *testing.T, path string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSessionFileAndImageInAPseudoTerminal(t *testing.T) {
+	srv := isolated(t)
+	dir := t.TempDir()
+	notes, pic := filepath.Join(dir, "notes.txt"), filepath.Join(dir, "pic.png")
+	if err := os.WriteFile(notes, []byte("the secret word is lantern\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writePNG(t, pic)
+	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--raw")
+	term.expect(" › ")
+	term.typeKeys("/file " + filepath.Join(dir, "missing.txt") + "\r")
+	term.expect("no such file or directory")
+	term.expect(" › ")
+	term.typeKeys("/file " + notes + "\r")
+	term.expect("notes.txt attached to the next question (1 in all)")
+	term.expect(" › ")
+	// An image needs a vision model: refused on this one, taken after /model.
+	term.typeKeys("/image " + pic + "\r")
+	term.expect("does not accept images")
+	term.expect(" › ")
+	term.typeKeys("/image " + notes + "\r")
+	term.expect("is not an image Moonshot accepts")
+	term.expect(" › ")
+	term.typeKeys("/model kimi-k2.6\r")
+	term.expect("model: kimi-k2.6")
+	term.typeKeys("/image " + pic + "\r")
+	term.expect("pic.png attached to the next question (2 in all)")
+	term.expect(" › ")
+	term.typeKeys("What is the secret word?\r")
+	term.expect("saved as conversation")
+	term.expect(" › ")
+	// Attachments go with one question only.
+	term.typeKeys("And now?\r")
+	term.expect("You said: And now?")
+	term.expect(" › ")
+	term.typeKeys("\x04")
+	term.wait()
+	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+
+	var bodies []map[string]any
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/chat/completions") {
+			bodies = append(bodies, r.JSON())
+		}
+	}
+	if len(bodies) != 2 {
+		t.Fatalf("%d chat requests", len(bodies))
+	}
+	first, _ := json.Marshal(bodies[0]["messages"])
+	if !bytes.Contains(first, []byte("the secret word is lantern")) || !bytes.Contains(first, []byte("data:image/png;base64,")) {
+		t.Errorf("the first question did not carry the file and the image: %s", first)
+	}
+	second := bodies[1]["messages"].([]any)
+	if last, _ := json.Marshal(second[len(second)-1]); bytes.Contains(last, []byte("lantern")) || bytes.Contains(last, []byte("image_url")) {
+		t.Errorf("the second question carried the attachments again: %s", last)
+	}
+	c := savedConversations(t)[0]
+	if roleList(c.msgs) != "user,assistant,user,assistant" {
+		t.Fatalf("saved %s", roleList(c.msgs))
+	}
+	if q := c.msgs[0].Content; !strings.Contains(q, "[image: "+pic+"]") || !strings.Contains(q, "the secret word is lantern") || strings.Contains(q, "base64") {
+		t.Errorf("saved question = %q", q)
 	}
 }
