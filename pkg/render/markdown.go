@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/alecthomas/chroma/v2"
 	"github.com/charmbracelet/glamour"
@@ -32,8 +31,9 @@ const (
 // exceptions:
 //   - line endings are normalised: glamour prints the CR of CRLF input inside code blocks,
 //     which blanks the line on a terminal; Markdown drops it;
-//   - control characters other than tab are dropped, so that an answer cannot send escape
-//     sequences to the terminal, and invalid UTF-8 becomes U+FFFD;
+//   - each line goes through Sanitize, so that an answer cannot send escape sequences to
+//     the terminal: sequences are removed, other control characters but tab made visible,
+//     invalid UTF-8 becomes U+FFFD;
 //   - glamour's padding of every line to the full width is not written (see trimPadding);
 //   - a reference link whose definition is in a different block stays unresolved;
 //   - in a top-level code fence each line is coloured from the lines up to it (see
@@ -720,25 +720,13 @@ func (m *Markdown) writeErr() error {
 	return m.err
 }
 
-// clean drops the control characters of a line but tabs, and makes it valid UTF-8: text from
-// a model must not be able to send escape sequences to the terminal.
+// clean makes a line safe for the terminal with Sanitize: text from a model must not be
+// able to send escape sequences to the terminal.
 func clean(ln []byte) []byte {
-	dirty := !utf8.Valid(ln)
-	for i := 0; i < len(ln) && !dirty; i++ {
-		c := ln[i]
-		dirty = c < 0x20 && c != '\t' || c == 0x7f || c == 0xc2 && i+1 < len(ln) && ln[i+1] >= 0x80 && ln[i+1] < 0xa0
-	}
-	if !dirty {
+	if isCleanBytes(ln) {
 		return ln
 	}
-	out := make([]byte, 0, len(ln))
-	for _, r := range string(bytes.ToValidUTF8(ln, []byte("\uFFFD"))) {
-		if r < 0x20 && r != '\t' || r >= 0x7f && r < 0xa0 {
-			continue
-		}
-		out = utf8.AppendRune(out, r)
-	}
-	return out
+	return []byte(Sanitize(string(ln)))
 }
 
 // trimEOL drops the line ending ("\n" or "\r\n") of a line, and a lone CR at its end.
