@@ -29,25 +29,29 @@ func replyWith(e *testEnv, content string) {
 	e.srv.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: content} })
 }
 
+// Piped output is byte-exact; the unrendered answer on a terminal (--raw, --format text,
+// TERM=dumb) is the same text without its escape sequences.
 func TestPipedAndRawOutputIsByteExact(t *testing.T) {
 	e := newTestEnv(t)
 	answer := "# Title\r\n\n* a\n* b\n\n```go\nfmt.Println(\"界\")\n```\n\tend \x1b[31mwithout newline"
+	onTerminal := "# Title\n\n* a\n* b\n\n```go\nfmt.Println(\"界\")\n```\n\tend without newline"
 	replyWith(e, answer)
 	tests := []struct {
 		name string
 		inv  invocation
 		args []string
+		want string
 	}{
-		{"piped", invocation{}, nil},
-		{"piped, stderr a terminal", invocation{stderrTTY: true}, nil},
-		{"--raw on a terminal", invocation{stdoutTTY: true, stderrTTY: true}, []string{"--raw"}},
-		{"--format text on a terminal", invocation{stdoutTTY: true, stderrTTY: true}, []string{"--format", "text"}},
-		{"piped with a wrap and a style", invocation{}, []string{"--wrap", "20", "--style", "light"}},
+		{"piped", invocation{}, nil, answer},
+		{"piped, stderr a terminal", invocation{stderrTTY: true}, nil, answer},
+		{"--raw on a terminal", invocation{stdoutTTY: true, stderrTTY: true}, []string{"--raw"}, onTerminal},
+		{"--format text on a terminal", invocation{stdoutTTY: true, stderrTTY: true}, []string{"--format", "text"}, onTerminal},
+		{"piped with a wrap and a style", invocation{}, []string{"--wrap", "20", "--style", "light"}, answer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.runWith(tt.inv, append([]string{"-m", "kimi-k2-turbo-preview", "--no-save", "x"}, tt.args...)...)
-			if r.code != 0 || r.stdout != answer+"\n" {
+			if r.code != 0 || r.stdout != tt.want+"\n" {
 				t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 			}
 		})
