@@ -328,7 +328,7 @@ func TestShowOnATerminalRendersTheAnswers(t *testing.T) {
 	}
 	for _, want := range []string{
 		"> How do I **reverse** a slice?\n> In Go.\n", // the prompt as typed, marked, without its escape sequence
-		"Use slices.Reverse:",                            // the answer rendered: no asterisks
+		"Use slices.Reverse:",                         // the answer rendered: no asterisks
 		"slices.Reverse(s)",
 		"tool call get_weather({\"city\":\"Paris\"})",
 		"[interrupted: stopped before the answer was complete]",
