@@ -681,7 +681,7 @@ func TestRmRefusesBadForms(t *testing.T) {
 func TestExportMarkdown(t *testing.T) {
 	fx := newFixture(t)
 	c := conversationWithEverything(fx)
-	r := fx.mustRun(terminal, "export", "ab12")
+	r := fx.mustRun(piped, "export", "ab12")
 	created := c.CreatedAt.UTC().Format(time.RFC3339)
 	got := regexp.MustCompile(`(?m)^- updated: .*$`).ReplaceAllString(r.stdout, "- updated: UPDATED")
 	want := "# How do I **reverse** a slice?\n" +
@@ -706,6 +706,10 @@ func TestExportMarkdown(t *testing.T) {
 	}
 	if md := fx.mustRun(piped, "export", "ab12", "--format", "md").stdout; md != r.stdout {
 		t.Fatalf("--format md differs from the default:\n%q", md)
+	}
+	// On a terminal the document is the same without the prompt's escape sequence.
+	if tty := fx.mustRun(terminal, "export", "ab12").stdout; tty != strings.Replace(r.stdout, "\x1b[2J", "", 1) {
+		t.Fatalf("export on a terminal:\n%q", tty)
 	}
 }
 

@@ -268,7 +268,7 @@ func writeHits(w io.Writer, opts *Options, hits []history.SearchHit) {
 			fmt.Fprintf(w, "%s  %s  %s\n", st.bold(id), displayTitle(h.Conversation.Title),
 				st.dim(when(opts.now(), h.Conversation.UpdatedAt)))
 		}
-		label := h.Role
+		label := render.Sanitize(h.Role)
 		if label == "" {
 			label = "title"
 		}

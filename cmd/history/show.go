@@ -321,6 +321,13 @@ func exportRun(ctx context.Context, opts *Options) error {
 	if opts.Format == "json" {
 		return cli.WriteJSON(opts.IO.Out, document(c, msgs))
 	}
+	if opts.IO.IsStdoutTTY() {
+		// A document read on the terminal: stored text must not drive it.
+		var b strings.Builder
+		writeMarkdown(&b, c, msgs)
+		_, err := io.WriteString(opts.IO.Out, render.Sanitize(b.String()))
+		return err
+	}
 	out := bufio.NewWriterSize(opts.IO.Out, 32<<10)
 	writeMarkdown(out, c, msgs)
 	return out.Flush()
