@@ -380,3 +380,38 @@ func TestReasoningTokenEstimate(t *testing.T) {
 		}
 	}
 }
+
+// cursorMotion matches what drawing in place writes: cursor up, erase down or line, a CR.
+var cursorMotion = regexp.MustCompile(`\x1b\[[0-9]*[AJK]|\r`)
+
+// A terminal that cannot move the cursor gets finished blocks only, never a live tail, even
+// when CLICOLOR_FORCE asks for rendering. The answer is paced so that frames run while it
+// streams: with a live tail they would draw it.
+func TestNoLiveTailWithoutCursorControl(t *testing.T) {
+	e := newTestEnv(t)
+	answer := "# Heading\n\n" + strings.Repeat("A paragraph that streams slowly, word by word. ", 6) + "\n\n- one\n- two\n"
+	replyWith(e, answer)
+	force := map[string]string{"CLICOLOR_FORCE": "1"}
+	for _, tc := range []struct {
+		name string
+		inv  invocation
+	}{
+		{"TERM=dumb with CLICOLOR_FORCE", invocation{stdoutTTY: true, env: map[string]string{"TERM": "dumb", "CLICOLOR_FORCE": "1"}}},
+		{"unknown TERM", invocation{stdoutTTY: true, env: map[string]string{"TERM": "hal9000"}}},
+		{"CLICOLOR_FORCE into a pipe", invocation{env: force}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.srv.Inject(emulator.Fault{Kind: emulator.Slow, Delay: 10 * time.Millisecond})
+			r := e.runWith(tc.inv, "-m", "kimi-k2-turbo-preview", "--no-save", "x")
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			if !strings.Contains(visible(r.stdout), "• one") {
+				t.Fatalf("not rendered: %q", r.stdout)
+			}
+			if m := cursorMotion.FindString(r.stdout); m != "" {
+				t.Errorf("cursor motion %q written:\n%q", m, r.stdout)
+			}
+		})
+	}
+}

@@ -75,7 +75,7 @@ func (w *stderrWriter) Write(p []byte) (int, error) {
 
 // liveEnabled: the live line needs a terminal on stderr that understands cursor control.
 func (s *IOStreams) liveEnabled() bool {
-	return s.stderrTTY && !s.dumbTerminal()
+	return s.ErrCanMoveCursor()
 }
 
 // StartSpinner shows an animated spinner with a label on stderr, only when stderr is a
