@@ -2,23 +2,16 @@ package cli
 
 import (
 	"strings"
-	"unicode"
+
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // Shown defangs text from outside (the network, the history database) before it is printed
-// to a terminal: no control characters but line breaks and tabs, so no escape sequences.
-// It is the one place the commands of this module call for it; it will defer to pkg/render's
-// sanitizer when that lands.
-func Shown(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
-			return r
-		}
-		return -1
-	}, s)
-}
+// to a terminal: render.Sanitize, the one sanitizer, which keeps line breaks and tabs and
+// lets no escape sequence through.
+func Shown(s string) string { return render.Sanitize(s) }
 
-// ShownLine is Shown on one line: a title or an id in a list.
+// ShownLine is Shown on one line: a title or an id in a list or a note.
 func ShownLine(s string) string {
-	return strings.Join(strings.Fields(Shown(strings.ReplaceAll(s, "\t", " "))), " ")
+	return strings.Join(strings.Fields(render.Sanitize(s)), " ")
 }
