@@ -22,6 +22,7 @@ import (
 	"github.com/moonchat/moonchat/cmd/gendocs"
 	historycmd "github.com/moonchat/moonchat/cmd/history"
 	"github.com/moonchat/moonchat/cmd/models"
+	"github.com/moonchat/moonchat/cmd/roles"
 	"github.com/moonchat/moonchat/cmd/serve"
 	"github.com/moonchat/moonchat/cmd/tokens"
 	"github.com/moonchat/moonchat/cmd/version"
@@ -149,6 +150,7 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	root.AddCommand(balance.NewCmdBalance(f, nil))
 	root.AddCommand(files.NewCmdFiles(f))
 	root.AddCommand(historycmd.NewCmdHistory(f, nil))
+	root.AddCommand(roles.NewCmdRoles(f, nil))
 	root.AddCommand(serve.NewCmdServe(f, nil))
 	root.AddCommand(version.NewCmdVersion(f))
 	root.AddCommand(gendocs.NewCmdGendocs(f))

@@ -49,6 +49,7 @@ type Options struct {
 	NoSave       bool
 	Interactive  bool
 	Title        string // --title: the saved conversation's title instead of its first prompt's line
+	Role         string // -r: the role of the config file applied (role.go); /role changes it
 
 	modelGiven, systemGiven bool // -m and -s override a continued conversation's
 	inSession               bool // running the interactive session (session.go)
@@ -124,7 +125,8 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			show a recap first (the last question and the first lines of its answer). /new starts
 			a new conversation; /fork copies the conversation so far into a new one and goes on
 			there (history fork does it from the shell). /file and /image attach to the next
-			question as -f and -i do. /usage shows the tokens and estimated cost of the conversation so
+			question as -f and -i do. /role NAME switches to a role of the config file (see
+			moonchat roles --help; -r applies one from the start). /usage shows the tokens and estimated cost of the conversation so
 			far. What you type is remembered in
 			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
 		`),
@@ -192,6 +194,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			$ moonchat chat -c
 			$ moonchat chat --conversation 3f9a
 			$ moonchat chat --interactive "Let's plan a trip to Kyoto"
+
+			# Apply a role of the config file (roles: in config.yaml; moonchat roles list)
+			$ moonchat chat -r reviewer -f main.go "Review this"
 
 			# Name the conversation (history list shows it; --conversation finds it by it)
 			$ moonchat chat --title "Kyoto trip" "Plan three days in Kyoto"
@@ -267,6 +272,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			opts.Wrap = cfg.Value("wrap").Int()
 			opts.ShowReasoning = cfg.Value("show_reasoning").Bool()
 			opts.IO.SetStyle(cfg.Value("style").Raw)
+			if err := roleFromFlags(cmd, opts); err != nil {
+				return err
+			}
 			if err := parseFeatureFlags(cmd, cfg, opts); err != nil {
 				return err
 			}
@@ -279,6 +287,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringP("model", "m", "", "model id (default from config, else kimi-k2.6)")
 	fl.StringVarP(&opts.System, "system", "s", "", "system prompt")
+	fl.StringVarP(&opts.Role, "role", "r", "", "apply the role `NAME` of the config file (system prompt, model…; `moonchat roles list`)")
 	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.5 and later)")
 	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.5 and later)")
 	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.5 and later)")
@@ -305,6 +314,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.Interactive, "interactive", false, "start an interactive session after the prompt (with no prompt, chat starts one on a terminal anyway)")
 	_ = cmd.RegisterFlagCompletionFunc("model", cli.CompleteModels(f))
 	_ = cmd.RegisterFlagCompletionFunc("conversation", cli.CompleteConversations(f))
+	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles(f))
 	_ = cmd.RegisterFlagCompletionFunc("style", cobra.FixedCompletions([]string{"auto", "dark", "light", "notty"}, cobra.ShellCompDirectiveNoFileComp))
 	addFeatureFlags(cmd, &opts.Features)
 	return cmd

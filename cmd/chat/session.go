@@ -117,6 +117,9 @@ func (s *session) greet() {
 
 func (s *session) prompt() string {
 	model := cli.ShownLine(s.opts.Model)
+	if s.opts.Role != "" {
+		model += " (" + s.opts.Role + ")"
+	}
 	p := model + " › "
 	if s.opts.IO.ColorEnabled() {
 		return "\x1b[2m" + model + "\x1b[0m › "

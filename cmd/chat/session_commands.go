@@ -17,6 +17,7 @@ type sessionCommand struct {
 var sessionCommands = []sessionCommand{
 	{"help", "", "this help"},
 	{"model", "[NAME]", "show the model, or switch to NAME for the next questions"},
+	{"role", "[NAME]", "switch to a role of the config file (its system prompt, model…), or list them"},
 	{"system", "[TEXT]", "show the system prompt, or set it (/system - removes it)"},
 	{"new", "", "start a new conversation (also /clear)"},
 	{"resume", "ID|TITLE", "switch to a saved conversation (an id, a unique id prefix or an exact title)"},
@@ -106,6 +107,8 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 		s.listRecent(ctx)
 	case "resume":
 		s.resume(ctx, arg)
+	case "role":
+		s.switchRole(ctx, arg)
 	case "fork":
 		s.fork(ctx)
 	case "file", "image":

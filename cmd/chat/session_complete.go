@@ -63,6 +63,8 @@ func (s *session) complete(before string) []candidate {
 		}
 	case "resume":
 		all = s.recentCandidates()
+	case "role":
+		all = roleChoices(s.opts.Config)
 	case "file":
 		return pathCandidates(word, nil)
 	case "image":

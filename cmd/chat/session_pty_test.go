@@ -343,3 +343,73 @@ func TestSessionFileAndImageInAPseudoTerminal(t *testing.T) {
 		t.Errorf("saved question = %q", q)
 	}
 }
+
+// writeRoles writes a config file with two roles into the isolated home.
+func writeRoles(t *testing.T) {
+	t.Helper()
+	path := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "moonchat", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const roles = `roles:
+  shell: Answer with one POSIX shell command.
+  reviewer:
+    system: You review Go code.
+    model: kimi-k2.6
+    temperature: 0.3
+    thinking: false
+`
+	if err := os.WriteFile(path, []byte(roles), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSessionRolesInAPseudoTerminal(t *testing.T) {
+	srv := isolated(t)
+	writeRoles(t)
+	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--raw", "-r", "shell")
+	term.expectPrompt("kimi-k2-turbo-preview (shell)")
+	term.typeKeys("list files\r")
+	term.expect("saved as conversation")
+	term.expect(" › ")
+	// Tab completes role names, described by their model and system prompt.
+	term.typeKeys("/role \t")
+	term.expectScreen("You review Go code.", "reviewer", "shell")
+	term.typeKeys("\x15/role rev\t")
+	term.expect("reviewer ")
+	term.typeKeys("\r")
+	term.expect("role reviewer · model kimi-k2.6")
+	term.expectPrompt("kimi-k2.6 (reviewer)")
+	term.typeKeys("review this\r")
+	// The role's model goes through the fixes, with their notices.
+	term.expectShown("temperature")
+	term.expectShown("You said: review this")
+	term.expect(" › ")
+	term.typeKeys("/role nosuch\r")
+	term.expect(`no role "nosuch"; the roles are reviewer, shell`)
+	term.expect(" › ")
+	term.typeKeys("\x04")
+	term.wait()
+	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+
+	var bodies []map[string]any
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/chat/completions") {
+			bodies = append(bodies, r.JSON())
+		}
+	}
+	if len(bodies) != 2 {
+		t.Fatalf("%d requests", len(bodies))
+	}
+	system := func(b map[string]any) any { return b["messages"].([]any)[0].(map[string]any)["content"] }
+	if bodies[0]["model"] != "kimi-k2-turbo-preview" || system(bodies[0]) != "Answer with one POSIX shell command." {
+		t.Errorf("first request: %v, system %v", bodies[0]["model"], system(bodies[0]))
+	}
+	if b := bodies[1]; b["model"] != "kimi-k2.6" || system(b) != "You review Go code." || fmt.Sprint(b["thinking"]) != "map[type:disabled]" {
+		t.Errorf("second request: model %v, system %v, thinking %v", b["model"], system(b), b["thinking"])
+	}
+	c := savedConversations(t)[0]
+	if c.System != "You review Go code." || c.Model != "kimi-k2.6" || c.msgs[3].Model != "kimi-k2.6" || c.msgs[1].Model != "kimi-k2-turbo-preview" {
+		t.Errorf("saved: system %q, model %q, answers by %q and %q", c.System, c.Model, c.msgs[1].Model, c.msgs[3].Model)
+	}
+}
