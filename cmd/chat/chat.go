@@ -49,6 +49,7 @@ type Options struct {
 	NoSave       bool
 	Interactive  bool
 	Title        string // --title: the saved conversation's title instead of its first prompt's line
+	Copy         string // --copy: "answer", "code" or "code N", copied after the answer (clipboard.go)
 	Role         string // -r: the role of the config file applied (role.go); /role changes it
 
 	modelGiven, systemGiven bool // -m and -s override a continued conversation's
@@ -126,7 +127,10 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			a new conversation; /fork copies the conversation so far into a new one and goes on
 			there (history fork does it from the shell). /file and /image attach to the next
 			question as -f and -i do. /role NAME switches to a role of the config file (see
-			moonchat roles --help; -r applies one from the start). /usage shows the tokens and estimated cost of the conversation so
+			moonchat roles --help; -r applies one from the start). /copy copies the last answer,
+			/copy code [N] its last (N-th) code block, as --copy does after a one-shot answer:
+			with OSC 52 on the terminal (through ssh and tmux, when the terminal allows it) and
+			with wl-copy, xclip, xsel or pbcopy when one is there; the note says which. /usage shows the tokens and estimated cost of the conversation so
 			far. What you type is remembered in
 			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
 		`),
@@ -198,6 +202,11 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# Apply a role of the config file (roles: in config.yaml; moonchat roles list)
 			$ moonchat chat -r reviewer -f main.go "Review this"
 
+			# Copy the answer, or its last code block, to the clipboard (OSC 52, or wl-copy,
+			# xclip, xsel or pbcopy)
+			$ moonchat chat --copy "Write a haiku about the moon"
+			$ moonchat chat --copy=code "A Go function that reverses a string"
+
 			# Name the conversation (history list shows it; --conversation finds it by it)
 			$ moonchat chat --title "Kyoto trip" "Plan three days in Kyoto"
 			$ moonchat chat --conversation "Kyoto trip" "Add a day in Nara"
@@ -256,6 +265,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			opts.Config = cfg
 			opts.Model = cfg.Value("model").Raw
 			opts.modelGiven, opts.systemGiven = flags.Changed("model"), flags.Changed("system")
+			if _, _, err := copyTarget(opts.Copy); flags.Changed("copy") && err != nil {
+				return cli.Usagef("--copy: %v", err)
+			}
 			if flags.Changed("title") {
 				if opts.Title = strings.TrimSpace(opts.Title); opts.Title == "" || strings.ContainsAny(opts.Title, "\r\n") {
 					return cli.Usagef("--title must be one line of text")
@@ -310,6 +322,8 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVarP(&opts.Continue, "continue", "c", false, "continue the most recent conversation")
 	fl.StringVar(&opts.Conversation, "conversation", "", "continue the conversation with this `ID` (or a unique id prefix, or an exact title)")
 	fl.BoolVar(&opts.NoSave, "no-save", false, "do not save this conversation (config: save_history)")
+	fl.StringVar(&opts.Copy, "copy", "", "copy the answer to the clipboard after printing it; --copy=code: its last code block, --copy=code:N the N-th")
+	fl.Lookup("copy").NoOptDefVal = "answer"
 	fl.StringVar(&opts.Title, "title", "", "`TITLE` of the saved conversation (default: the first line of the first prompt)")
 	fl.BoolVar(&opts.Interactive, "interactive", false, "start an interactive session after the prompt (with no prompt, chat starts one on a terminal anyway)")
 	_ = cmd.RegisterFlagCompletionFunc("model", cli.CompleteModels(f))

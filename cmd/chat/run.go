@@ -73,7 +73,13 @@ func chatRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	_, err = opts.exchange(ctx, client, th, question{prompt: prompt}, format)
+	res, err := opts.exchange(ctx, client, th, question{prompt: prompt}, format)
+	if opts.Copy != "" && res != nil && res.Completion != nil && len(res.Completion.Choices) > 0 {
+		// After the answer is shown: a clipboard failure is a warning, not the command's.
+		if cerr := opts.copyAnswer(res.Completion.Choices[0].Message.Content, opts.Copy); cerr != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "moonchat: warning: not copied: %v\n", cerr)
+		}
+	}
 	return err
 }
 

@@ -23,6 +23,7 @@ var sessionCommands = []sessionCommand{
 	{"resume", "ID|TITLE", "switch to a saved conversation (an id, a unique id prefix or an exact title)"},
 	{"file", "PATH", "attach a file to the next question, as -f does (text inlined, documents extracted)"},
 	{"image", "PATH", "attach an image to the next question, as -i does (needs a vision model)"},
+	{"copy", "[code [N]]", "copy the last answer, or its last (N-th) code block, to the clipboard"},
 	{"fork", "", "copy the conversation so far into a new one and go on there"},
 	{"retry", "", "ask the last question again (its answer is dropped)"},
 	{"edit", "[TEXT]", "write the next message in $VISUAL or $EDITOR (starting from TEXT)"},
@@ -107,6 +108,10 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 		s.listRecent(ctx)
 	case "resume":
 		s.resume(ctx, arg)
+	case "copy":
+		if err := o.copyAnswer(s.th.lastAnswer(), arg); err != nil {
+			s.report(err)
+		}
 	case "role":
 		s.switchRole(ctx, arg)
 	case "fork":

@@ -72,3 +72,13 @@ func (t usageTotal) String() string {
 	}
 	return line
 }
+
+// lastAnswer is the content of the thread's last answer ("" when there is none).
+func (th *thread) lastAnswer() string {
+	for i := len(th.turns) - 1; i >= 0; i-- {
+		if m := th.turns[i].stored; m.Role == "assistant" && m.Content != "" {
+			return m.Content
+		}
+	}
+	return ""
+}
