@@ -2,11 +2,13 @@ package chat
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/reeflective/readline"
 	"github.com/reeflective/readline/inputrc"
+	"golang.org/x/term"
 
 	"github.com/moonchat/moonchat/pkg/history"
 )
@@ -92,6 +94,34 @@ func (e *terminalEditor) setCompleter(c completer) {
 			values = append(values, readline.Completion{Value: value, Display: cd.value, Description: cd.desc, Tag: cd.group})
 		}
 		return readline.CompleteRaw(values).NoSpace('/')
+	}
+}
+
+// confirm shows prompt and waits for one key: Enter confirms; Esc, Ctrl-C or Ctrl-D declines.
+// The terminal is in raw mode meanwhile, so the key needs no Enter after it and Ctrl-C is a
+// key rather than a signal.
+func (e *terminalEditor) confirm(prompt string) (bool, error) {
+	fd := int(os.Stdin.Fd())
+	state, err := term.MakeRaw(fd)
+	if err != nil {
+		return false, err
+	}
+	defer term.Restore(fd, state)
+	_, _ = io.WriteString(os.Stderr, prompt)
+	defer io.WriteString(os.Stderr, "\r\n")
+	key := make([]byte, 1)
+	for {
+		n, err := os.Stdin.Read(key)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case n == 0:
+		case key[0] == '\r' || key[0] == '\n':
+			return true, nil
+		case key[0] == 0x1b || key[0] == 0x03 || key[0] == 0x04:
+			return false, nil
+		}
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
@@ -296,46 +294,4 @@ func ago(now, t time.Time) string {
 		return fmt.Sprintf("%dh ago", int(d/time.Hour))
 	}
 	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
-}
-
-// compose is /edit: the next message is written in $VISUAL or $EDITOR (vi, or notepad on
-// Windows, when neither is set), in a private temporary file.
-func (s *session) compose(initial string) (string, error) {
-	editor := os.Getenv("VISUAL")
-	if editor == "" {
-		editor = os.Getenv("EDITOR")
-	}
-	if editor == "" {
-		editor = "vi"
-		if runtime.GOOS == "windows" {
-			editor = "notepad"
-		}
-	}
-	f, err := os.CreateTemp("", "moonchat-*.md")
-	if err != nil {
-		return "", err
-	}
-	path := f.Name()
-	defer os.Remove(path)
-	_, werr := f.WriteString(initial)
-	if err := errors.Join(werr, f.Close()); err != nil {
-		return "", err
-	}
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		fields := strings.Fields(editor)
-		cmd = exec.Command(fields[0], append(fields[1:], path)...)
-	} else {
-		// Through the shell, as git does, so that EDITOR="code --wait" works.
-		cmd = exec.Command("sh", "-c", editor+` "$1"`, "moonchat-editor", path)
-	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.opts.IO.In, s.opts.IO.Out, s.opts.IO.ErrOut
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("the editor (%s) failed: %w", editor, err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimRight(string(data), " \t\r\n"), nil
 }

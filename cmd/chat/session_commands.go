@@ -26,7 +26,7 @@ var sessionCommands = []sessionCommand{
 	{"copy", "[code [N]]", "copy the last answer, or its last (N-th) code block, to the clipboard"},
 	{"fork", "", "copy the conversation so far into a new one and go on there"},
 	{"retry", "", "ask the last question again (its answer is dropped)"},
-	{"edit", "[TEXT]", "write the next message in $VISUAL or $EDITOR (starting from TEXT)"},
+	{"edit", "[TEXT|last]", "write the next message in $VISUAL or $EDITOR, then Enter sends it; last: edit the last question and replace its exchange"},
 	{"history", "", "list recent conversations"},
 	{"usage", "", "tokens and estimated cost of this conversation so far"},
 	{"exit", "", "quit (also /quit, Ctrl-D, or Ctrl-C twice on an empty line)"},
@@ -93,17 +93,7 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 		}
 		s.ask(ctx, question{resend: resend})
 	case "edit":
-		text, err := s.compose(arg)
-		if err != nil {
-			s.report(err)
-			break
-		}
-		if strings.TrimSpace(text) == "" {
-			s.note("nothing written; nothing sent")
-			break
-		}
-		fmt.Fprintln(o.IO.Out, text)
-		s.ask(ctx, question{prompt: text})
+		s.edit(ctx, arg)
 	case "history":
 		s.listRecent(ctx)
 	case "resume":

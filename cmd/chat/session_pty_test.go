@@ -517,3 +517,66 @@ func TestCopyWithAClipboardProgram(t *testing.T) {
 		t.Errorf("wl-copy got %q", data)
 	}
 }
+
+func TestSessionEditConfirmAndEditLastInAPseudoTerminal(t *testing.T) {
+	srv := isolated(t)
+	dir := t.TempDir()
+	// The editor appends to what it is given, as a user would type after the text.
+	editor := filepath.Join(dir, "editor.sh")
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\nt=$(cat \"$1\")\nprintf '%s, in French' \"${t:-Count to three}\" > \"$1\"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("VISUAL", editor)
+	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--raw")
+	term.expect(" › ")
+	// Closing the editor shows the text; Esc discards it.
+	term.typeKeys("/edit\r")
+	term.expect("Count to three, in French")
+	term.expect("Enter sends · Esc discards")
+	term.typeKeys("\x1b")
+	term.expect("discarded; nothing sent")
+	term.expect(" › ")
+	// Enter sends it.
+	term.typeKeys("/edit\r")
+	term.expect("Enter sends · Esc discards")
+	term.typeKeys("\r")
+	term.expect("You said: Count to three, in French")
+	term.expect(" › ")
+	// /edit last starts from the last question and replaces its exchange.
+	term.typeKeys("/edit last\r")
+	term.expect("Count to three, in French, in French")
+	term.expect("Enter sends · Esc discards")
+	term.typeKeys("\r")
+	term.expect("the replaced exchange is kept in conversation")
+	term.expect("You said: Count to three, in French, in French")
+	term.expect(" › ")
+	term.typeKeys("\x04")
+	term.wait()
+	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+
+	if got := userMessages(srv); len(got) != 2 || got[1] != "Count to three, in French, in French" {
+		t.Errorf("questions sent = %q", got)
+	}
+	reqs := srv.Requests()
+	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 1 {
+		t.Errorf("the edited question was sent after %d messages; the replaced exchange must not be", len(msgs)-1)
+	}
+	convs := savedConversations(t)
+	if len(convs) != 2 {
+		t.Fatalf("%d conversations saved", len(convs))
+	}
+	var cur, kept saved
+	for _, c := range convs {
+		if strings.HasSuffix(c.Title, "(before edit)") {
+			kept = c
+		} else {
+			cur = c
+		}
+	}
+	if roleList(cur.msgs) != "user,assistant" || cur.msgs[0].Content != "Count to three, in French, in French" {
+		t.Errorf("the conversation: %q %s %+v", cur.Title, roleList(cur.msgs), cur.msgs)
+	}
+	if kept.Title != "Count to three, in French (before edit)" || roleList(kept.msgs) != "user,assistant" || kept.msgs[0].Content != "Count to three, in French" {
+		t.Errorf("the replaced exchange: %q %+v", kept.Title, kept.msgs)
+	}
+}

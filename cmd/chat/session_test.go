@@ -201,7 +201,13 @@ func TestSessionEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("VISUAL", script)
-	r := e.runWith(invocation{editor: typed("/edit Start")}, "-m", "kimi-k2-turbo-preview")
+	// The text is shown for a last look: an empty line (Enter) sends it, anything else
+	// discards it.
+	r := e.runWith(invocation{editor: typed("/edit Start", "no")}, "-m", "kimi-k2-turbo-preview")
+	if r.code != 0 || len(e.chatBodies()) != 0 || !strings.Contains(r.stderr, "discarded; nothing sent") {
+		t.Fatalf("a discarded edit: exit %d, %d requests: %s", r.code, len(e.chatBodies()), r.stderr)
+	}
+	r = e.runWith(invocation{editor: typed("/edit Start", "")}, "-m", "kimi-k2-turbo-preview")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
