@@ -262,6 +262,10 @@ func newCmdInit(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			the key against the API, and write the config file with mode 0600. Pressing
 			Enter keeps the value shown in brackets.
 
+			A key the platform refuses is explained (a key of platform.moonshot.cn works only
+			with cn) and asked for again, with the platform, up to three times; then nothing is
+			written and the exit status is 3.
+
 			It needs a terminal. In scripts, use MOONSHOT_API_KEY, or pipe the key into
 			` + "`moonchat config set api_key`" + `.
 		`),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
+	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
 const testKey = "sk-config-test-0123456789abcdef"
@@ -562,21 +564,64 @@ func TestInit(t *testing.T) {
 
 func TestInitRejectedKeyWritesNothing(t *testing.T) {
 	path := isolate(t)
-	serve(t)
-	r := run(t, streams{stdinTTY: true, stdin: "sk-wrong-0123456789abcdef\n\n\n"}, "init")
+	srv := serve(t)
+	// Three refused keys (each with Enter for the platform): the setup stops.
+	const wrong = "sk-wrong-0123456789abcdef\n\n"
+	r := run(t, streams{stdinTTY: true, stdin: wrong + wrong + wrong}, "init")
 	if cli.ExitCode(r.err) != cli.ExitAuth {
 		t.Fatalf("exit %d: %v", cli.ExitCode(r.err), r.err)
-	}
-	if !strings.Contains(r.errOut, "Nothing was written.") {
-		t.Errorf("stderr = %q", r.errOut)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("a rejected key was written")
 	}
+	if n := strings.Count(r.errOut, "Moonshot API key (input hidden)"); n != 3 {
+		t.Errorf("the key was asked %d times:\n%s", n, r.errOut)
+	}
+	// The explanation, then "Nothing was written." last, and no other error after it.
+	explain := strings.LastIndex(r.errOut, "The key was refused: ")
+	nothing := strings.Index(r.errOut, "Nothing was written.")
+	if explain < 0 || nothing < explain || !strings.HasSuffix(r.errOut, "Nothing was written.\n") {
+		t.Errorf("stderr = %q", r.errOut)
+	}
+	// The advice fits the wizard: the API base of the environment decides here, not the
+	// platform answer, and it says so.
+	if !strings.Contains(r.errOut, "Requests go to "+srv.URL+" (api_base, from $MOONSHOT_API_BASE), whatever the platform answer") ||
+		strings.Contains(r.errOut, "--region") {
+		t.Errorf("advice: %q", r.errOut)
+	}
+	var ee *cli.ExitError
+	if !errors.As(r.err, &ee) || ee.Err != nil {
+		t.Errorf("the root would print more after the explanation: %v", r.err)
+	}
+
+	// A refused key, then the right one: the setup goes on.
+	r = mustRun(t, streams{stdinTTY: true, stdin: wrong + testKey + "\n\n\n"}, "init")
+	if !strings.Contains(r.errOut, "Try again (2 of 3).") || !strings.HasSuffix(readFile(t, path), "\napi_key: "+testKey+"\n") {
+		t.Errorf("stderr = %q", r.errOut)
+	}
+
 	// --no-verify skips the check.
 	mustRun(t, streams{stdinTTY: true, stdin: "sk-wrong-0123456789abcdef\n\n\n"}, "init", "--no-verify")
 	if got := readFile(t, path); !strings.HasSuffix(got, "\napi_key: sk-wrong-0123456789abcdef\n") {
 		t.Errorf("file:\n%s", got)
+	}
+}
+
+func TestInitRefusalAdviceNamesThePlatformQuestion(t *testing.T) {
+	isolate(t)
+	// With no API base set, the platform answer decides where the key is checked, and the
+	// advice is about that answer. (A test can reach a local server only through api_base,
+	// so this case is checked on the explanation itself.)
+	ios, _, _, errOut := iostreams.Test()
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	explainRefusal(&Options{IO: ios, Config: cfg}, &moonshot.APIError{StatusCode: 401, Type: "invalid_authentication_error", Message: "Invalid Authentication"})
+	got := errOut.String()
+	if !strings.HasPrefix(got, "The key was refused: ") || !strings.Contains(got, "choose cn at the platform question if your key is from platform.moonshot.cn") ||
+		strings.Contains(got, "MOONSHOT_API_KEY") || strings.Contains(got, "--region") {
+		t.Errorf("advice = %q", got)
 	}
 }
 
