@@ -188,11 +188,11 @@ func reportError(f *cli.Factory, err error) int {
 	if errors.As(err, &ee) && ee.Err == nil {
 		return code // already reported
 	}
-	region := ""
-	if cfg, cerr := f.Config(); cerr == nil {
-		region = cfg.Value("region").Raw
+	cfg, cerr := f.Config()
+	if cerr != nil {
+		cfg = nil
 	}
-	msg, hint := cli.Describe(err, region)
+	msg, hint := cli.DescribeFor(err, cfg)
 	// The message may quote an upstream error body or a stored title: no escape sequence
 	// from outside reaches the terminal.
 	msg, hint = f.IOStreams.ErrPrintable(msg), f.IOStreams.ErrPrintable(hint)

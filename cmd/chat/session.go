@@ -242,7 +242,7 @@ func (s *session) note(format string, args ...any) {
 }
 
 func (s *session) report(err error) {
-	msg, hint := cli.Describe(err, s.opts.Config.Value("region").Raw)
+	msg, hint := cli.DescribeFor(err, s.opts.Config)
 	msg, hint = s.opts.IO.ErrPrintable(msg), s.opts.IO.ErrPrintable(hint)
 	fmt.Fprintf(s.opts.IO.ErrOut, "moonchat: %s\n", msg)
 	if hint != "" {

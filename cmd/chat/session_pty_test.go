@@ -580,3 +580,23 @@ func TestSessionEditConfirmAndEditLastInAPseudoTerminal(t *testing.T) {
 		t.Errorf("the replaced exchange: %q %+v", kept.Title, kept.msgs)
 	}
 }
+
+func TestSessionRefusedKeyHintInAPseudoTerminal(t *testing.T) {
+	isolated(t)
+	t.Setenv("MOONSHOT_API_KEY", "sk-wrong-key-0123456789")
+	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--raw")
+	term.expect(" › ")
+	term.typeKeys("hello\r")
+	term.expect("401")
+	term.expectShown("hint: the key comes from $MOONSHOT_API_KEY; check it, or set up another with `moonchat config init`.")
+	term.expectShown("(api_base, from $MOONSHOT_API_BASE), which overrides the region")
+	term.expect(" › ")
+	term.typeKeys("\x04")
+	term.wait()
+	if strings.Contains(term.output(), "sk-wrong-key") {
+		t.Error("the key was shown")
+	}
+	if c := savedConversations(t); len(c) != 0 {
+		t.Errorf("a refused question saved %d conversations", len(c))
+	}
+}

@@ -149,7 +149,7 @@ func Describe(err error, region string) (msg, hint string) {
 		return msg, "raise --timeout (or `moonchat config set timeout 20m`) or try again later"
 	case apiErr != nil && apiErr.Type == moonshot.ErrTypeMissingAPIKey:
 		return "no Moonshot API key is set",
-			"export MOONSHOT_API_KEY=sk-... or run `moonchat config set api_key` (keys: platform.moonshot.ai, or platform.moonshot.cn with --region cn); try `moonchat chat --offline` without one"
+			"run `moonchat config init` to set one up (or export MOONSHOT_API_KEY=sk-...); keys are made at platform.moonshot.ai, or platform.moonshot.cn for the China platform; `moonchat chat --offline` works without one"
 	case moonshot.IsAuth(err):
 		other := "--region cn (platform.moonshot.cn)"
 		if region == "cn" {
