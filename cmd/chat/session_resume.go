@@ -65,6 +65,7 @@ func (s *session) resume(ctx context.Context, ref string) {
 		o.Model = s.th.conv.Model
 	}
 	o.System = s.th.conv.System
+	o.Role = "" // the conversation's own system prompt and model replace the role's
 	s.note("resumed conversation %s %q (%d messages) · model %s", s.th.conv.ID, cli.ShownLine(s.th.conv.Title), s.th.conv.MessageCount, cli.ShownLine(o.Model))
 	s.recap()
 }
