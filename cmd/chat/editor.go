@@ -10,6 +10,7 @@ import (
 	"github.com/reeflective/readline/inputrc"
 	"golang.org/x/term"
 
+	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/history"
 )
 
@@ -91,7 +92,8 @@ func (e *terminalEditor) setCompleter(c completer) {
 			if !cd.dir {
 				value += " "
 			}
-			values = append(values, readline.Completion{Value: value, Display: cd.value, Description: cd.desc, Tag: cd.group})
+			// A file name may hold control characters: the menu shows it defanged.
+			values = append(values, readline.Completion{Value: value, Display: cli.ShownLine(cd.value), Description: cd.desc, Tag: cd.group})
 		}
 		return readline.CompleteRaw(values).NoSpace('/')
 	}

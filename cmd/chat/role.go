@@ -12,9 +12,6 @@ import (
 	"github.com/moonchat/moonchat/pkg/config"
 )
 
-// roleFlags are the flags that win over what a role sets (-r with -m keeps -m's model).
-var roleFlags = []string{"system", "model", "temperature", "no-thinking", "reasoning-effort", "tools"}
-
 // lookupRole finds a role of the config file, or says which ones there are.
 func lookupRole(cfg *config.Config, name string) (config.Role, error) {
 	if r, ok := cfg.Role(name); ok {
