@@ -349,7 +349,8 @@ func TestToolChoiceRequiredPerFamily(t *testing.T) {
 		{"kimi-k2-thinking", nil, false, "refused while kimi-k2-thinking thinks"},
 		{"kimi-k2.6", nil, false, "refused while kimi-k2.6 thinks"},
 		{"kimi-k3", nil, true, ""},
-		{"kimi-k2.6", []string{"--no-thinking"}, true, ""},
+		// Moonshot refuses "required" on k2.6 with thinking off too: rule 3 still applies.
+		{"kimi-k2.6", []string{"--no-thinking"}, false, `Moonshot does not support tool_choice "required" on kimi-k2.6`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.model+strings.Join(tt.extra, ""), func(t *testing.T) {

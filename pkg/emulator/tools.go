@@ -125,11 +125,13 @@ func checkToolChoice(raw map[string]any, req *ChatRequest, family string) *apiEr
 		switch c {
 		case "auto", "none":
 		case "required":
+			// Only k3 takes "required"; the fixed family refuses it with thinking off too
+			// (moonshot-2026.md §1.1: documented as unsupported, the reaction unverified).
 			switch {
-			case family == FamilyLegacy:
-				return invalid("Invalid request: tool_choice 'required' is not supported")
 			case thinkingRefuses:
 				return invalid("tool_choice 'required' is incompatible with thinking enabled")
+			case family != FamilyK3:
+				return invalid("Invalid request: tool_choice 'required' is not supported")
 			}
 		default:
 			return invalid("Invalid request: unknown tool_choice %q", c)

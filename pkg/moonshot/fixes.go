@@ -42,6 +42,10 @@ func formatValue(v any) string {
 	case nil:
 		return "unset"
 	}
+	// Maps, lists and numbers of other types print as JSON, as the user wrote them.
+	if b, err := json.Marshal(v); err == nil {
+		return string(b)
+	}
 	return fmt.Sprint(v)
 }
 
@@ -324,18 +328,19 @@ func (f *fixer) toolChoice() error {
 			return invalid("tool_choice must be auto, none, required or a function, not %q", tc.Mode)
 		}
 	}
-	thinkingBlocks := f.thinkingOn && f.spec.Family != FamilyK3
 	switch {
-	case f.spec.Family == FamilyK3:
-		return nil
 	case tc.Function != "":
-		if thinkingBlocks {
+		// A named choice is refused only while a model that is not k3 thinks.
+		if f.thinkingOn && f.spec.Family != FamilyK3 {
 			f.requiredToUserMessage("a named tool_choice is refused while " + r.Model + " thinks; a user message asks for a tool instead")
 		}
-	case f.spec.Family == FamilyLegacy && !f.thinkingOn:
-		f.requiredToUserMessage(`Moonshot does not support tool_choice "required"; a user message asks for a tool instead`)
-	case thinkingBlocks:
+	case f.spec.RequiredToolChoice:
+	case f.thinkingOn:
 		f.requiredToUserMessage(`tool_choice "required" is refused while ` + r.Model + " thinks; a user message asks for a tool instead")
+	default:
+		// LiteLLM's rule 3 applies to every model not known to accept "required", thinking or
+		// not: Moonshot documents "required" as unsupported outside the k3 family.
+		f.requiredToUserMessage(`Moonshot does not support tool_choice "required" on ` + r.Model + `; a user message asks for a tool instead`)
 	}
 	return nil
 }
@@ -351,6 +356,10 @@ func (f *fixer) reasoningOnToolTurns() error {
 		m := &f.r.Messages[i]
 		if m.Role != "assistant" || len(m.ToolCalls) == 0 {
 			continue
+		}
+		if (m.ReasoningContent == nil || *m.ReasoningContent == "") && m.ProviderReasoning != nil && *m.ProviderReasoning != "" {
+			// LiteLLM keeps a turn's reasoning in provider_specific_fields: it is the real one.
+			m.ReasoningContent = m.ProviderReasoning
 		}
 		if m.ReasoningContent == nil || *m.ReasoningContent == "" {
 			space := " "

@@ -84,6 +84,8 @@ type ModelSpec struct {
 	Thinking   ThinkingMode
 	Price      Price
 	Deprecated string
+	// RequiredToolChoice: the model accepts tool_choice "required" (today only the k3 family).
+	RequiredToolChoice bool
 	// FixedTemperature is the value the server insists on (fixed and k3 families), with thinking
 	// on; FixedTemperatureNoThinking applies when thinking is disabled.
 	FixedTemperature           float64
@@ -115,7 +117,7 @@ var modelTable = []ModelSpec{
 	{ID: "kimi-k2.6", Family: FamilyFixed, Context: 262144, Tools: true, Vision: true, Video: true, Thinking: ThinkingDefault, Price: usd(0.16, 0.95, 4, "third-party figure"), FixedTemperature: 1, FixedTemperatureNoThinking: 0.6},
 	{ID: "kimi-k2.7-code", Family: FamilyFixed, Context: 262144, Tools: true, Vision: true, Video: true, Thinking: ThinkingRequired, FixedTemperature: 1, FixedTemperatureNoThinking: 1},
 	{ID: "kimi-k2.7-code-highspeed", Family: FamilyFixed, Context: 262144, Tools: true, Vision: true, Video: true, Thinking: ThinkingRequired, FixedTemperature: 1, FixedTemperatureNoThinking: 1},
-	{ID: "kimi-k3", Family: FamilyK3, Context: 262144, Tools: true, Thinking: ThinkingAlways, FixedTemperature: 1, FixedTemperatureNoThinking: 1},
+	{ID: "kimi-k3", Family: FamilyK3, Context: 262144, Tools: true, RequiredToolChoice: true, Thinking: ThinkingAlways, FixedTemperature: 1, FixedTemperatureNoThinking: 1},
 }
 
 // DefaultModel is the model used when none is configured.
@@ -142,7 +144,7 @@ func LookupModel(id string) (spec ModelSpec, ok bool) {
 	case laterFixed.MatchString(id):
 		return ModelSpec{ID: id, Family: FamilyFixed, Context: 262144, Tools: true, Vision: true, Video: true, Thinking: ThinkingDefault, FixedTemperature: 1, FixedTemperatureNoThinking: 0.6}, true
 	case strings.HasPrefix(id, "kimi-k3"):
-		return ModelSpec{ID: id, Family: FamilyK3, Context: 262144, Tools: true, Thinking: ThinkingAlways, FixedTemperature: 1, FixedTemperatureNoThinking: 1}, true
+		return ModelSpec{ID: id, Family: FamilyK3, Context: 262144, Tools: true, RequiredToolChoice: true, Thinking: ThinkingAlways, FixedTemperature: 1, FixedTemperatureNoThinking: 1}, true
 	case strings.HasPrefix(id, "kimi-k2-thinking"):
 		return ModelSpec{ID: id, Family: FamilyThinking, Context: 262144, Tools: true, Thinking: ThinkingAlways}, true
 	case strings.HasPrefix(id, "moonshot-v1-"), strings.HasPrefix(id, "kimi-latest"), strings.HasPrefix(id, "kimi-k2-"):
