@@ -138,7 +138,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			$ moonchat chat --offline "hello"
 
 			# See the exact request body after the fixes, without sending it
-			$ moonchat chat --dry-run --temperature 1.5 -n 2 -m moonshot-v1-8k "hi"
+			$ moonchat chat --dry-run --temperature 1.5 -n 2 -m kimi-k2.6 "hi"
 
 			# Use in a script: JSON out, exit code to branch on
 			$ moonchat chat --format json "Say OK" | jq -r .content
@@ -152,7 +152,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# Show the model an image (png, jpeg, webp, gif; needs a vision model)
 			$ moonchat chat -m kimi-k2.6 -i screenshot.png "What does this error say?"
 
-			# Let the model search the web (turns thinking off on kimi-k2.5/k2.6 for the request)
+			# Let the model search the web (turns thinking off on kimi-k2.6 for the request)
 			$ moonchat chat --web-search "What did Moonshot AI release this week?"
 
 			# Declare tools; moonchat prints the calls the model makes instead of running them
@@ -163,7 +163,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			$ moonchat chat --prefill '{"name": "' "Describe Kimi as JSON"
 			$ moonchat chat --max-tokens 2000 --max-continues 3 "Write a long story"
 
-			# Thinking: off on kimi-k2.5/k2.6, effort on kimi-k3
+			# Thinking: off on kimi-k2.6, effort on kimi-k3
 			$ moonchat chat -m kimi-k2.6 --no-thinking "Quick: 17 * 23?"
 			$ moonchat chat -m kimi-k3 --reasoning-effort low "Rename this variable"
 
@@ -257,9 +257,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringP("model", "m", "", "model id (default from config, else kimi-k2.6)")
 	fl.StringVarP(&opts.System, "system", "s", "", "system prompt")
-	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.5 and later)")
-	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.5 and later)")
-	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.5 and later)")
+	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.6 and later)")
+	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.6 and later)")
+	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.6 and later)")
 	fl.IntVar(&maxTokens, "max-tokens", 0, "maximum tokens of the answer")
 	fl.StringArrayVar(&opts.Stop, "stop", nil, "stop sequence (repeatable, at most 5, each ≤ 32 bytes)")
 	fl.BoolVar(&opts.JSONMode, "json-mode", false, `ask for a JSON object (response_format json_object); describe it in the prompt`)

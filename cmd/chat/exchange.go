@@ -61,6 +61,9 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	for _, a := range adj {
 		opts.notice("%s", a)
 	}
+	if r, first := th.firstUseOfRetired(client, fixed.Model); first {
+		opts.notice("%s", r.Notice(fixed.Model))
+	}
 	if opts.DryRun {
 		return nil, dryRun(opts, client, fixed)
 	}

@@ -10,7 +10,7 @@ import (
 
 // CompleteModels completes -m/--model. It answers from the built-in model table, so a Tab
 // never waits for the network or needs a key; the configured model is offered too when the
-// table does not know it. Discontinued models are left out: the API refuses them.
+// table does not know it. Retired models are left out: the API refuses them.
 func CompleteModels(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		var out []string
@@ -23,10 +23,8 @@ func CompleteModels(f *Factory) func(*cobra.Command, []string, string) ([]string
 			out = append(out, id+"\t"+desc)
 		}
 		add("auto", "the first of auto_models whose context fits the prompt")
-		for _, m := range moonshot.KnownModels() {
-			if m.Deprecated == "" {
-				add(m.ID, ModelSummary(m))
-			}
+		for _, m := range moonshot.CurrentModels() {
+			add(m.ID, ModelSummary(m))
 		}
 		// A broken config file must not break completion; the command reports it when run.
 		if cfg, err := f.Config(); err == nil {

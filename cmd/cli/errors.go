@@ -160,6 +160,8 @@ func Describe(err error, region string) (msg, hint string) {
 		return msg, "your quota or balance is used up: check it with `moonchat balance` and top up on the Moonshot platform"
 	case moonshot.IsContextTooLong(err):
 		return msg, "shorten the input, lower --max-tokens, or pick a model with a larger context (`moonchat models`, or -m auto)"
+	case apiErr != nil && apiErr.StatusCode == 404 && retired(err) != "":
+		return msg, retired(err)
 	case apiErr != nil && apiErr.StatusCode == 404:
 		return msg, "list the models your key can use with `moonchat models`"
 	case apiErr != nil && apiErr.Type == moonshot.ErrTypeIncompleteStream:
@@ -168,4 +170,14 @@ func Describe(err error, region string) (msg, hint string) {
 		return msg, "Moonshot is busy or unreachable; try again later, raise --max-retries, or check your proxy settings"
 	}
 	return msg, ""
+}
+
+// retired is the hint for a 404 on a model Moonshot retired: the model to use instead.
+func retired(err error) string {
+	spec, ok := moonshot.RetiredModel(err)
+	if !ok {
+		return ""
+	}
+	r := spec.Retired
+	return fmt.Sprintf("%s: -m %s, or `moonchat config set model %s`", r.Sentence(spec.ID), r.Replacement, r.Replacement)
 }

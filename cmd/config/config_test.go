@@ -534,7 +534,7 @@ func TestInit(t *testing.T) {
 		"Platform: global (platform.moonshot.ai, USD) or cn (platform.moonshot.cn, CNY) [global]: ",
 		`region: "mars" is not one of global, cn; try again`,
 		"Default model [kimi-k2.6]: ",
-		"The key works on " + strings.TrimSuffix(strings.TrimPrefix(srv.URL, "http://"), "/v1") + ": 18 models available",
+		"The key works on " + strings.TrimSuffix(strings.TrimPrefix(srv.URL, "http://"), "/v1") + ": 20 models available",
 		"Wrote " + path,
 	} {
 		if !strings.Contains(r.errOut, want) {

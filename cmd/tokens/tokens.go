@@ -58,7 +58,7 @@ func NewCmdTokens(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		`),
 		Example: heredoc.Doc(`
 			$ moonchat tokens "How long is this prompt?"
-			$ moonchat tokens -m moonshot-v1-8k < report.md
+			$ moonchat tokens -m kimi-k2.6 < report.md
 			$ git diff | moonchat tokens "Review this change"
 			$ n=$(moonchat tokens < notes.md); [ "$n" -lt 8000 ] && echo "fits in 8k"
 			$ moonchat tokens --json -m auto < notes.txt | jq -r .model

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 )
 
@@ -192,6 +193,23 @@ func IsTemporary(err error) bool {
 	}
 	var oe *net.OpError
 	return errors.As(err, &oe)
+}
+
+var notFoundModel = regexp.MustCompile(`^Not found the model (\S+) or Permission denied`)
+
+// RetiredModel reports a 404 for a model the built-in table marks retired (Moonshot answers
+// `Not found the model <id> or Permission denied`), with the model's spec.
+func RetiredModel(err error) (ModelSpec, bool) {
+	e, ok := asAPIError(err)
+	if !ok || e.StatusCode != http.StatusNotFound {
+		return ModelSpec{}, false
+	}
+	m := notFoundModel.FindStringSubmatch(e.Message)
+	if m == nil {
+		return ModelSpec{}, false
+	}
+	spec, known := LookupModel(m[1])
+	return spec, known && spec.Retired != nil
 }
 
 // IsContextTooLong reports the API's refusal of a prompt that does not fit the model.

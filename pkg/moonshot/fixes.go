@@ -165,9 +165,24 @@ func (f *fixer) joinTextParts() error {
 	return nil
 }
 
+// maxCompletionTokens sends the output budget in the field the model's family documents:
+// max_completion_tokens for kimi-k2.5 and later (max_tokens is its deprecated alias), max_tokens
+// for the models that predate it (as LiteLLM does).
 func (f *fixer) maxCompletionTokens() error {
 	r := f.r
-	if r.MaxCompletionTokens == nil || f.spec.Family == FamilyFixed || f.spec.Family == FamilyK3 {
+	if f.spec.OutputField() == "max_completion_tokens" {
+		switch {
+		case r.MaxTokens == nil:
+		case r.MaxCompletionTokens == nil:
+			r.MaxCompletionTokens = r.MaxTokens
+			f.adjust("max_tokens", *r.MaxTokens, "max_completion_tokens", r.Model+" documents max_completion_tokens; max_tokens is its deprecated alias")
+		default:
+			f.adjust("max_tokens", *r.MaxTokens, nil, "max_completion_tokens is also set and wins")
+		}
+		r.MaxTokens = nil
+		return nil
+	}
+	if r.MaxCompletionTokens == nil {
 		return nil
 	}
 	if r.MaxTokens == nil {
@@ -256,7 +271,7 @@ func (f *fixer) sampling() error {
 	if n < 1 {
 		return invalid("n must be at least 1, not %d", n)
 	}
-	if f.spec.Family == FamilyFixed || f.spec.Family == FamilyK3 {
+	if f.spec.FixedSampling() {
 		reason := r.Model + " fixes %s on the server"
 		drop := func(name string, p **float64) {
 			if *p != nil {
