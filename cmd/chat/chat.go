@@ -112,6 +112,16 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			given. A question interrupted with Ctrl-C or cut short is saved with the part of the
 			answer that arrived, marked as such.
 
+			An answer that stops at the token limit (finish_reason "length", after any
+			--max-continues rounds) is printed and saved, marked cut short; one warning goes to
+			standard error even with -q, and chat exits 6 (in JSON output: error.type
+			"truncated", exit_code 6). Thinking models spend one budget on reasoning and answer:
+			when reasoning used all of it, chat says so and suggests a larger --max-tokens or a
+			lower --reasoning-effort. The limit is sent as max_completion_tokens to the models
+			that document it (max_tokens to older ones). Without --max-tokens, a thinking model
+			whose server default is unknown gets its family's default (131,072 for kimi-k3.1-pro),
+			capped by the context left after the prompt.
+
 			With no prompt, when standard input and output are terminals, chat starts an
 			interactive session (--interactive starts one after an initial prompt). Enter sends;
 			Alt-Enter or a line ending in \ starts a new line, and a paste is one message. Ctrl-C
@@ -260,7 +270,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.6 and later)")
 	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.6 and later)")
 	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.6 and later)")
-	fl.IntVar(&maxTokens, "max-tokens", 0, "maximum tokens of the answer")
+	fl.IntVar(&maxTokens, "max-tokens", 0, "maximum tokens of the answer, reasoning included on thinking models (exit 6 when it is reached)")
 	fl.StringArrayVar(&opts.Stop, "stop", nil, "stop sequence (repeatable, at most 5, each ≤ 32 bytes)")
 	fl.BoolVar(&opts.JSONMode, "json-mode", false, `ask for a JSON object (response_format json_object); describe it in the prompt`)
 	fl.BoolVar(&opts.NoStream, "no-stream", false, "wait for the whole answer instead of streaming it")

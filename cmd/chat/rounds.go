@@ -42,6 +42,18 @@ func (opts *Options) prepare(ctx context.Context, client *moonshot.Client, req *
 		}
 		req.Model, opts.Model = model, model
 	}
+	if opts.MaxTokens == nil && !f.NoThinking {
+		// A thinking model shares one budget between reasoning and answer: where its server
+		// default is unknown or small, send one that lets it finish.
+		spec, _ := client.Catalog().Lookup(req.Model)
+		if n := spec.DefaultBudget(moonshot.EstimatePromptTokens(req.Messages)); n > 0 {
+			if spec.OutputField() == "max_tokens" {
+				req.MaxTokens = &n
+			} else {
+				req.MaxCompletionTokens = &n
+			}
+		}
+	}
 	fixed, adj, err := client.Prepare(req, moonshot.FixOptions{})
 	if err != nil {
 		return nil, nil, err

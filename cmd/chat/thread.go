@@ -215,7 +215,10 @@ func answerMessage(res *result, model string) (m history.Message, ok bool) {
 	if res.Completion == nil && !interrupted {
 		return m, false
 	}
-	m = history.Message{Role: "assistant", Model: model, Interrupted: interrupted, Incomplete: res.Err != nil && !interrupted}
+	// A truncated answer is whole up to the limit: its finish_reason "length" marks it.
+	var truncated *cli.TruncatedError
+	m = history.Message{Role: "assistant", Model: model, Interrupted: interrupted,
+		Incomplete: res.Err != nil && !interrupted && !errors.As(res.Err, &truncated)}
 	c := res.Completion
 	if c == nil {
 		return m, true

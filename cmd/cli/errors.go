@@ -19,6 +19,7 @@ const (
 	ExitAuth        = 3
 	ExitQuota       = 4
 	ExitRejected    = 5
+	ExitTruncated   = 6
 	ExitTemporary   = 75
 	ExitInterrupted = 130
 )
@@ -31,6 +32,8 @@ const ExitStatusHelp = `  0    success
   4    quota or balance exhausted (exceeded_current_quota_error)
   5    request rejected by the API (400/404/422: bad parameters, context too long,
        content filter, unknown model)
+  6    answer truncated at the token limit (finish_reason "length" after any
+       --max-continues rounds; the partial answer is printed and saved)
   75   temporary failure after retries (429 rate limit/overload, 5xx, network,
        timeout, incomplete stream)
   130  interrupted (Ctrl-C)`
@@ -47,6 +50,49 @@ func (e *UsageError) Unwrap() error { return e.Err }
 // Usagef builds a UsageError.
 func Usagef(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// TruncatedError is an answer that stopped at the token limit (finish_reason "length") after
+// any --max-continues rounds: what arrived is printed and saved, and the run exits 6 so that a
+// script cannot take half an answer for a whole one.
+type TruncatedError struct {
+	Model string
+	// Budget is the output limit the request had (sent, or the server's known default); 0 when
+	// unknown.
+	Budget int
+	// ReasoningOnly: the model spent the whole budget reasoning and wrote no answer.
+	ReasoningOnly bool
+	// EffortTunable: the model takes --reasoning-effort.
+	EffortTunable bool
+}
+
+func (e *TruncatedError) Error() string {
+	limit := "the token limit"
+	if e.Budget > 0 {
+		limit = fmt.Sprintf("the token limit (%s tokens)", FormatInt(e.Budget))
+	}
+	if e.ReasoningOnly {
+		return fmt.Sprintf("no answer: %s spent its whole output budget on reasoning and stopped at %s before writing one", e.Model, limit)
+	}
+	return "answer truncated at " + limit
+}
+
+// ExitCode is 6.
+func (e *TruncatedError) ExitCode() int { return ExitTruncated }
+
+func (e *TruncatedError) hint() string {
+	more := "raise --max-tokens"
+	if e.Budget > 0 {
+		more = fmt.Sprintf("raise --max-tokens (e.g. --max-tokens %d)", max(e.Budget*2, 16000))
+	}
+	if e.ReasoningOnly {
+		h := more + "; reasoning and answer share one budget"
+		if e.EffortTunable {
+			h += ", or lower --reasoning-effort (low thinks least)"
+		}
+		return h
+	}
+	return more + ", or let moonchat continue the answer: --max-continues 3"
 }
 
 // ExitError carries an exit code for a failure that was already reported (for example in a
@@ -119,6 +165,8 @@ func ErrorKind(err error) string {
 		return "quota"
 	case ExitRejected:
 		return "rejected"
+	case ExitTruncated:
+		return "truncated"
 	case ExitTemporary:
 		return "temporary"
 	case ExitInterrupted:
@@ -140,7 +188,10 @@ func Describe(err error, region string) (msg, hint string) {
 		msg = strings.TrimPrefix(apiErr.Error(), "moonshot: ")
 	}
 	var corrupt *history.CorruptError
+	var truncated *TruncatedError
 	switch {
+	case errors.As(err, &truncated):
+		return msg, truncated.hint()
 	case errors.Is(err, context.Canceled):
 		return "interrupted", ""
 	case errors.As(err, &corrupt):

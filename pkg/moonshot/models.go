@@ -173,6 +173,56 @@ func (s ModelSpec) OutputField() string {
 // answer share it (moonshot-2026.md §3, H).
 const MinThinkingBudget = 16000
 
+// familyBudget is what a thinking model of the family gets when its own server default is not
+// known: the documented default of its family (k3: 131,072; kimi-k2.x: 32,768).
+func (s ModelSpec) familyBudget() int {
+	if s.Family == FamilyK3 {
+		return 131072
+	}
+	return 32768
+}
+
+// budgetMargin is kept free between the prompt estimate and the context window.
+const budgetMargin = 1024
+
+// DefaultBudget is the output budget to send when the caller gave none, or 0 to leave it to the
+// server. A thinking model spends one budget on reasoning and answer, so when its server default
+// is unknown (or below what Moonshot asks for) it gets its family's default, so that a small
+// server default cannot cut it short; the budget is capped by the context left after the prompt
+// (promptTokens, an estimate that errs high), as Moonshot's own clients do. Models that do not
+// think, and models the table does not know, are left to the server.
+func (s ModelSpec) DefaultBudget(promptTokens int) int {
+	if s.Thinking == ThinkingNone || s.DefaultOutput >= MinThinkingBudget || s.Context == 0 {
+		return 0
+	}
+	budget := s.familyBudget()
+	if s.MaxOutput > 0 {
+		budget = min(budget, s.MaxOutput)
+	}
+	budget = min(budget, s.Context-promptTokens-budgetMargin)
+	if budget < MinThinkingBudget/4 {
+		return 0 // too little room to help: the server decides (or refuses the prompt)
+	}
+	return budget
+}
+
+// EstimatePromptTokens is a quick upper estimate of a request's prompt tokens, without the
+// tokenizer: one token per two bytes of text (English runs near four bytes a token, CJK near
+// three), so a budget sized from it errs on the small side.
+func EstimatePromptTokens(msgs []Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += len(m.Content.String()) + len(m.Name) + 8
+		if m.ReasoningContent != nil {
+			n += len(*m.ReasoningContent)
+		}
+		for _, tc := range m.ToolCalls {
+			n += len(tc.Function.Name) + len(tc.Function.Arguments)
+		}
+	}
+	return n / 2
+}
+
 func usd(hit, in, out float64, note string) Price {
 	return Price{Currency: "USD", InputCache: hit, Input: in, Output: out, Note: note}
 }

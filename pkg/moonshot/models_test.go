@@ -2,6 +2,7 @@ package moonshot
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -117,6 +118,61 @@ func TestRetirementTexts(t *testing.T) {
 	} {
 		if _, ok := RetiredModel(err); ok {
 			t.Errorf("%v counted as a retired model", err)
+		}
+	}
+}
+
+func TestDefaultBudget(t *testing.T) {
+	spec := func(id string) ModelSpec { s, _ := LookupModel(id); return s }
+	for _, c := range []struct {
+		id     string
+		prompt int
+		want   int
+	}{
+		{"kimi-k3.1-pro", 100, 131072},                   // default unknown: the k3 family's
+		{"kimi-k3.1-pro", 1048576 - 50000, 50000 - 1024}, // capped by the context left
+		{"kimi-k3.1-pro", 1048576 - 2000, 0},             // no room worth sending: the server decides
+		{"kimi-k3", 100, 0},                              // documented default 131,072
+		{"kimi-k2.6", 100, 0},                            // documented default 32,768
+		{"moonshot-v1-8k", 100, 0},                       // does not think
+		{"kimi-k3.7", 100, 131072},                       // an unseen k3 variant
+	} {
+		if got := spec(c.id).DefaultBudget(c.prompt); got != c.want {
+			t.Errorf("%s with %d prompt tokens: %d, want %d", c.id, c.prompt, got, c.want)
+		}
+	}
+	if u, _ := LookupModel("acme-1"); u.DefaultBudget(0) != 0 {
+		t.Error("an unknown model got a budget")
+	}
+	if n := EstimatePromptTokens([]Message{TextMessage("user", strings.Repeat("ab", 1000))}); n < 1000 {
+		t.Errorf("estimate %d is below one token per two bytes", n)
+	}
+}
+
+func TestOutputLimitField(t *testing.T) {
+	for _, c := range []struct {
+		model        string
+		maxTokens    *int
+		maxComplete  *int
+		wantTokens   *int
+		wantComplete *int
+		adjusted     bool
+	}{
+		{"kimi-k2.6", intp(100), nil, nil, intp(100), true},
+		{"kimi-k3", intp(100), intp(200), nil, intp(200), true},
+		{"kimi-k3", nil, intp(200), nil, intp(200), false},
+		{"moonshot-v1-8k", nil, intp(200), intp(200), nil, true},
+		{"moonshot-v1-8k", intp(100), nil, intp(100), nil, false},
+	} {
+		r := userReq(c.model)
+		r.MaxTokens, r.MaxCompletionTokens = c.maxTokens, c.maxComplete
+		got, adj, err := Fix(r, FixOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq := func(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+		if !eq(got.MaxTokens, c.wantTokens) || !eq(got.MaxCompletionTokens, c.wantComplete) || (len(adj) > 0) != c.adjusted {
+			t.Errorf("%s %v/%v: max_tokens %v max_completion_tokens %v adj %v", c.model, c.maxTokens, c.maxComplete, got.MaxTokens, got.MaxCompletionTokens, adj)
 		}
 	}
 }
