@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/moonchat/moonchat/pkg/config"
@@ -209,12 +210,16 @@ func Describe(err error, region string) (msg, hint string) {
 		return msg, "check MOONSHOT_API_KEY / `moonchat config get api_key`; keys of api.moonshot.ai and api.moonshot.cn are not interchangeable: if your key is from the other platform, use " + other
 	case moonshot.IsQuota(err):
 		return msg, "your quota or balance is used up: check it with `moonchat balance` and top up on the Moonshot platform"
+	case apiErr != nil && apiErr.Type == moonshot.ErrTypeContentFilter:
+		return msg, "Moonshot's content filter refused the request (its input or the answer being written); rephrase it"
 	case moonshot.IsContextTooLong(err):
 		return msg, "shorten the input, lower --max-tokens, or pick a model with a larger context (`moonchat models`, or -m auto)"
 	case apiErr != nil && apiErr.StatusCode == 404 && retired(err) != "":
 		return msg, retired(err)
 	case apiErr != nil && apiErr.StatusCode == 404:
 		return msg, "list the models your key can use with `moonchat models`"
+	case apiErr != nil && apiErr.StatusCode == 400 && documentedHint(apiErr.Message) != "":
+		return msg, documentedHint(apiErr.Message)
 	case apiErr != nil && apiErr.Type == moonshot.ErrTypeIncompleteStream:
 		return msg, "the partial answer was kept; run the command again (with -c to continue the conversation)"
 	case moonshot.IsTemporary(err):
@@ -231,4 +236,27 @@ func retired(err error) string {
 	}
 	r := spec.Retired
 	return fmt.Sprintf("%s: -m %s, or `moonchat config set model %s`", r.Sentence(spec.ID), r.Replacement, r.Replacement)
+}
+
+var (
+	pinnedValue     = regexp.MustCompile(`^invalid (\w+): only (\S+) is allowed for this model`)
+	missingThinking = regexp.MustCompile(`reasoning_content is missing in assistant tool call message at index (\d+)`)
+)
+
+// documentedHint is the hint for one of the 400 messages Moonshot documents for the rules of
+// its newer models, or "".
+func documentedHint(message string) string {
+	switch {
+	case strings.HasPrefix(message, "invalid thinking: only type=enabled"):
+		return "this model always thinks: leave out --no-thinking (or thinking: {type: disabled})"
+	case strings.Contains(message, "is incompatible with thinking enabled"):
+		return "the model refuses a forced tool choice while it thinks: use --no-thinking on a model that can switch it off, or tool_choice auto"
+	}
+	if m := pinnedValue.FindStringSubmatch(message); m != nil {
+		return fmt.Sprintf("this model fixes the value of %s to %s: leave it out (moonchat's fixes drop it on the models they know)", m[1], m[2])
+	}
+	if m := missingThinking.FindStringSubmatch(message); m != nil {
+		return fmt.Sprintf("the assistant tool-call turn at message %s was sent without its reasoning_content, which a thinking model needs back: send every such turn's reasoning (moonchat's history keeps it)", m[1])
+	}
+	return ""
 }
