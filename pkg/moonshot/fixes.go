@@ -223,6 +223,10 @@ func (f *fixer) thinking() error {
 		}
 	case ThinkingRequired:
 		f.thinkingOn = true
+		if hasWebSearch(r.Tools) {
+			// $web_search needs thinking off, which this model refuses: no fix makes it valid.
+			return invalid("%s always thinks and cannot use $web_search; use a model that can switch thinking off (%s)", r.Model, DefaultModel)
+		}
 		if th != nil && th.Type == "disabled" {
 			f.adjust("thinking", "disabled", "enabled", r.Model+" always thinks")
 			r.Thinking.Type = "enabled"
