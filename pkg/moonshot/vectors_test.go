@@ -76,9 +76,15 @@ var liteLLMVectors = []struct {
 			wantMessages(t, b, "Calculate 2+2", moonshot.RequiredToolMessage)
 		}},
 	{"test_tool_choice_non_required_preserved (auto)", toolChoiceBody(`"auto"`, "get_weather"),
-		func(t *testing.T, b map[string]any) { want(t, b, "tool_choice", "auto"); wantMessages(t, b, "What's the weather?") }},
+		func(t *testing.T, b map[string]any) {
+			want(t, b, "tool_choice", "auto")
+			wantMessages(t, b, "What's the weather?")
+		}},
 	{"test_tool_choice_non_required_preserved (none)", toolChoiceBody(`"none"`, "get_weather"),
-		func(t *testing.T, b map[string]any) { want(t, b, "tool_choice", "none"); wantMessages(t, b, "What's the weather?") }},
+		func(t *testing.T, b map[string]any) {
+			want(t, b, "tool_choice", "none")
+			wantMessages(t, b, "What's the weather?")
+		}},
 	{"test_tool_choice_non_required_preserved (function)", toolChoiceBody(`{"type":"function","function":{"name":"get_weather"}}`, "get_weather"),
 		func(t *testing.T, b map[string]any) {
 			want(t, b, "tool_choice", map[string]any{"type": "function", "function": map[string]any{"name": "get_weather"}})
