@@ -174,7 +174,7 @@ func truncation(client *moonshot.Client, fixed *moonshot.ChatRequest, res *resul
 		}
 		spec, _ := client.Catalog().Lookup(fixed.Model)
 		te := &cli.TruncatedError{Model: fixed.Model, Budget: spec.DefaultOutput,
-			EffortTunable: spec.Family == moonshot.FamilyK3,
+			EffortTunable: spec.Family == moonshot.FamilyK3, ThinkingSwitchable: spec.Thinking == moonshot.ThinkingDefault,
 			ReasoningOnly: strings.TrimSpace(ch.Message.Content) == "" && len(ch.Message.ToolCalls) == 0 &&
 				(ch.Message.ReasoningContent != "" || c.Usage.ReasoningTokens() > 0)}
 		switch {

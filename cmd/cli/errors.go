@@ -63,8 +63,8 @@ type TruncatedError struct {
 	Budget int
 	// ReasoningOnly: the model spent the whole budget reasoning and wrote no answer.
 	ReasoningOnly bool
-	// EffortTunable: the model takes --reasoning-effort.
-	EffortTunable bool
+	// EffortTunable: the model takes --reasoning-effort; ThinkingSwitchable: --no-thinking.
+	EffortTunable, ThinkingSwitchable bool
 }
 
 func (e *TruncatedError) Error() string {
@@ -90,6 +90,9 @@ func (e *TruncatedError) hint() string {
 		h := more + "; reasoning and answer share one budget"
 		if e.EffortTunable {
 			h += ", or lower --reasoning-effort (low thinks least)"
+		}
+		if e.ThinkingSwitchable {
+			h += ", or answer without thinking: --no-thinking"
 		}
 		return h
 	}
