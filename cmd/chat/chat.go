@@ -116,6 +116,16 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			given. A question interrupted with Ctrl-C or cut short is saved with the part of the
 			answer that arrived, marked as such.
 
+			An answer that stops at the token limit (finish_reason "length", after any
+			--max-continues rounds) is printed and saved, marked cut short; one warning goes to
+			standard error even with -q, and chat exits 6 (in JSON output: error.type
+			"truncated", exit_code 6). Thinking models spend one budget on reasoning and answer:
+			when reasoning used all of it, chat says so and suggests a larger --max-tokens or a
+			lower --reasoning-effort. The limit is sent as max_completion_tokens to the models
+			that document it (max_tokens to older ones). Without --max-tokens, a thinking model
+			whose server default is unknown gets its family's default (131,072 for kimi-k3.1-pro),
+			capped by the context left after the prompt.
+
 			With no prompt, when standard input and output are terminals, chat starts an
 			interactive session (--interactive starts one after an initial prompt). Enter sends;
 			Alt-Enter or a line ending in \ starts a new line, and a paste is one message. Ctrl-C
@@ -156,7 +166,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			$ moonchat chat --offline "hello"
 
 			# See the exact request body after the fixes, without sending it
-			$ moonchat chat --dry-run --temperature 1.5 -n 2 -m moonshot-v1-8k "hi"
+			$ moonchat chat --dry-run --temperature 1.5 -n 2 -m kimi-k2.6 "hi"
 
 			# Use in a script: JSON out, exit code to branch on
 			$ moonchat chat --format json "Say OK" | jq -r .content
@@ -170,7 +180,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# Show the model an image (png, jpeg, webp, gif; needs a vision model)
 			$ moonchat chat -m kimi-k2.6 -i screenshot.png "What does this error say?"
 
-			# Let the model search the web (turns thinking off on kimi-k2.5/k2.6 for the request)
+			# Let the model search the web (turns thinking off on kimi-k2.6 for the request)
 			$ moonchat chat --web-search "What did Moonshot AI release this week?"
 
 			# Declare tools; moonchat prints the calls the model makes instead of running them
@@ -181,7 +191,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			$ moonchat chat --prefill '{"name": "' "Describe Kimi as JSON"
 			$ moonchat chat --max-tokens 2000 --max-continues 3 "Write a long story"
 
-			# Thinking: off on kimi-k2.5/k2.6, effort on kimi-k3
+			# Thinking: off on kimi-k2.6, effort on kimi-k3
 			$ moonchat chat -m kimi-k2.6 --no-thinking "Quick: 17 * 23?"
 			$ moonchat chat -m kimi-k3 --reasoning-effort low "Rename this variable"
 
@@ -303,10 +313,10 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.StringP("model", "m", "", "model id (default from config, else kimi-k2.6)")
 	fl.StringVarP(&opts.System, "system", "s", "", "system prompt")
 	fl.StringVarP(&opts.Role, "role", "r", "", "apply the role `NAME` of the config file (system prompt, model…; `moonchat roles list`)")
-	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.5 and later)")
-	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.5 and later)")
-	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.5 and later)")
-	fl.IntVar(&maxTokens, "max-tokens", 0, "maximum tokens of the answer")
+	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.6 and later)")
+	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.6 and later)")
+	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.6 and later)")
+	fl.IntVar(&maxTokens, "max-tokens", 0, "maximum tokens of the answer, reasoning included on thinking models (exit 6 when it is reached)")
 	fl.StringArrayVar(&opts.Stop, "stop", nil, "stop sequence (repeatable, at most 5, each ≤ 32 bytes)")
 	fl.BoolVar(&opts.JSONMode, "json-mode", false, `ask for a JSON object (response_format json_object); describe it in the prompt`)
 	fl.BoolVar(&opts.NoStream, "no-stream", false, "wait for the whole answer instead of streaming it")

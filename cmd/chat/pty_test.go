@@ -237,7 +237,7 @@ func TestCtrlCMidBlockInAPseudoTerminal(t *testing.T) {
 	g.emu.SetReply(func(*emulator.ChatRequest) emulator.Reply {
 		return emulator.Reply{Content: firstBlock + restOfIt}
 	})
-	term := startTerminal(t, 100, 40, "chat", "-m", "kimi-k2-turbo-preview", "--no-save", "list please")
+	term := startTerminal(t, 100, 40, "chat", "-m", "kimi-k2.6", "--no-thinking", "--no-save", "list please")
 	term.expectShown("• alpha")
 	// The paragraph is the unfinished block, shown live; Ctrl-C lands in it.
 	term.expectShown("It goes on")
@@ -289,7 +289,7 @@ func TestA128KBAnswerInAPseudoTerminal(t *testing.T) {
 	g := gatedEmulator(t, 0)
 	g.open() // nothing to hold back here
 	g.emu.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: string(doc)} })
-	term := startTerminal(t, 100, 40, "chat", "-m", "kimi-k2-turbo-preview", "--no-save", "a long answer")
+	term := startTerminal(t, 100, 40, "chat", "-m", "kimi-k2.6", "--no-thinking", "--no-save", "a long answer")
 	if code := term.exitCode(); code != 0 {
 		t.Fatalf("exit %d", code)
 	}

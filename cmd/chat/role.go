@@ -101,7 +101,7 @@ func (s *session) switchRole(ctx context.Context, name string) {
 	}
 	if trial.Model != o.Model && trial.Model != "auto" {
 		checkCtx, cancel := context.WithTimeout(ctx, modelCheckTimeout)
-		err := cli.CheckModel(checkCtx, s.client, trial.Model)
+		_, err := cli.CheckModel(checkCtx, s.client, trial.Model) // a retired model's notice comes with its question
 		cancel()
 		if err != nil {
 			s.report(fmt.Errorf("role %s: %w", r.Name, err))

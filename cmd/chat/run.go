@@ -28,8 +28,13 @@ func buildRequest(opts *Options, prompt string) *moonshot.ChatRequest {
 		Temperature: opts.Temperature,
 		TopP:        opts.TopP,
 		N:           opts.N,
-		MaxTokens:   opts.MaxTokens,
 		Stop:        opts.Stop,
+	}
+	// The output limit goes in the field the model's family documents (-m auto: the newer one).
+	if spec, _ := moonshot.LookupModel(opts.Model); spec.OutputField() == "max_tokens" && opts.Model != "auto" {
+		req.MaxTokens = opts.MaxTokens
+	} else {
+		req.MaxCompletionTokens = opts.MaxTokens
 	}
 	if opts.System != "" {
 		req.Messages = append(req.Messages, moonshot.TextMessage("system", opts.System))

@@ -128,9 +128,10 @@ func (s *session) switchModel(ctx context.Context, model string) {
 	if model == "auto" {
 		check = o.Features.checkAutoModels()
 	}
+	notice := ""
 	if check == nil {
 		ctx, cancel := context.WithTimeout(ctx, modelCheckTimeout)
-		check = cli.CheckModel(ctx, s.client, model)
+		notice, check = cli.CheckModel(ctx, s.client, model)
 		cancel()
 	}
 	if check != nil {
@@ -140,4 +141,7 @@ func (s *session) switchModel(ctx context.Context, model string) {
 	}
 	o.Model = model
 	s.note("model: %s", model)
+	if notice != "" {
+		o.notice("%s", notice)
+	}
 }

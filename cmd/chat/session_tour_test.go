@@ -27,9 +27,9 @@ func TestSessionTourInAPseudoTerminal(t *testing.T) {
 	if err := os.WriteFile(notes, []byte("count the lines of every text file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	earlier := seedConversation(t, "-m", "kimi-k2-turbo-preview", "An earlier question")
+	earlier := seedConversation(t, "-m", "kimi-k2.6", "--no-thinking", "An earlier question")
 
-	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview")
+	term := startSession(t, "chat", "-m", "kimi-k2.6", "--no-thinking")
 	term.expect(" › ")
 	term.typeKeys("/ro\t") // completion: /role
 	term.typeKeys("sh\t")  // completion: shell
@@ -51,7 +51,7 @@ func TestSessionTourInAPseudoTerminal(t *testing.T) {
 	term.expect("conversation so far: 1 answer")
 	term.typeKeys("/resume " + earlier.ID[:4] + "\r")
 	term.expect("resumed conversation " + earlier.ID)
-	term.expectPrompt("kimi-k2-turbo-preview")
+	term.expectPrompt("kimi-k2.6")
 	term.typeKeys("\x04")
 	term.wait()
 	t.Logf("the session, as the terminal showed it:\n%s", term.screen())

@@ -43,6 +43,22 @@ type thread struct {
 	save      bool // new exchanges go to the history database
 	open      func() (*history.Store, error)
 	announced bool // the conversation id was shown
+	// retiredShown are the retired models whose notice was shown: once per model.
+	retiredShown map[string]bool
+}
+
+// firstUseOfRetired reports whether model is retired (and not listed by the server) and its
+// notice was not shown yet in this thread.
+func (th *thread) firstUseOfRetired(client *moonshot.Client, model string) (*moonshot.Retirement, bool) {
+	spec, _ := client.Catalog().Lookup(model)
+	if spec.Retired == nil || th.retiredShown[spec.ID] {
+		return nil, false
+	}
+	if th.retiredShown == nil {
+		th.retiredShown = map[string]bool{}
+	}
+	th.retiredShown[spec.ID] = true
+	return spec.Retired, true
 }
 
 // turn is one message of the thread: as history keeps it and, for the messages sent in this
@@ -120,7 +136,8 @@ func continueError(opts *Options, err error) error {
 // models that do not think have no use for it. An answer stopped before its first word is
 // left out (Moonshot refuses an empty message); the question before it stays.
 func (th *thread) replay(model string) ([]moonshot.Message, error) {
-	keepAll := preservesThinking(model)
+	spec, _ := moonshot.LookupModel(model)
+	keepAll := spec.PreservesThinking
 	var out []moonshot.Message
 	for _, t := range th.turns {
 		m := t.stored
@@ -148,13 +165,6 @@ func (th *thread) replay(model string) ([]moonshot.Message, error) {
 		out = append(out, msg)
 	}
 	return out, nil
-}
-
-// preservesThinking reports whether the model reads its earlier reasoning on every turn
-// (moonshot-api.md §2.10): kimi-k2.7-code and kimi-k3.
-func preservesThinking(model string) bool {
-	spec, _ := moonshot.LookupModel(model)
-	return spec.Family == moonshot.FamilyK3 || spec.Thinking == moonshot.ThinkingRequired
 }
 
 // sentMessages converts the messages of one question, as sent, for history. images are the
@@ -205,7 +215,10 @@ func answerMessage(res *result, model string) (m history.Message, ok bool) {
 	if res.Completion == nil && !interrupted {
 		return m, false
 	}
-	m = history.Message{Role: "assistant", Model: model, Interrupted: interrupted, Incomplete: res.Err != nil && !interrupted}
+	// A truncated answer is whole up to the limit: its finish_reason "length" marks it.
+	var truncated *cli.TruncatedError
+	m = history.Message{Role: "assistant", Model: model, Interrupted: interrupted,
+		Incomplete: res.Err != nil && !interrupted && !errors.As(res.Err, &truncated)}
 	c := res.Completion
 	if c == nil {
 		return m, true

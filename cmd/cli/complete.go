@@ -14,7 +14,7 @@ type ModelChoice struct {
 }
 
 // ModelChoices are the model ids completion offers, in the shell and in the session alike:
-// "auto", the current models of the built-in table (discontinued ones are left out, the API
+// "auto", the current models of the built-in table (retired ones are left out, the API
 // refuses them) and the configured model when the table does not know it.
 func ModelChoices(configured string) []ModelChoice {
 	var out []ModelChoice
@@ -26,10 +26,8 @@ func ModelChoices(configured string) []ModelChoice {
 		}
 	}
 	add("auto", "the first of auto_models whose context fits the prompt")
-	for _, m := range moonshot.KnownModels() {
-		if m.Deprecated == "" {
-			add(m.ID, ModelSummary(m))
-		}
+	for _, m := range moonshot.CurrentModels() {
+		add(m.ID, ModelSummary(m))
 	}
 	if configured != "" {
 		add(configured, "configured model")

@@ -56,7 +56,7 @@ func NewCmdConfig(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		`) + keysHelp(),
 		Example: heredoc.Doc(`
 			$ moonchat config init
-			$ moonchat config set model kimi-k2.5
+			$ moonchat config set model kimi-k3
 			$ moonchat config get model
 			$ moonchat config list --origin
 			$ printf %s "$KEY" | moonchat config set api_key
@@ -185,21 +185,21 @@ func newCmdSet(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			it stays out of your shell history; or from standard input when that is a pipe
 			or a file.
 
-			A model is checked first: an id of moonchat's table is taken at once (a
-			discontinued one is refused), any other only when GET /models lists it for your key.
+			A model is checked first: an id of moonchat's table is taken at once (with a note
+			when Moonshot retired it), any other only when GET /models lists it for your key.
 
 			An environment variable or flag for the same key still wins; a note on standard
 			error says so.
 		`),
 		Example: heredoc.Doc(`
-			$ moonchat config set model kimi-k2.5
+			$ moonchat config set model kimi-k3
 			$ moonchat config set temperature 0.3
 			$ moonchat config set api_key
 			$ pass show moonshot | moonchat config set api_key
 		`),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
-				return cli.Usagef("config set needs a key and a value, e.g. `moonchat config set model kimi-k2.5`")
+				return cli.Usagef("config set needs a key and a value, e.g. `moonchat config set model kimi-k3`")
 			}
 			return nil
 		},

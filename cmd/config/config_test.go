@@ -395,7 +395,7 @@ func TestSetReadsTheValue(t *testing.T) {
 func TestSetNotesOverride(t *testing.T) {
 	isolate(t)
 	t.Setenv("MOONCHAT_MODEL", "kimi-k3")
-	r := mustRun(t, streams{}, "set", "model", "kimi-k2.5")
+	r := mustRun(t, streams{}, "set", "model", "kimi-k2.6")
 	if r.errOut != "moonchat: note: $MOONCHAT_MODEL is set and takes precedence over the config file for model\n" {
 		t.Errorf("stderr = %q", r.errOut)
 	}
@@ -536,7 +536,7 @@ func TestInit(t *testing.T) {
 		"Platform: global (platform.moonshot.ai, USD) or cn (platform.moonshot.cn, CNY) [global]: ",
 		`region: "mars" is not one of global, cn; try again`,
 		"Default model [kimi-k2.6]: ",
-		"The key works on " + strings.TrimSuffix(strings.TrimPrefix(srv.URL, "http://"), "/v1") + ": 18 models available",
+		"The key works on " + strings.TrimSuffix(strings.TrimPrefix(srv.URL, "http://"), "/v1") + ": 20 models available",
 		"Wrote " + path,
 	} {
 		if !strings.Contains(r.errOut, want) {
@@ -687,8 +687,12 @@ func TestSetModelIsChecked(t *testing.T) {
 	if got := readFile(t, path); !strings.Contains(got, "model: kimi-k9-preview\n") {
 		t.Errorf("the refused model changed the file:\n%s", got)
 	}
-	// A discontinued one is refused without a request.
-	if r := run(t, streams{}, "set", "model", "kimi-thinking-preview"); cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), "discontinued") {
-		t.Errorf("set a discontinued model: %v", r.err)
+	// A retired one is kept with a note, without a request: the server decides, as for -m.
+	before := len(srv.Requests())
+	if r := mustRun(t, streams{}, "set", "model", "kimi-thinking-preview"); !strings.Contains(r.errOut, "note: kimi-thinking-preview was retired by Moonshot") {
+		t.Errorf("set a retired model: %q", r.errOut)
+	}
+	if len(srv.Requests()) != before {
+		t.Errorf("a retired model of the table cost a request")
 	}
 }

@@ -129,7 +129,11 @@ func checkModel(ctx context.Context, opts *Options, model string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
-	return cli.CheckModel(ctx, client, model)
+	notice, err := cli.CheckModel(ctx, client, model)
+	if notice != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "moonchat: note: %s\n", notice)
+	}
+	return err
 }
 
 func unsetRun(opts *Options) error {
