@@ -95,7 +95,8 @@ func (e *terminalEditor) setCompleter(c completer) {
 			// A file name may hold control characters: the menu shows it defanged.
 			values = append(values, readline.Completion{Value: value, Display: cli.ShownLine(cd.value), Description: cd.desc, Tag: cd.group})
 		}
-		return readline.CompleteRaw(values).NoSpace('/')
+		// The session orders its candidates: newest conversations first, models as the table has them.
+		return readline.CompleteRaw(values).NoSpace('/').NoSort()
 	}
 }
 

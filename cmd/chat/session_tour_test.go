@@ -63,6 +63,12 @@ func TestSessionTourInAPseudoTerminal(t *testing.T) {
 	term.expect(" › ")
 	term.typeKeys("/resume \t") // the menu of recent conversations, with their titles
 	term.expectScreen("An earlier question", earlier.ID)
+	// Newest first: the fork, then the session's conversation, then the earlier one.
+	screen := term.screen()
+	if menu := screen[strings.LastIndex(screen, "\nconversations\n"):]; !strings.HasSuffix(menu, earlier.ID+"  -- An earlier question") ||
+		strings.Index(menu, "(fork)") > strings.Index(menu, "say?\n") {
+		t.Errorf("the conversations are not newest first:\n%s", screen)
+	}
 	t.Logf("the menu after /resume and Tab:\n%s", term.screen())
 	term.typeKeys("\x15/resume " + earlier.ID[:4] + "\r")
 	term.expect("resumed conversation " + earlier.ID)
