@@ -42,7 +42,7 @@ func Main() int {
 	root.SetArgs(os.Args[1:])
 	err := root.ExecuteContext(ctx)
 	if cerr := f.Close(); cerr != nil {
-		fmt.Fprintf(ios.ErrOut, "moonchat: warning: %v\n", cerr)
+		fmt.Fprintf(ios.ErrOut, "moonchat: warning: %s\n", ios.ErrPrintable(cerr.Error()))
 	}
 	return reportError(f, err)
 }
@@ -191,6 +191,9 @@ func reportError(f *cli.Factory, err error) int {
 		region = cfg.Value("region").Raw
 	}
 	msg, hint := cli.Describe(err, region)
+	// The message may quote an upstream error body or a stored title: no escape sequence
+	// from outside reaches the terminal.
+	msg, hint = f.IOStreams.ErrPrintable(msg), f.IOStreams.ErrPrintable(hint)
 	fmt.Fprintf(f.IOStreams.ErrOut, "moonchat: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(f.IOStreams.ErrOut, "  hint: %s\n", hint)
