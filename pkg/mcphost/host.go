@@ -307,8 +307,9 @@ func listTools(ctx context.Context, name string, session *mcp.ClientSession) ([]
 }
 
 // Tools starts the named servers (all configured ones when none is named), in parallel, and
-// returns their tools, by server in the order given and then in each server's order. It fails
-// if any server fails; the others stay running until Close.
+// returns their tools, by server in the order given and then in each server's order. The
+// error joins the failures of the servers that did not start; the tools of the others are
+// returned all the same, and those servers stay running until Close.
 func (h *Host) Tools(ctx context.Context, names ...string) ([]Tool, error) {
 	if len(names) == 0 {
 		names = h.Names()
@@ -324,14 +325,13 @@ func (h *Host) Tools(ctx context.Context, names ...string) ([]Tool, error) {
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
 	var out []Tool
 	for _, s := range servers {
-		out = append(out, s.tools...)
+		if s != nil {
+			out = append(out, s.tools...)
+		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // Call runs a tool of a server with the model's arguments (a JSON object as text; "" means

@@ -165,6 +165,11 @@ func TestStreamableHTTPServer(t *testing.T) {
 	if _, err := h.Tools(context.Background(), "nokey"); err == nil || !strings.Contains(err.Error(), "MCP server nokey") {
 		t.Errorf("without the header: %v", err)
 	}
+	// One failing server does not hide the tools of the others.
+	tools, err = h.Tools(context.Background(), "nokey", "remote")
+	if err == nil || strings.Contains(err.Error(), "remote") || len(tools) < 5 || tools[0].Server != "remote" {
+		t.Errorf("partial listing: %d tools, %v", len(tools), err)
+	}
 	if err := h.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
