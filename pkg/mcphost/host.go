@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -360,31 +361,23 @@ func (h *Host) Call(ctx context.Context, serverName, tool, arguments string) (*R
 			return nil, ctx.Err()
 		case cctx.Err() != nil:
 			return nil, fmt.Errorf("%s/%s gave no answer within %s: %w", serverName, tool, h.opts.CallTimeout, context.DeadlineExceeded)
-		case s.gone():
-			return nil, fmt.Errorf("MCP server %s has exited%s: %w", serverName, h.logHint(s), err)
 		}
 		// A JSON-RPC error (an unknown tool, invalid params) is the server refusing the call:
-		// the model can read it and try something else.
-		text := err.Error()
-		return &Result{Text: text, IsError: true, Bytes: len(text)}, nil
+		// the model can read it and try something else. Anything else is the connection.
+		var wire *jsonrpc.Error
+		if errors.As(err, &wire) {
+			text := err.Error()
+			return &Result{Text: text, IsError: true, Bytes: len(text)}, nil
+		}
+		if s.exited != nil {
+			return nil, fmt.Errorf("MCP server %s is gone%s: %w", serverName, h.logHint(s), err)
+		}
+		return nil, fmt.Errorf("MCP server %s: %w", serverName, err)
 	}
 	text := resultText(res)
 	r := &Result{IsError: res.IsError, Bytes: len(text)}
 	r.Text, r.Truncated = truncate(text, h.opts.MaxResultBytes)
 	return r, nil
-}
-
-// gone reports whether a local server's process has exited.
-func (s *server) gone() bool {
-	if s.exited == nil {
-		return false
-	}
-	select {
-	case <-s.exited:
-		return true
-	default:
-		return false
-	}
 }
 
 // Close stops every server that was started and waits for them. It is safe to call more than

@@ -67,7 +67,7 @@ func TestCrashedServerLeavesNothingBehind(t *testing.T) {
 	h := newHost(t, map[string]ServerConfig{"echo": {Command: echoServer(t)}}, Options{})
 	server, child := spawnChild(t, h, "echo")
 	_, err := h.Call(context.Background(), "echo", "crash", `{}`)
-	if err == nil || !strings.Contains(err.Error(), "MCP server echo has exited") || !strings.Contains(err.Error(), "echo.log") {
+	if err == nil || !strings.Contains(err.Error(), "MCP server echo is gone") || !strings.Contains(err.Error(), "echo.log") {
 		t.Fatalf("crash: %v", err)
 	}
 	if alive(t, server) {
