@@ -40,6 +40,10 @@ func TestStdioServerToolsAndCalls(t *testing.T) {
 	if err := json.Unmarshal(byName["echo"].InputSchema, &schema); err != nil || schema["type"] != "object" {
 		t.Errorf("echo schema = %s", byName["echo"].InputSchema)
 	}
+	d := byName["echo"].Declaration()
+	if d.Type != "function" || d.Function.Name != "echo" || string(d.Function.Parameters) != string(byName["echo"].InputSchema) {
+		t.Errorf("declaration = %+v", d)
+	}
 
 	call := func(tool, args string) *Result {
 		t.Helper()

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
 // DefaultMaxResultBytes caps the text of one result sent back to the model.
@@ -79,4 +81,10 @@ func truncate(s string, max int) (string, bool) {
 		keep--
 	}
 	return s[:keep] + fmt.Sprintf(marker, keep, len(s)), true
+}
+
+// Declaration is the tool as the chat request's tools declare it to the model.
+func (t Tool) Declaration() moonshot.Tool {
+	return moonshot.Tool{Type: "function", Function: &moonshot.FunctionDef{
+		Name: t.Name, Description: t.Description, Parameters: t.InputSchema}}
 }
