@@ -24,6 +24,7 @@ import (
 	"github.com/moonchat/moonchat/cmd/models"
 	"github.com/moonchat/moonchat/cmd/serve"
 	"github.com/moonchat/moonchat/cmd/tokens"
+	"github.com/moonchat/moonchat/cmd/tools"
 	"github.com/moonchat/moonchat/cmd/version"
 	"github.com/moonchat/moonchat/pkg/build"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -42,7 +43,7 @@ func Main() int {
 	root.SetArgs(os.Args[1:])
 	err := root.ExecuteContext(ctx)
 	if cerr := f.Close(); cerr != nil {
-		fmt.Fprintf(ios.ErrOut, "moonchat: warning: %v\n", cerr)
+		fmt.Fprintf(ios.ErrOut, "moonchat: warning: %s\n", ios.ErrPrintable(cerr.Error()))
 	}
 	return reportError(f, err)
 }
@@ -150,6 +151,7 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	root.AddCommand(files.NewCmdFiles(f))
 	root.AddCommand(historycmd.NewCmdHistory(f, nil))
 	root.AddCommand(serve.NewCmdServe(f, nil))
+	root.AddCommand(tools.NewCmdTools(f, nil))
 	root.AddCommand(version.NewCmdVersion(f))
 	root.AddCommand(gendocs.NewCmdGendocs(f))
 	argsAreUsageErrors(root)
@@ -191,6 +193,9 @@ func reportError(f *cli.Factory, err error) int {
 		region = cfg.Value("region").Raw
 	}
 	msg, hint := cli.Describe(err, region)
+	// The message may quote an upstream error body or a stored title: no escape sequence
+	// from outside reaches the terminal.
+	msg, hint = f.IOStreams.ErrPrintable(msg), f.IOStreams.ErrPrintable(hint)
 	fmt.Fprintf(f.IOStreams.ErrOut, "moonchat: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(f.IOStreams.ErrOut, "  hint: %s\n", hint)

@@ -281,7 +281,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the request body that would be sent (after the fixes) and send nothing")
 	fl.BoolVar(&opts.Offline, "offline", false, "answer from the built-in emulator: no key, no network")
 	fl.StringVar(&opts.Format, "format", "auto", "output: auto, markdown, text, json, jsonl")
-	fl.BoolVar(&raw, "raw", false, "print the answer as received, never rendered (same as --format text)")
+	fl.BoolVar(&raw, "raw", false, "print the answer as received, never rendered (same as --format text); on a terminal without its escape sequences")
 	fl.Int("wrap", 0, "wrap rendered answers at `N` columns (0: the terminal's width, at most 120)")
 	fl.String("style", "auto", "markdown `STYLE`: auto (GLAMOUR_STYLE, else COLORFGBG, else dark), dark, light or notty")
 	fl.Bool("show-reasoning", false, "stream a thinking model's reasoning, dimmed, on stderr instead of a one-line summary")

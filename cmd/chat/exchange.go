@@ -134,6 +134,7 @@ func (opts *Options) keep(ctx context.Context, th *thread, title string, sent []
 
 func (opts *Options) warnNotSaved(err error) {
 	msg, hint := cli.Describe(err, "")
+	msg, hint = opts.IO.ErrPrintable(msg), opts.IO.ErrPrintable(hint)
 	fmt.Fprintf(opts.IO.ErrOut, "moonchat: warning: the conversation was not saved: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "  hint: %s\n", hint)

@@ -54,9 +54,10 @@ func (opts *Options) renderOptions() render.Options {
 	if opts.Wrap > 0 {
 		ro.Width = opts.Wrap
 	}
-	// The live tail moves the cursor: only on a terminal. Rendering into a pipe
-	// (CLICOLOR_FORCE into less -R) prints finished blocks only.
-	if opts.IO.IsStdoutTTY() {
+	// The live tail moves the cursor: only on a terminal that can. Rendering into a pipe
+	// (CLICOLOR_FORCE into less -R), or on TERM=dumb or an unknown terminal with
+	// CLICOLOR_FORCE, prints finished blocks only.
+	if opts.IO.CanMoveCursor() {
 		ro.Height = opts.IO.Height()
 	}
 	return ro

@@ -423,12 +423,13 @@ func (o *featureOutput) Finish(res *result) error {
 	if o.format == "json" || o.format == "jsonl" || res.Err != nil {
 		return nil
 	}
-	return printToolCalls(o.opts.IO.Out, res.Completion)
+	return printToolCalls(o.opts.IO.Out, o.opts.IO.Printable, res.Completion)
 }
 
 // printToolCalls shows the calls the model made, one line each: moonchat does not run tools,
 // so the calls are the answer.
-func printToolCalls(w io.Writer, c *moonshot.ChatCompletion) error {
+// The model chose name and arguments: printable makes them safe for a terminal.
+func printToolCalls(w io.Writer, printable func(string) string, c *moonshot.ChatCompletion) error {
 	if c == nil {
 		return nil
 	}
@@ -439,7 +440,7 @@ func printToolCalls(w io.Writer, c *moonshot.ChatCompletion) error {
 			if len(c.Choices) > 1 {
 				fmt.Fprintf(&b, "(answer %d) ", ch.Index+1)
 			}
-			fmt.Fprintf(&b, "%s(%s)\n", tc.Function.Name, tc.Function.Arguments)
+			fmt.Fprintf(&b, "%s(%s)\n", printable(tc.Function.Name), printable(tc.Function.Arguments))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -48,7 +48,8 @@ func buildRequest(opts *Options, prompt string) *moonshot.ChatRequest {
 
 func (opts *Options) notice(format string, args ...any) {
 	if !opts.Quiet {
-		fmt.Fprintf(opts.IO.ErrOut, "moonchat: "+format+"\n", args...)
+		// Notices quote outside text at times (a file name, an upstream message).
+		fmt.Fprintln(opts.IO.ErrOut, opts.IO.ErrPrintable("moonchat: "+fmt.Sprintf(format, args...)))
 	}
 }
 

@@ -216,7 +216,7 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 			if o.System == "" {
 				fmt.Fprintln(o.IO.Out, "(no system prompt)")
 			} else {
-				fmt.Fprintln(o.IO.Out, o.System)
+				fmt.Fprintln(o.IO.Out, o.IO.Printable(o.System))
 			}
 		case "-":
 			o.System = ""
@@ -321,6 +321,7 @@ func (s *session) note(format string, args ...any) {
 
 func (s *session) report(err error) {
 	msg, hint := cli.Describe(err, s.opts.Config.Value("region").Raw)
+	msg, hint = s.opts.IO.ErrPrintable(msg), s.opts.IO.ErrPrintable(hint)
 	fmt.Fprintf(s.opts.IO.ErrOut, "moonchat: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(s.opts.IO.ErrOut, "  hint: %s\n", hint)
@@ -354,7 +355,7 @@ func (s *session) listRecent(ctx context.Context) {
 		if c.ID == s.th.conv.ID {
 			mark = "*"
 		}
-		fmt.Fprintf(o.IO.Out, "%s %s  %-9s %3d  %s\n", mark, c.ID, ago(now, c.UpdatedAt), c.MessageCount, history.TitleFromPrompt(c.Title))
+		fmt.Fprintf(o.IO.Out, "%s %s  %-9s %3d  %s\n", mark, c.ID, ago(now, c.UpdatedAt), c.MessageCount, o.IO.Printable(history.TitleFromPrompt(c.Title)))
 	}
 	fmt.Fprintln(o.IO.Out, o.dim("continue one with: moonchat chat --conversation ID"))
 }

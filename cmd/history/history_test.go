@@ -327,8 +327,8 @@ func TestShowOnATerminalRendersTheAnswers(t *testing.T) {
 		t.Fatalf("header %q", lines[0])
 	}
 	for _, want := range []string{
-		"> How do I **reverse** a slice?\n> In Go.[2J\n", // the prompt as typed, marked, without ESC
-		"Use slices.Reverse:",                            // the answer rendered: no asterisks
+		"> How do I **reverse** a slice?\n> In Go.\n", // the prompt as typed, marked, without its escape sequence
+		"Use slices.Reverse:",                         // the answer rendered: no asterisks
 		"slices.Reverse(s)",
 		"tool call get_weather({\"city\":\"Paris\"})",
 		"[interrupted: stopped before the answer was complete]",
@@ -364,9 +364,9 @@ func TestShowOnATerminalRendersTheAnswers(t *testing.T) {
 		t.Fatalf("NO_COLOR output:\n%s", r.stdout)
 	}
 
-	// TERM=dumb gets the raw transcript, as when piped.
+	// TERM=dumb gets the raw transcript, as when piped, but without escape sequences.
 	r = fx.mustRun(func(ios *iostreams.IOStreams) { terminal(ios); ios.SetEnv("TERM", "dumb") }, "show", "ab12cd34")
-	if raw := fx.mustRun(piped, "show", "ab12cd34").stdout; r.stdout != raw {
+	if raw := strings.Replace(fx.mustRun(piped, "show", "ab12cd34").stdout, "\x1b[2J", "", 1); r.stdout != raw {
 		t.Fatalf("TERM=dumb output:\n%q\nwant the piped transcript:\n%q", r.stdout, raw)
 	}
 }
@@ -681,7 +681,7 @@ func TestRmRefusesBadForms(t *testing.T) {
 func TestExportMarkdown(t *testing.T) {
 	fx := newFixture(t)
 	c := conversationWithEverything(fx)
-	r := fx.mustRun(terminal, "export", "ab12")
+	r := fx.mustRun(piped, "export", "ab12")
 	created := c.CreatedAt.UTC().Format(time.RFC3339)
 	got := regexp.MustCompile(`(?m)^- updated: .*$`).ReplaceAllString(r.stdout, "- updated: UPDATED")
 	want := "# How do I **reverse** a slice?\n" +
@@ -706,6 +706,10 @@ func TestExportMarkdown(t *testing.T) {
 	}
 	if md := fx.mustRun(piped, "export", "ab12", "--format", "md").stdout; md != r.stdout {
 		t.Fatalf("--format md differs from the default:\n%q", md)
+	}
+	// On a terminal the document is the same without the prompt's escape sequence.
+	if tty := fx.mustRun(terminal, "export", "ab12").stdout; tty != strings.Replace(r.stdout, "\x1b[2J", "", 1) {
+		t.Fatalf("export on a terminal:\n%q", tty)
 	}
 }
 

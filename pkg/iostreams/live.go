@@ -5,9 +5,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/mattn/go-runewidth"
+
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // Terminal control used by the live line.
@@ -74,7 +75,7 @@ func (w *stderrWriter) Write(p []byte) (int, error) {
 
 // liveEnabled: the live line needs a terminal on stderr that understands cursor control.
 func (s *IOStreams) liveEnabled() bool {
-	return s.stderrTTY && !s.dumbTerminal()
+	return s.ErrCanMoveCursor()
 }
 
 // StartSpinner shows an animated spinner with a label on stderr, only when stderr is a
@@ -236,9 +237,9 @@ func (l *liveLine) write(s string) { _, _ = io.WriteString(l.w, s) }
 // sanitize keeps the live line on one line and free of escape sequences from outside.
 func sanitize(s string) string {
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if r == '\t' || r == '\n' {
 			return ' '
 		}
 		return r
-	}, s))
+	}, render.Sanitize(s)))
 }
