@@ -25,6 +25,7 @@ import (
 	"github.com/moonchat/moonchat/cmd/roles"
 	"github.com/moonchat/moonchat/cmd/serve"
 	"github.com/moonchat/moonchat/cmd/tokens"
+	"github.com/moonchat/moonchat/cmd/tools"
 	"github.com/moonchat/moonchat/cmd/version"
 	"github.com/moonchat/moonchat/pkg/build"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -152,6 +153,7 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	root.AddCommand(historycmd.NewCmdHistory(f, nil))
 	root.AddCommand(roles.NewCmdRoles(f, nil))
 	root.AddCommand(serve.NewCmdServe(f, nil))
+	root.AddCommand(tools.NewCmdTools(f, nil))
 	root.AddCommand(version.NewCmdVersion(f))
 	root.AddCommand(gendocs.NewCmdGendocs(f))
 	argsAreUsageErrors(root)

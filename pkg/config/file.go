@@ -69,6 +69,12 @@ func parse(path string, data []byte) (*yaml.Node, map[string]fileValue, error) {
 			}
 			continue
 		}
+		if kn.Kind == yaml.ScalarNode && name == MCPServersKey {
+			if err := parseMCPServers(path, kn, vn, values); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
 		k, ok := Lookup(name)
 		if kn.Kind != yaml.ScalarNode || !ok {
 			return nil, nil, &FileError{Path: path, Line: kn.Line, Msg: unknownKey(name).Error()}

@@ -169,6 +169,20 @@ var keyTable = []Key{
 		Description: "stream a thinking model's reasoning (dimmed, on stderr) instead of a one-line summary",
 		Env:         []string{"MOONCHAT_SHOW_REASONING"},
 	},
+	{
+		Name:        "mcp_default",
+		Type:        TypeList,
+		Description: "MCP servers (names from mcp_servers in this file) whose tools every chat may use",
+		Env:         []string{"MOONCHAT_MCP_DEFAULT"},
+		Validate:    validateServerNames,
+	},
+	{
+		Name:        "allow_tools",
+		Type:        TypeList,
+		Description: "MCP tools that run without asking: SERVER/TOOL, SERVER/* or TOOL",
+		Env:         []string{"MOONCHAT_ALLOW_TOOLS"},
+		Validate:    validateAllowTools,
+	},
 }
 
 var keyIndex = func() map[string]int {

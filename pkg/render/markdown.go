@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/alecthomas/chroma/v2"
@@ -36,11 +35,12 @@ type Markdown struct {
 
 	frame   sync.Mutex // one frame at a time; guards everything below
 	w       io.Writer
+	opts    Options // as given, with Width, Columns and Height following Resize
 	th      *theme
 	tr      *glamour.TermRenderer
 	color   bool
 	live    bool // a live tail is shown (Height >= 2)
-	maxRows int  // the live tail's row cap: Height-1
+	maxRows int  // the live tail's row cap (see tailRows)
 	cols    int  // terminal columns, for the live tail
 	split   splitter
 	line    []byte // the incomplete last line
@@ -79,6 +79,7 @@ func NewMarkdown(w io.Writer, opts Options) (*Markdown, error) {
 	}
 	m := &Markdown{
 		w:      w,
+		opts:   opts,
 		th:     th,
 		tr:     tr,
 		color:  opts.Color,
@@ -88,9 +89,7 @@ func NewMarkdown(w io.Writer, opts Options) (*Markdown, error) {
 	if m.cols <= 0 {
 		m.cols = opts.Width
 	}
-	// A live tail needs room for at least one row and a few columns of text.
-	m.live = opts.Height >= 2 && m.cols >= 8
-	m.maxRows = opts.Height - 1
+	m.setHeight(opts.Height)
 	m.stop = opts.Clock.Every(opts.FrameInterval, m.tick)
 	return m, nil
 }
@@ -151,12 +150,13 @@ func (m *Markdown) Close() error {
 	return m.writeErr()
 }
 
-// Interrupt ends the answer at once (Ctrl-C). What is already rendered stays; the text not
-// rendered yet (the live tail and anything that arrived since the last frame) is printed as
-// the plain text the live tail showed, in full, instead of being rendered. Rendering half a
-// block would show something the answer never said (a half table, a list cut short as if
-// complete), and an interrupt must not wait for glamour. Colours are reset and the cursor
-// is left visible, on a line of its own.
+// Interrupt ends the answer early (Ctrl-C): what has arrived is rendered once, as if it
+// were the whole answer, so that the screen shows rendered text and not a half-drawn
+// source line. An unfinished last line that is only a heading marker ("##") is left out,
+// and an emphasis or code span left open in the unfinished block is closed, so that the
+// rendering shows text rather than markup. Colours are reset and the cursor is left
+// visible, on a line of its own. The text given to Write is not changed: what a caller
+// saves stays exactly what arrived.
 func (m *Markdown) Interrupt() error {
 	m.stop()
 	m.frame.Lock()
@@ -166,37 +166,11 @@ func (m *Markdown) Interrupt() error {
 	}
 	m.mu.Lock()
 	m.closed = true
-	m.line = append(m.line, m.in...)
-	m.in = nil
+	rest := append(append([]byte(nil), m.line...), m.in...)
+	m.line = m.line[:0]
+	m.in = closeInline(m.split.unit, dropEmptyHeading(rest), m.split.top != nil)
 	m.mu.Unlock()
-
-	var rows []string
-	if m.split.top != nil {
-		for _, ln := range bytes.SplitAfter(m.line, []byte("\n")) {
-			if len(ln) > 0 {
-				rows = m.layoutCode(rows, trimEOL(ln))
-			}
-		}
-	} else {
-		m.updateUnitRows()
-		rows = append(rows, m.tail.rows...)
-		for range m.split.blanks {
-			rows = append(rows, "")
-		}
-		for _, ln := range bytes.SplitAfter(m.line, []byte("\n")) {
-			if len(ln) > 0 {
-				rows = m.layoutText(rows, trimEOL(ln))
-			}
-		}
-	}
-	m.tail.clear(&m.out)
-	if len(rows) > 0 {
-		m.begin()
-		for _, r := range rows {
-			m.out.WriteString(strings.TrimRight(r, " "))
-			m.out.WriteByte('\n')
-		}
-	}
+	m.runFrame(true)
 	m.finish()
 	return m.writeErr()
 }

@@ -299,10 +299,10 @@ func (m *Markdown) layoutWith(rows []string, ln []byte, indent int) []string {
 }
 
 // rowLayout returns the prefix and text width of live rows indented by indent columns:
-// within the terminal and no wider than glamour's text, leaving the last column free so
+// within the terminal (and liveCols) and no wider than glamour's text, leaving the last column free so
 // the terminal never wraps a row by itself.
 func (m *Markdown) rowLayout(indent int) (string, int) {
-	width := m.cols - 1 - indent
+	width := min(m.cols-1, liveCols) - indent
 	if m.th.width > 0 && m.th.width < width {
 		width = m.th.width
 	}
