@@ -142,8 +142,8 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			with OSC 52 on the terminal (through ssh and tmux, when the terminal allows it) and
 			with wl-copy, xclip, xsel or pbcopy when one is there; the note says which. /edit
 			writes the next message in $VISUAL or $EDITOR and shows it: Enter sends it, Esc
-			discards it; /edit last edits the last question and replaces its exchange (the old
-			one is kept in a copy of the conversation titled "… (before edit)"). /usage shows the tokens and estimated cost of the conversation so
+			discards it; /edit last edits the last question and replaces its exchange (the
+			history keeps the old one, marked replaced, and does not send it again). /usage shows the tokens and estimated cost of the conversation so
 			far. What you type is remembered in
 			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
 		`),

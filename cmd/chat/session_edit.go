@@ -35,7 +35,7 @@ func (s *session) confirm() (bool, error) {
 // edit is /edit [TEXT] and /edit last. The message is written in $VISUAL or $EDITOR, shown,
 // and sent only after Enter: closing the editor is not sending. /edit last starts from the
 // last question and replaces the last exchange with the new one; the replaced exchange stays
-// in the history, in a copy of the conversation titled "… (before edit)".
+// in the history, marked replaced.
 func (s *session) edit(ctx context.Context, arg string) {
 	o := s.opts
 	last := arg == "last"
@@ -90,22 +90,24 @@ func (th *thread) lastQuestion() (string, bool) {
 	return "", false
 }
 
-// replaceLastExchange keeps the conversation as it is in a copy (history keeps the exchange
-// being replaced), then drops that exchange from the conversation, as /retry does.
+// replaceLastExchange takes the last exchange out of the thread. In the history it stays,
+// marked replaced: history show lists it, and a continuation does not send it again.
 func (s *session) replaceLastExchange(ctx context.Context) error {
+	start, ok := s.th.lastExchange()
+	if !ok {
+		return errors.New("there is no exchange to replace yet")
+	}
 	if s.th.save && s.th.conv.ID != "" {
-		store, err := s.th.open()
+		store, from, err := s.th.storedTail(ctx, s.th.turns[start:], "/edit last")
 		if err != nil {
 			return err
 		}
-		kept, err := store.Fork(ctx, s.th.conv.ID, len(s.th.turns), s.th.conv.Title+" (before edit)")
-		if err != nil {
-			return fmt.Errorf("keeping the exchange being replaced: %w", err)
+		if _, err := store.MarkReplaced(ctx, s.th.conv.ID, from); err != nil {
+			return err
 		}
-		s.note("the replaced exchange is kept in conversation %s %q", kept.ID, cli.ShownLine(kept.Title))
 	}
-	_, err := s.th.dropLastExchange(ctx)
-	return err
+	s.th.turns = s.th.turns[:start]
+	return nil
 }
 
 // compose is /edit: the next message is written in $VISUAL or $EDITOR (vi, or notepad on

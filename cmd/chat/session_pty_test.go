@@ -443,7 +443,6 @@ func TestSessionEditConfirmAndEditLastInAPseudoTerminal(t *testing.T) {
 	term.expect("Count to three, in French, in French")
 	term.expect("Enter sends · Esc discards")
 	term.typeKeys("\r")
-	term.expect("the replaced exchange is kept in conversation")
 	term.expect("You said: Count to three, in French, in French")
 	term.expect(" › ")
 	term.typeKeys("\x04")
@@ -457,23 +456,27 @@ func TestSessionEditConfirmAndEditLastInAPseudoTerminal(t *testing.T) {
 	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 1 {
 		t.Errorf("the edited question was sent after %d messages; the replaced exchange must not be", len(msgs)-1)
 	}
+	// The history keeps the replaced exchange, marked, before the new one.
 	convs := savedConversations(t)
-	if len(convs) != 2 {
+	if len(convs) != 1 {
 		t.Fatalf("%d conversations saved", len(convs))
 	}
-	var cur, kept saved
-	for _, c := range convs {
-		if strings.HasSuffix(c.Title, "(before edit)") {
-			kept = c
-		} else {
-			cur = c
-		}
+	msgs := convs[0].msgs
+	var got []string
+	for _, m := range msgs {
+		got = append(got, fmt.Sprintf("%s %q replaced=%v", m.Role, m.Content[:min(len(m.Content), 36)], m.Replaced))
 	}
-	if roleList(cur.msgs) != "user,assistant" || cur.msgs[0].Content != "Count to three, in French, in French" {
-		t.Errorf("the conversation: %q %s %+v", cur.Title, roleList(cur.msgs), cur.msgs)
+	if roleList(msgs) != "user,assistant,user,assistant" || !msgs[0].Replaced || !msgs[1].Replaced || msgs[2].Replaced || msgs[3].Replaced ||
+		msgs[0].Content != "Count to three, in French" || msgs[2].Content != "Count to three, in French, in French" {
+		t.Errorf("saved:\n%s", strings.Join(got, "\n"))
 	}
-	if kept.Title != "Count to three, in French (before edit)" || roleList(kept.msgs) != "user,assistant" || kept.msgs[0].Content != "Count to three, in French" {
-		t.Errorf("the replaced exchange: %q %+v", kept.Title, kept.msgs)
+	// A continuation sends the conversation without the replaced exchange.
+	if out, err := moonchat("chat", "--raw", "-c", "-m", "kimi-k2-turbo-preview", "and then?").CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	reqs = srv.Requests()
+	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 3 {
+		t.Errorf("-c sent %d messages, want the new exchange and the question", len(msgs))
 	}
 }
 

@@ -40,11 +40,8 @@ func (s *session) resume(ctx context.Context, ref string) {
 	if err == nil {
 		var msgs []history.Message
 		if conv, msgs, err = store.Get(ctx, conv.ID); err == nil {
-			th := &thread{save: s.th.save, open: s.th.open, conv: conv, announced: true}
-			for _, m := range msgs {
-				th.turns = append(th.turns, turn{stored: m})
-			}
-			s.th, s.failed = th, nil
+			s.th = &thread{save: s.th.save, open: s.th.open, conv: conv, announced: true, turns: storedTurns(msgs)}
+			s.failed = nil
 			o.Title = "" // --title named the conversation the session started with
 		}
 	}

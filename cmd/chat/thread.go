@@ -97,10 +97,7 @@ func (opts *Options) newThread(ctx context.Context) (*thread, error) {
 	if err != nil {
 		return nil, continueError(opts, err)
 	}
-	th.conv = conv
-	for _, m := range msgs {
-		th.turns = append(th.turns, turn{stored: m})
-	}
+	th.conv, th.turns = conv, storedTurns(msgs)
 	if !opts.modelGiven && conv.Model != "" {
 		opts.Model = conv.Model
 	}
@@ -108,6 +105,18 @@ func (opts *Options) newThread(ctx context.Context) (*thread, error) {
 		opts.System = conv.System
 	}
 	return th, nil
+}
+
+// storedTurns are the saved messages a continuation sends again: all but the exchanges that
+// /edit last replaced.
+func storedTurns(msgs []history.Message) []turn {
+	var turns []turn
+	for _, m := range msgs {
+		if !m.Replaced {
+			turns = append(turns, turn{stored: m})
+		}
+	}
+	return turns
 }
 
 func continueError(opts *Options, err error) error {
@@ -335,26 +344,37 @@ func (th *thread) dropLastExchange(ctx context.Context) ([]moonshot.Message, err
 	return resend, nil
 }
 
-// forget deletes the dropped messages from the end of the stored conversation, after
-// checking that they are still its last ones: another moonchat may have continued it.
+// forget deletes the dropped messages from the end of the stored conversation.
 func (th *thread) forget(ctx context.Context, dropped []turn) error {
-	store, err := th.open()
+	store, from, err := th.storedTail(ctx, dropped, "/retry")
 	if err != nil {
 		return err
+	}
+	_, err = store.DeleteMessagesFrom(ctx, th.conv.ID, from)
+	return err
+}
+
+// storedTail checks that the dropped messages are still the last ones of the stored
+// conversation (another moonchat may have continued it) and returns the id of the first.
+// command names what leaves the conversation as it is when they are not.
+func (th *thread) storedTail(ctx context.Context, dropped []turn, command string) (*history.Store, int64, error) {
+	store, err := th.open()
+	if err != nil {
+		return nil, 0, err
 	}
 	_, msgs, err := store.Get(ctx, th.conv.ID)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
+	changed := fmt.Errorf("conversation %s changed in another moonchat; %s left it as it is", th.conv.ID, command)
 	from := len(msgs) - len(dropped)
 	if from < 0 {
-		return fmt.Errorf("conversation %s changed in another moonchat; /retry left it as it is", th.conv.ID)
+		return nil, 0, changed
 	}
 	for i, t := range dropped {
 		if m := msgs[from+i]; m.Role != t.stored.Role || m.Content != t.stored.Content {
-			return fmt.Errorf("conversation %s changed in another moonchat; /retry left it as it is", th.conv.ID)
+			return nil, 0, changed
 		}
 	}
-	_, err = store.DeleteMessagesFrom(ctx, th.conv.ID, msgs[from].ID)
-	return err
+	return store, msgs[from].ID, nil
 }

@@ -168,13 +168,14 @@ func newCmdShow(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			Show a saved conversation the way chat printed it: each prompt marked with "> ",
 			then the answer. On a terminal the answers are rendered as markdown (the wrap and
 			style settings apply); piped, they are printed exactly as the model sent them.
-			An answer that was stopped with Ctrl-C, cut off by a broken stream, or cut short by
-			max_tokens is marked as such. Reasoning is not shown; --json and export include it.
+			An answer that was stopped with Ctrl-C, cut off by a broken stream, cut short by
+			max_tokens, or replaced by chat's /edit last is marked as such. Reasoning is not shown; --json and export include it.
 
 			--json prints one object: the conversation's fields (as in "history list --json")
 			and "messages", each with every saved field: id, role, content, reasoning_content,
 			name, tool_call_id, tool_calls (as sent or received, or null), prompt_tokens,
-			completion_tokens, cached_tokens, finish_reason, interrupted, incomplete, model and
+			completion_tokens, cached_tokens, finish_reason, interrupted, incomplete, replaced
+			(an exchange that chat's /edit last replaced: kept, no longer sent again), model and
 			created_at.
 		`),
 		Example: heredoc.Doc(`
@@ -305,7 +306,7 @@ func newCmdExport(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			--format markdown (the default) writes a document: the title, the id, model and
 			times, then each message under a heading for its role, with the reasoning of each
 			answer in a collapsed <details> block, tool calls and results in code blocks, and a
-			note on answers that were interrupted, incomplete or cut short. An answer that
+			note on answers that were interrupted, incomplete, cut short or replaced. An answer that
 			stopped inside a code block gets the block closed, so the rest of the document
 			renders.
 

@@ -405,7 +405,7 @@ func TestShowJSONHasEveryField(t *testing.T) {
 		t.Fatalf("document: %+v", doc)
 	}
 	want := []string{"cached_tokens", "completion_tokens", "content", "created_at", "finish_reason", "id",
-		"incomplete", "interrupted", "model", "name", "prompt_tokens", "reasoning_content", "role",
+		"incomplete", "interrupted", "model", "name", "prompt_tokens", "reasoning_content", "replaced", "role",
 		"tool_call_id", "tool_calls"}
 	for i, m := range doc.Messages {
 		if keys := sortedKeys(m); !slices.Equal(keys, want) {

@@ -67,3 +67,23 @@ func TestFork(t *testing.T) {
 		t.Errorf("--at 5: %v", err)
 	}
 }
+
+func TestShowMarksAReplacedExchange(t *testing.T) {
+	fx := newFixture(t)
+	c := fx.seed(history.Conversation{},
+		history.Message{Role: "user", Content: "first try"}, history.Message{Role: "assistant", Content: "first answer"},
+		history.Message{Role: "user", Content: "second try"}, history.Message{Role: "assistant", Content: "second answer"})
+	ctx := context.Background()
+	_, msgs, _ := fx.store.Get(ctx, c.ID)
+	if _, err := fx.store.MarkReplaced(ctx, c.ID, msgs[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	r := fx.mustRun(piped, "show", c.ID)
+	note := "[replaced: /edit last asked an edited question instead; later turns do not include this exchange]"
+	if !strings.HasSuffix(r.stdout, "second answer\n"+note+"\n") || strings.Count(r.stdout, note) != 1 {
+		t.Errorf("show:\n%s", r.stdout)
+	}
+	if r := fx.mustRun(piped, "show", "--json", c.ID); strings.Count(r.stdout, `"replaced": true`) != 2 {
+		t.Errorf("show --json:\n%s", r.stdout)
+	}
+}

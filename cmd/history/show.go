@@ -32,6 +32,7 @@ type messageJSON struct {
 	FinishReason     string          `json:"finish_reason"`
 	Interrupted      bool            `json:"interrupted"`
 	Incomplete       bool            `json:"incomplete"`
+	Replaced         bool            `json:"replaced"`
 	Model            string          `json:"model"`
 	CreatedAt        time.Time       `json:"created_at"`
 }
@@ -48,7 +49,7 @@ func document(c history.Conversation, msgs []history.Message) documentJSON {
 		doc.Messages[i] = messageJSON{ID: m.ID, Role: m.Role, Content: m.Content, ReasoningContent: m.ReasoningContent,
 			Name: m.Name, ToolCallID: m.ToolCallID, ToolCalls: m.ToolCalls, PromptTokens: m.PromptTokens,
 			CompletionTokens: m.CompletionTokens, CachedTokens: m.CachedTokens, FinishReason: m.FinishReason,
-			Interrupted: m.Interrupted, Incomplete: m.Incomplete, Model: m.Model, CreatedAt: m.CreatedAt.UTC()}
+			Interrupted: m.Interrupted, Incomplete: m.Incomplete, Replaced: m.Replaced, Model: m.Model, CreatedAt: m.CreatedAt.UTC()}
 	}
 	return doc
 }
@@ -256,6 +257,9 @@ func notes(m history.Message) []string {
 	}
 	if m.Incomplete {
 		out = append(out, "incomplete: the stream was cut before the answer was complete")
+	}
+	if m.Replaced {
+		out = append(out, "replaced: /edit last asked an edited question instead; later turns do not include this exchange")
 	}
 	switch m.FinishReason {
 	case "length":

@@ -35,10 +35,10 @@ func (s *Store) Fork(ctx context.Context, id string, n int, title string) (Conve
 			}
 			res, err := tx.ExecContext(ctx, `INSERT INTO messages (conversation_id, role, content,
 				reasoning_content, name, tool_call_id, tool_calls, prompt_tokens, completion_tokens,
-				cached_tokens, finish_reason, interrupted, incomplete, model, created_at)
+				cached_tokens, finish_reason, interrupted, incomplete, model, created_at, replaced)
 				SELECT ?, role, content, reasoning_content, name, tool_call_id, tool_calls,
 				prompt_tokens, completion_tokens, cached_tokens, finish_reason, interrupted,
-				incomplete, model, created_at
+				incomplete, model, created_at, replaced
 				FROM messages WHERE conversation_id = ? ORDER BY id LIMIT ?`, newID, id, n)
 			if err != nil {
 				return err

@@ -74,3 +74,38 @@ func TestRename(t *testing.T) {
 		t.Errorf("Rename of a missing conversation: %v", err)
 	}
 }
+
+func TestMarkReplaced(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	c := mustCreate(t, s, Conversation{})
+	mustAppend(t, s, c.ID, Message{Role: "user", Content: "one"}, Message{Role: "assistant", Content: "1"},
+		Message{Role: "user", Content: "two"}, Message{Role: "assistant", Content: "2"})
+	_, msgs, _ := s.Get(ctx, c.ID)
+	n, err := s.MarkReplaced(ctx, c.ID, msgs[2].ID)
+	if err != nil || n != 2 {
+		t.Fatalf("MarkReplaced = %d, %v", n, err)
+	}
+	_, msgs, _ = s.Get(ctx, c.ID)
+	var marks []bool
+	for _, m := range msgs {
+		marks = append(marks, m.Replaced)
+	}
+	if len(msgs) != 4 || marks[0] || marks[1] || !marks[2] || !marks[3] {
+		t.Errorf("replaced marks = %v", marks)
+	}
+	// A fork keeps the marks; a second call marks nothing more.
+	fork, err := s.Fork(ctx, c.ID, 4, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, fm, _ := s.Get(ctx, fork.ID); !fm[3].Replaced || fm[1].Replaced {
+		t.Errorf("the fork's marks: %+v", fm)
+	}
+	if n, _ := s.MarkReplaced(ctx, c.ID, msgs[0].ID); n != 2 {
+		t.Errorf("marked %d more, want the 2 unmarked", n)
+	}
+	if _, err := s.MarkReplaced(ctx, "nosuch00", 1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MarkReplaced of a missing conversation: %v", err)
+	}
+}
