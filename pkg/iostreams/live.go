@@ -42,10 +42,10 @@ type liveLine struct {
 	// susp is what is drawn in place on stdout (the renderer's live tail) when stdout and
 	// stderr are one terminal; held: it is suspended while stderr is written or a live line
 	// shows.
-	susp     Suspender
-	held     bool
-	stop     chan struct{} // closes to end the spinner goroutine
-	done     chan struct{} // closed by the goroutine when it has ended
+	susp Suspender
+	held bool
+	stop chan struct{} // closes to end the spinner goroutine
+	done chan struct{} // closed by the goroutine when it has ended
 
 	// newTicker is time.NewTicker, replaced by tests to drive the goroutine by hand.
 	newTicker func(time.Duration) (<-chan time.Time, func())
