@@ -226,3 +226,45 @@ func TestNoticeMidAnswerInAPseudoTerminal(t *testing.T) {
 		t.Errorf("no notice shown:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// The same resize in the interactive session: the answer's live tail follows the terminal
+// there too. Only the answer's part of the output is read through the emulator: the line
+// editor draws the prompt with sequences of its own.
+func TestResizeInASessionInAPseudoTerminal(t *testing.T) {
+	g := gatedEmulator(t, strings.Index(resizeAnswer, "w103"))
+	g.emu.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: resizeAnswer} })
+	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--no-save")
+	term.expect(" › ")
+	term.typeKeys("resize please\r")
+	term.expectShown("w103")
+	off := len(term.output())
+	term.mu.Lock()
+	term.seen = off
+	term.mu.Unlock()
+	if err := pty.Setsize(term.pty, &pty.Winsize{Cols: 60, Rows: 20}); err != nil {
+		t.Fatal(err)
+	}
+	term.expect("\x1b[J")
+	g.open()
+	term.expect("w199")
+	term.expect(" › ")
+	term.typeKeys("\x04")
+	term.wait()
+	out := term.output()
+	// From the line editor's end of bracketed paste, after Enter, to the renderer's last write.
+	start := strings.Index(out, "\x1b[?2004l") + len("\x1b[?2004l")
+	end := strings.Index(out[off:], "w199") + off
+	end += strings.Index(out[end:], "\x1b[?25h") + len("\x1b[?25h")
+	if start > off || end < off {
+		t.Fatalf("the answer is not where expected in the output: %q", out)
+	}
+	lines := readScreen(t, out[start:end], 100, 30, resizeAt{off - start, 60, 20})
+	checkRendered(t, lines, "Resize check", "alpha item", "w101", "w102", "w103", "w105", "The end w199.")
+	after := false
+	for _, l := range lines {
+		after = after || strings.Contains(l, "w101")
+		if w := runewidth.StringWidth(l); after && w > 60 {
+			t.Errorf("a row after the resize is %d columns wide, not laid out at 60: %q", w, l)
+		}
+	}
+}
