@@ -96,17 +96,27 @@ func session(t *testing.T, cols, rows int, live bool, prefix []byte, pieces [][]
 	return term, afterResize.Bytes(), framedAtResize
 }
 
+// sparseFrames runs a frame after one piece in eight, at random: about every 160 bytes, as
+// at a model's pace with 33 ms frames.
+func sparseFrames(seed uint64) func(int) bool {
+	r := rand.New(rand.NewPCG(seed, 13))
+	return func(int) bool { return r.IntN(8) == 0 }
+}
+
 // sameAsWithoutTail runs the schedule twice, with a live tail and without (what the
 // terminal shows then is only committed output), and fails unless both terminals end with
 // the same lines: no preview row left over, none doubled, nothing lost.
 func sameAsWithoutTail(t *testing.T, name string, cols, rows int, prefix []byte, pieces [][]byte, frameSeed uint64, events map[int]termEvent) (*vt.VT, []byte, int) {
 	t.Helper()
-	live, _, _ := session(t, cols, rows, true, prefix, pieces, randomFrames(frameSeed), events)
-	ref, after, framed := session(t, cols, rows, false, prefix, pieces, randomFrames(frameSeed), events)
+	live, _, _ := session(t, cols, rows, true, prefix, pieces, sparseFrames(frameSeed), events)
+	ref, after, framed := session(t, cols, rows, false, prefix, pieces, sparseFrames(frameSeed), events)
 	for _, e := range live.Errs {
 		t.Errorf("%s: terminal: %s", name, e)
 	}
-	got, want := strings.Join(live.Lines(), "\n"), strings.Join(ref.Lines(), "\n")
+	// Compared as text: chroma gives up on a regular expression after 250 ms of wall time, so
+	// on a loaded machine (or under -race) two renders of one code line can differ in colour.
+	// Colours are pinned by the golden tests.
+	got, want := stripEscapes([]byte(strings.Join(live.Lines(), "\n"))), stripEscapes([]byte(strings.Join(ref.Lines(), "\n")))
 	if got != want {
 		t.Errorf("%s: the screen and scrollback differ from the committed output alone:\n%s", name, firstDiff(got, want))
 	}
@@ -157,8 +167,8 @@ func TestResizeDuringAPacedAnswer(t *testing.T) {
 
 		last := events[lastAt]
 		opts := Options{Width: wrapFor(last.cols), Style: "dark", Color: true}
-		want := nonBlank(screenOf(t, oneShot(t, sectionFrom(doc, offset), opts), opts))
-		got := nonBlank(screenOf(t, after, opts))
+		want := stripEscapes([]byte(nonBlank(screenOf(t, oneShot(t, sectionFrom(doc, offset), opts), opts))))
+		got := stripEscapes([]byte(nonBlank(screenOf(t, after, opts))))
 		if got == "" || !strings.HasSuffix(want, got) {
 			t.Errorf("%s: the blocks after the last resize are not a render at %d columns:\n%s", name, opts.Width,
 				firstDiff(got, want[max(0, len(want)-len(got)):]))
