@@ -38,6 +38,7 @@ func Main() int {
 	sig := catchSignals(cancel)
 	defer sig.stop()
 	ios := iostreams.System()
+	defer followResize(ios)()
 	f := cli.New(ios)
 	f.Interrupts = sig.claim
 	root := NewCmdRoot(f)
@@ -76,6 +77,31 @@ func catchSignals(cancel context.CancelFunc) *signals {
 }
 
 func (s *signals) stop() { signal.Stop(s.ch) }
+
+// followResize reports every change of the terminal's size (SIGWINCH) to the streams, so
+// that a live rendering follows it. It returns the function that stops it.
+func followResize(ios *iostreams.IOStreams) (stop func()) {
+	if len(resizeSignals) == 0 {
+		return func() {}
+	}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, resizeSignals...)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+				ios.Resized()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}
 
 // forward hands a Ctrl-C to the session holding it; a press the session has not taken yet
 // is enough, so further ones are dropped rather than blocking the handler.

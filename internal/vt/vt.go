@@ -393,10 +393,7 @@ func (v *VT) Resize(width, height int) {
 		return
 	}
 	// Logical lines, and where the cursor is in its line.
-	type line struct {
-		cells   []cell
-		wrapped bool // the last row of the line was wrapped: it continues the next write
-	}
+	type line struct{ cells []cell }
 	var lines []line
 	curLine, curOff := 0, 0
 	for i := 0; i < len(v.rows); i++ {

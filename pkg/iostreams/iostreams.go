@@ -67,7 +67,8 @@ type IOStreams struct {
 	stylePref string
 	style     string // "" until detected
 
-	live *liveLine
+	live   *liveLine
+	resize resizeWatchers
 }
 
 // System returns the process's streams. It detects which are terminals, but queries sizes

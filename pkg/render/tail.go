@@ -288,10 +288,6 @@ func (m *Markdown) layoutText(rows []string, ln []byte) []string {
 	return m.layoutWith(rows, ln, m.th.marginWidth)
 }
 
-func (m *Markdown) layoutCode(rows []string, ln []byte) []string {
-	return m.layoutWith(rows, ln, m.th.marginWidth+m.th.code.indentWidth)
-}
-
 // layoutWith lays out a line indented by indent columns.
 func (m *Markdown) layoutWith(rows []string, ln []byte, indent int) []string {
 	prefix, width := m.rowLayout(indent)
