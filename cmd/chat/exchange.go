@@ -2,12 +2,14 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/converse"
 	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
@@ -51,31 +53,32 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 		return nil, err
 	}
 	progress := opts.progressOutput(shown, format)
-	out := opts.featureOutput(progress, format)
-	fixed, adj, err := opts.prepare(ctx, client, req)
+	obs := opts.answerObserver(progress, format)
+	eng := opts.engine(client)
+	prepared, err := opts.prepare(ctx, eng, req, obs)
 	if err != nil {
-		if ferr := out.Finish(&result{Err: err, Model: req.Model, Elapsed: opts.Factory.Now().Sub(start)}); ferr != nil {
+		if ferr := obs.finish(&result{Err: err, Model: req.Model, Elapsed: opts.Factory.Now().Sub(start)}); ferr != nil {
 			return nil, ferr
 		}
 		return nil, err
 	}
-	for _, a := range adj {
-		opts.notice("%s", a)
-	}
+	fixed := prepared.Request
 	if r, first := th.firstUseOfRetired(client, fixed.Model); first {
 		opts.notice("%s", r.Notice(fixed.Model))
 	}
 	if opts.DryRun {
 		return nil, dryRun(opts, client, fixed)
 	}
-	res := &result{Model: fixed.Model, Adjustments: adj, N: 1}
+	res := &result{Model: fixed.Model, N: 1}
 	if fixed.N != nil {
 		res.N = *fixed.N
 	}
 	progress.waiting()
-	opts.converse(ctx, client, fixed, adj, out, res)
-	if res.Err == nil {
-		res.Err = truncation(client, fixed, res)
+	answered := eng.Answer(ctx, prepared, obs)
+	res.Completion, res.Err, res.Adjustments, res.SearchTokens = answered.Completion, answered.Err, answered.Adjustments, answered.SearchTokens
+	if t, ok := eng.Truncation(answered); ok && res.Err == nil {
+		res.Err = &cli.TruncatedError{Model: t.Model, Budget: t.Budget, ReasoningOnly: t.ReasoningOnly,
+			EffortTunable: t.EffortTunable, ThinkingSwitchable: t.ThinkingSwitchable}
 	}
 	res.Elapsed = opts.Factory.Now().Sub(start)
 	if errors.Is(res.Err, context.DeadlineExceeded) && context.Cause(ctx) != nil {
@@ -84,7 +87,7 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 
 	// The attachments put the question's document messages before its user message, and
 	// the fixes may add their own after it (rule 3): what was asked is in between.
-	sent := sentMessages(fixed.Messages[base:len(req.Messages)], opts.Features.Images)
+	sent := sentMessages(fixed.Messages[base:prepared.Asked], opts.Features.Images)
 	answer, keep := answerMessage(res, fixed.Model)
 	save := func() {
 		if keep {
@@ -96,7 +99,7 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	if idInOutput {
 		save()
 	}
-	ferr := out.Finish(res)
+	ferr := obs.finish(res)
 	if !idInOutput {
 		save()
 	}
@@ -107,6 +110,118 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 		printUsage(opts, res)
 	}
 	return res, res.Err
+}
+
+// buildRequest turns the options into the request the user asked for, before the fixes.
+func buildRequest(opts *Options, prompt string) *moonshot.ChatRequest {
+	req := &moonshot.ChatRequest{
+		Model:       opts.Model,
+		Temperature: opts.Temperature,
+		TopP:        opts.TopP,
+		N:           opts.N,
+		Stop:        opts.Stop,
+	}
+	// The output limit goes in the field the model's family documents (-m auto: the newer one).
+	if spec, _ := moonshot.LookupModel(opts.Model); spec.OutputField() == "max_tokens" && opts.Model != "auto" {
+		req.MaxTokens = opts.MaxTokens
+	} else {
+		req.MaxCompletionTokens = opts.MaxTokens
+	}
+	if opts.System != "" {
+		req.Messages = append(req.Messages, moonshot.TextMessage("system", opts.System))
+	}
+	req.Messages = append(req.Messages, moonshot.TextMessage("user", prompt))
+	if opts.JSONMode {
+		req.ResponseFormat = &moonshot.ResponseFormat{Type: "json_object"}
+	}
+	return req
+}
+
+// engine is the conversation engine with the options' settings, for one question.
+func (opts *Options) engine(client *moonshot.Client) *converse.Engine {
+	return &converse.Engine{Client: client, NoStream: opts.NoStream, FileCache: opts.fileCache,
+		DeleteFiles: !opts.Features.KeepFiles, DryRun: opts.DryRun, AutoModels: opts.Features.AutoModels}
+}
+
+// prepare completes the request with the features, checks locally what the model cannot take
+// (before any request), reads the attachments, and has the engine prepare the turn.
+func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, req *moonshot.ChatRequest, obs converse.Observer) (*converse.Prepared, error) {
+	f := &opts.Features
+	if req.Model != "auto" {
+		if err := f.checkModel(req.Model); err != nil {
+			return nil, err
+		}
+	} else if err := f.checkAutoModels(); err != nil {
+		return nil, err
+	}
+	files, images, err := opts.loadAttachments()
+	if err != nil {
+		return nil, err
+	}
+	f.applyRequestFlags(req)
+	turn := &converse.Turn{Request: req, Files: files, Images: images, Prefill: f.Prefill,
+		MaxContinues: f.MaxContinues, Accepts: f.checkModel}
+	p, err := eng.Prepare(ctx, turn, obs)
+	var noModel *converse.NoModelError
+	switch {
+	case errors.Is(err, converse.ErrNoPrompt):
+		return nil, cli.Usagef("no prompt: give it as arguments (moonchat chat \"question\") or pipe text in")
+	case errors.As(err, &noModel):
+		return nil, autoModelError(noModel)
+	}
+	return p, err
+}
+
+// autoModelError says why -m auto found no model, with the token counts as the user reads them.
+func autoModelError(e *converse.NoModelError) error {
+	var skipped []string
+	for _, s := range e.Skipped {
+		if s.Reason != "" {
+			skipped = append(skipped, s.Model+" ("+s.Reason+")")
+		} else {
+			skipped = append(skipped, fmt.Sprintf("%s (%s tokens)", s.Model, cli.FormatInt(s.Window)))
+		}
+	}
+	msg := fmt.Sprintf("-m auto: no model of auto_models fits: %s", strings.Join(skipped, ", "))
+	if e.Prompt > 0 {
+		msg = fmt.Sprintf("-m auto: %s prompt + %s answer tokens fit no model of auto_models: %s",
+			cli.FormatInt(e.Prompt), cli.FormatInt(e.Answer), strings.Join(skipped, ", "))
+	}
+	return &cli.UsageError{Err: errors.New(msg),
+		Hint: "shorten the input, lower --max-tokens, or add a larger model: moonchat config set auto_models " + strings.Join(e.Candidates, ",") + ",..."}
+}
+
+func dryRun(opts *Options, client *moonshot.Client, fixed *moonshot.ChatRequest) error {
+	fixed.Stream = !opts.NoStream
+	body, err := json.Marshal(fixed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "POST %s\n", client.URL("/chat/completions"))
+	_, err = fmt.Fprintf(opts.IO.Out, "%s\n", body)
+	return err
+}
+
+func printUsage(opts *Options, res *result) {
+	u := res.Completion.Usage
+	if u == nil {
+		fmt.Fprintln(opts.IO.ErrOut, "usage: not reported (the answer was cut short)")
+		return
+	}
+	line := fmt.Sprintf("usage: %d prompt + %d completion tokens (%d cached)", u.PromptTokens, u.CompletionTokens, u.Cached())
+	if r := u.ReasoningTokens(); r > 0 {
+		line += fmt.Sprintf(", %d of them reasoning", r)
+	}
+	if res.SearchTokens > 0 {
+		line += fmt.Sprintf(", %d prompt tokens of web search results", res.SearchTokens)
+	}
+	spec, _ := moonshot.LookupModel(res.Model)
+	if spec.Price.Known() {
+		line += fmt.Sprintf(" · ≈ %s %.6f", spec.Price.Currency, spec.Price.Cost(u))
+	} else {
+		line += " · cost unknown for " + res.Model
+	}
+	fmt.Fprintln(opts.IO.ErrOut, line)
 }
 
 // keep records the exchange in the thread and saves it; a failure to save is a warning.
@@ -160,31 +275,4 @@ func (opts *Options) dim(text string) string {
 		return text
 	}
 	return "\x1b[2m" + text + "\x1b[0m"
-}
-
-// truncation is the error of an answer that stopped at the token limit after any
-// --max-continues rounds (nil otherwise): the answer is kept and shown, the run exits 6.
-func truncation(client *moonshot.Client, fixed *moonshot.ChatRequest, res *result) error {
-	c := res.Completion
-	if c == nil {
-		return nil
-	}
-	for _, ch := range c.Choices {
-		if ch.FinishReason != "length" {
-			continue
-		}
-		spec, _ := client.Catalog().Lookup(fixed.Model)
-		te := &cli.TruncatedError{Model: fixed.Model, Budget: spec.DefaultOutput,
-			EffortTunable: spec.Family == moonshot.FamilyK3, ThinkingSwitchable: spec.Thinking == moonshot.ThinkingDefault,
-			ReasoningOnly: strings.TrimSpace(ch.Message.Content) == "" && len(ch.Message.ToolCalls) == 0 &&
-				(ch.Message.ReasoningContent != "" || c.Usage.ReasoningTokens() > 0)}
-		switch {
-		case fixed.MaxCompletionTokens != nil:
-			te.Budget = *fixed.MaxCompletionTokens
-		case fixed.MaxTokens != nil:
-			te.Budget = *fixed.MaxTokens
-		}
-		return te
-	}
-	return nil
 }

@@ -3,6 +3,7 @@ package chat
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -31,20 +32,7 @@ type Features struct {
 	AutoModels      []string // the auto_models setting, for -m auto
 
 	tools []moonshot.Tool // read from ToolsFile
-
-	// statusShown: a live status ("searching…") is on stderr and goes before the next output.
-	statusShown bool
-	// newRound: a follow-up request of the same answer has been sent (featureOutput keeps the
-	// reasoning of each request apart).
-	newRound bool
 }
-
-// autoAnswerTokens is what -m auto reserves for the answer when --max-tokens is not given.
-const autoAnswerTokens = 4096
-
-// maxSearches bounds the $web_search round trips of one answer: a model that keeps asking is
-// not allowed to run up search fees.
-const maxSearches = 5
 
 func addFeatureFlags(cmd *cobra.Command, f *Features) {
 	fl := cmd.Flags()
@@ -238,4 +226,24 @@ func (f *Features) applyRequestFlags(req *moonshot.ChatRequest) {
 		req.Thinking = &moonshot.Thinking{Type: "disabled"}
 	}
 	req.ReasoningEffort = f.ReasoningEffort
+}
+
+// checkAutoModels fails before any request when no model of auto_models takes the flags
+// given, with the reason the first one gives.
+func (f *Features) checkAutoModels() error {
+	var first error
+	for _, id := range f.AutoModels {
+		err := f.checkModel(id)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first == nil {
+		return cli.Usagef("-m auto: auto_models is empty")
+	}
+	return &cli.UsageError{Err: fmt.Errorf("-m auto: no model of auto_models (%s) takes these flags: %w", strings.Join(f.AutoModels, ", "), first),
+		Hint: "name a model with -m, or add one to auto_models: moonchat config set auto_models " + strings.Join(f.AutoModels, ",") + ",..."}
 }

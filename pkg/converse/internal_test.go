@@ -1,4 +1,4 @@
-package chat
+package converse
 
 import (
 	"strings"
@@ -29,8 +29,8 @@ func TestIsText(t *testing.T) {
 		{"invalid after the sniffed part", strings.Repeat("a", sniffBytes) + "\xff", true},
 	}
 	for _, tt := range tests {
-		if got := isText([]byte(tt.data)); got != tt.want {
-			t.Errorf("%s: isText = %v", tt.name, got)
+		if got := IsText([]byte(tt.data)); got != tt.want {
+			t.Errorf("%s: IsText = %v", tt.name, got)
 		}
 	}
 }
