@@ -19,8 +19,8 @@ import (
 const maxImageBytes = 70 << 20
 
 // loadAttachments reads the -f files and the -i images. Nothing is sent.
-func (opts *Options) loadAttachments() (files []converse.File, images []moonshot.ContentPart, err error) {
-	for _, path := range opts.Features.Files {
+func (opts *Options) loadAttachments(paths, imagePaths []string) (files []converse.File, images []moonshot.ContentPart, err error) {
+	for _, path := range paths {
 		a := converse.File{Name: path}
 		if path == "-" {
 			a.Name = "stdin"
@@ -33,7 +33,7 @@ func (opts *Options) loadAttachments() (files []converse.File, images []moonshot
 		}
 		files = append(files, a)
 	}
-	for _, path := range opts.Features.Images {
+	for _, path := range imagePaths {
 		data, err := readFile(path, maxImageBytes)
 		if err != nil {
 			return nil, nil, err

@@ -22,14 +22,15 @@ type Options struct {
 
 	Prompt []string
 
-	Model       string
-	System      string
-	Temperature *float64
-	TopP        *float64
-	N           *int
-	MaxTokens   *int
-	Stop        []string
-	JSONMode    bool
+	// Settings are what the questions are asked with (model, system prompt, role, features):
+	// a run starts from a copy, which a continued conversation and the session change.
+	Settings Settings
+
+	TopP      *float64
+	N         *int
+	MaxTokens *int
+	Stop      []string
+	JSONMode  bool
 
 	NoStream bool
 	Timeout  time.Duration
@@ -42,19 +43,13 @@ type Options struct {
 	Wrap          int  // columns to wrap rendered answers at; 0: the terminal's width (at most 120)
 	ShowReasoning bool // stream a thinking model's reasoning on stderr
 
-	Features Features // files, images, web search, tools, Partial Mode, thinking (features.go)
-
 	Continue     bool   // -c: continue the most recent conversation
 	Conversation string // --conversation: an id, a unique id prefix or an exact title
 	NoSave       bool
 	Interactive  bool
-	Title        string // --title: the saved conversation's title instead of its first prompt's line
 	Copy         string // --copy: "answer", "code" or "code N", copied after the answer (clipboard.go)
-	Role         string // -r: the role of the config file applied (role.go); /role changes it
 
-	modelGiven, systemGiven bool // -m and -s override a continued conversation's
-	inSession               bool // running the interactive session (session.go)
-	newEditor               func(historyPath string) (lineEditor, error)
+	newEditor func(historyPath string) (lineEditor, error)
 }
 
 // settingFlags are the flags that stand for a setting, as in the config file, and win over it.
@@ -233,7 +228,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			opts.Prompt = args
 			flags := cmd.Flags()
 			if flags.Changed("temperature") {
-				opts.Temperature = &temperature
+				opts.Settings.Temperature = &temperature
 			}
 			if flags.Changed("top-p") {
 				opts.TopP = &topP
@@ -266,7 +261,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			if !flags.Changed("temperature") {
 				if v := cfg.Value("temperature"); v.IsSet() {
 					t := v.Float()
-					opts.Temperature = &t
+					opts.Settings.Temperature = &t
 				}
 			}
 			if !flags.Changed("max-tokens") {
@@ -276,13 +271,13 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 				}
 			}
 			opts.Config = cfg
-			opts.Model = cfg.Value("model").Raw
-			opts.modelGiven, opts.systemGiven = flags.Changed("model"), flags.Changed("system")
+			opts.Settings.Model = cfg.Value("model").Raw
+			opts.Settings.modelGiven, opts.Settings.systemGiven = flags.Changed("model"), flags.Changed("system")
 			if _, _, err := copyTarget(opts.Copy); flags.Changed("copy") && err != nil {
 				return cli.Usagef("--copy: %v", err)
 			}
 			if flags.Changed("title") {
-				if opts.Title = strings.TrimSpace(opts.Title); opts.Title == "" || strings.ContainsAny(opts.Title, "\r\n") {
+				if opts.Settings.Title = strings.TrimSpace(opts.Settings.Title); opts.Settings.Title == "" || strings.ContainsAny(opts.Settings.Title, "\r\n") {
 					return cli.Usagef("--title must be one line of text")
 				}
 				if opts.NoSave {
@@ -311,8 +306,8 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringP("model", "m", "", "model id (default from config, else kimi-k2.6)")
-	fl.StringVarP(&opts.System, "system", "s", "", "system prompt")
-	fl.StringVarP(&opts.Role, "role", "r", "", "apply the role `NAME` of the config file (system prompt, model…; `moonchat roles list`)")
+	fl.StringVarP(&opts.Settings.System, "system", "s", "", "system prompt")
+	fl.StringVarP(&opts.Settings.Role, "role", "r", "", "apply the role `NAME` of the config file (system prompt, model…; `moonchat roles list`)")
 	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.6 and later)")
 	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.6 and later)")
 	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.6 and later)")
@@ -337,12 +332,12 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.NoSave, "no-save", false, "do not save this conversation (config: save_history)")
 	fl.StringVar(&opts.Copy, "copy", "", "copy the answer to the clipboard after printing it; --copy=code: its last code block, --copy=code:N the N-th")
 	fl.Lookup("copy").NoOptDefVal = "answer"
-	fl.StringVar(&opts.Title, "title", "", "`TITLE` of the saved conversation (default: the first line of the first prompt)")
+	fl.StringVar(&opts.Settings.Title, "title", "", "`TITLE` of the saved conversation (default: the first line of the first prompt)")
 	fl.BoolVar(&opts.Interactive, "interactive", false, "start an interactive session after the prompt (with no prompt, chat starts one on a terminal anyway)")
 	_ = cmd.RegisterFlagCompletionFunc("model", cli.CompleteModels(f))
 	_ = cmd.RegisterFlagCompletionFunc("conversation", cli.CompleteConversations(f))
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles(f))
 	_ = cmd.RegisterFlagCompletionFunc("style", cobra.FixedCompletions([]string{"auto", "dark", "light", "notty"}, cobra.ShellCompDirectiveNoFileComp))
-	addFeatureFlags(cmd, &opts.Features)
+	addFeatureFlags(cmd, &opts.Settings.Features)
 	return cmd
 }

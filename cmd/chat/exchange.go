@@ -29,14 +29,14 @@ type question struct {
 // The answer is shown before it is saved, so a history failure cannot cost it; a failed save
 // is a warning and changes no exit code. JSON output carries the conversation id, so there
 // the save comes first.
-func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *thread, q question, format string) (*result, error) {
+func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *thread, set *Settings, q question, format string) (*result, error) {
 	start := opts.Factory.Now()
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no complete answer within --timeout %s: %w", opts.Timeout, context.DeadlineExceeded))
 		defer cancel()
 	}
-	req := buildRequest(opts, q.prompt)
+	req := buildRequest(opts, set, q.prompt)
 	head, turn := req.Messages[:len(req.Messages)-1], req.Messages[len(req.Messages)-1:]
 	if q.resend != nil {
 		turn = q.resend
@@ -54,8 +54,8 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	}
 	progress := opts.progressOutput(shown, format)
 	obs := opts.answerObserver(progress, format)
-	eng := opts.engine(client)
-	prepared, err := opts.prepare(ctx, eng, req, obs)
+	eng := opts.engine(client, &set.Features)
+	prepared, err := opts.prepare(ctx, eng, &set.Features, req, obs)
 	if err != nil {
 		if ferr := obs.finish(&result{Err: err, Model: req.Model, Elapsed: opts.Factory.Now().Sub(start)}); ferr != nil {
 			return nil, ferr
@@ -87,11 +87,11 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 
 	// The attachments put the question's document messages before its user message, and
 	// the fixes may add their own after it (rule 3): what was asked is in between.
-	sent := sentMessages(fixed.Messages[base:prepared.Asked], opts.Features.Images)
+	sent := sentMessages(fixed.Messages[base:prepared.Asked], set.Features.Images)
 	answer, keep := answerMessage(res, fixed.Model)
 	save := func() {
 		if keep {
-			opts.keep(ctx, th, history.TitleFromPrompt(q.prompt), sent, answer)
+			opts.keep(ctx, th, set, history.TitleFromPrompt(q.prompt), sent, answer)
 			res.ConversationID = th.conv.ID
 		}
 	}
@@ -113,22 +113,22 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 }
 
 // buildRequest turns the options into the request the user asked for, before the fixes.
-func buildRequest(opts *Options, prompt string) *moonshot.ChatRequest {
+func buildRequest(opts *Options, set *Settings, prompt string) *moonshot.ChatRequest {
 	req := &moonshot.ChatRequest{
-		Model:       opts.Model,
-		Temperature: opts.Temperature,
+		Model:       set.Model,
+		Temperature: set.Temperature,
 		TopP:        opts.TopP,
 		N:           opts.N,
 		Stop:        opts.Stop,
 	}
 	// The output limit goes in the field the model's family documents (-m auto: the newer one).
-	if spec, _ := moonshot.LookupModel(opts.Model); spec.OutputField() == "max_tokens" && opts.Model != "auto" {
+	if spec, _ := moonshot.LookupModel(set.Model); spec.OutputField() == "max_tokens" && set.Model != "auto" {
 		req.MaxTokens = opts.MaxTokens
 	} else {
 		req.MaxCompletionTokens = opts.MaxTokens
 	}
-	if opts.System != "" {
-		req.Messages = append(req.Messages, moonshot.TextMessage("system", opts.System))
+	if set.System != "" {
+		req.Messages = append(req.Messages, moonshot.TextMessage("system", set.System))
 	}
 	req.Messages = append(req.Messages, moonshot.TextMessage("user", prompt))
 	if opts.JSONMode {
@@ -138,15 +138,14 @@ func buildRequest(opts *Options, prompt string) *moonshot.ChatRequest {
 }
 
 // engine is the conversation engine with the options' settings, for one question.
-func (opts *Options) engine(client *moonshot.Client) *converse.Engine {
+func (opts *Options) engine(client *moonshot.Client, f *Features) *converse.Engine {
 	return &converse.Engine{Client: client, NoStream: opts.NoStream, FileCache: opts.fileCache,
-		DeleteFiles: !opts.Features.KeepFiles, DryRun: opts.DryRun, AutoModels: opts.Features.AutoModels}
+		DeleteFiles: !f.KeepFiles, DryRun: opts.DryRun, AutoModels: f.AutoModels}
 }
 
 // prepare completes the request with the features, checks locally what the model cannot take
 // (before any request), reads the attachments, and has the engine prepare the turn.
-func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, req *moonshot.ChatRequest, obs converse.Observer) (*converse.Prepared, error) {
-	f := &opts.Features
+func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, f *Features, req *moonshot.ChatRequest, obs converse.Observer) (*converse.Prepared, error) {
 	if req.Model != "auto" {
 		if err := f.checkModel(req.Model); err != nil {
 			return nil, err
@@ -154,7 +153,7 @@ func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, req *moo
 	} else if err := f.checkAutoModels(); err != nil {
 		return nil, err
 	}
-	files, images, err := opts.loadAttachments()
+	files, images, err := opts.loadAttachments(f.Files, f.Images)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +224,7 @@ func printUsage(opts *Options, res *result) {
 }
 
 // keep records the exchange in the thread and saves it; a failure to save is a warning.
-func (opts *Options) keep(ctx context.Context, th *thread, title string, sent []turn, answer history.Message) {
+func (opts *Options) keep(ctx context.Context, th *thread, set *Settings, title string, sent []turn, answer history.Message) {
 	// The command's context may be done (Ctrl-C, --timeout): the partial answer is saved all
 	// the same, within a bound of its own.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
@@ -237,13 +236,13 @@ func (opts *Options) keep(ctx context.Context, th *thread, title string, sent []
 			opts.warnNotSaved(err)
 		}
 	}
-	if err := th.record(ctx, opts, title, sent, answer); err != nil {
+	if err := th.record(ctx, opts, set, title, sent, answer); err != nil {
 		opts.warnNotSaved(err)
 		return
 	}
 	if th.save && !th.announced && th.conv.ID != "" {
 		th.announced = true
-		opts.announce(th.conv.ID)
+		opts.announce(th.conv.ID, set.inSession)
 	}
 }
 
@@ -258,12 +257,12 @@ func (opts *Options) warnNotSaved(err error) {
 
 // announce shows the id of the conversation on a terminal, dimmed: scripts get it from the
 // JSON output instead, and a pipe's reader has no use for it.
-func (opts *Options) announce(id string) {
+func (opts *Options) announce(id string, inSession bool) {
 	if opts.Quiet || !opts.IO.IsStderrTTY() {
 		return
 	}
 	line := fmt.Sprintf("conversation %s · continue it with: moonchat chat -c", id)
-	if opts.inSession {
+	if inSession {
 		line = fmt.Sprintf("saved as conversation %s", id)
 	}
 	fmt.Fprintln(opts.IO.ErrOut, opts.dim(line))

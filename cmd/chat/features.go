@@ -51,7 +51,7 @@ func addFeatureFlags(cmd *cobra.Command, f *Features) {
 // parseFeatureFlags checks the feature flags that do not depend on the model and reads the
 // tools file. The model-dependent checks run once the model is known (checkModel).
 func parseFeatureFlags(cmd *cobra.Command, cfg *config.Config, opts *Options) error {
-	f := &opts.Features
+	f := &opts.Settings.Features
 	flags := cmd.Flags()
 	f.AutoModels = cfg.Value("auto_models").List()
 	if flags.Changed("prefill") && f.Prefill == "" {

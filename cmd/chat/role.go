@@ -30,19 +30,20 @@ func lookupRole(cfg *config.Config, name string) (config.Role, error) {
 }
 
 // applyRole sets what the role defines, except what a flag of kept gave. A relative tools
-// path is taken from the config file's directory, where the role is written.
-func (opts *Options) applyRole(r config.Role, kept func(flag string) bool) {
+// path is taken from the directory of the config file (at configPath), where the role is
+// written.
+func (set *Settings) applyRole(r config.Role, configPath string, kept func(flag string) bool) {
 	if r.System != "" && !kept("system") {
-		opts.System, opts.systemGiven = r.System, true
+		set.System, set.systemGiven = r.System, true
 	}
 	if r.Model != "" && !kept("model") {
-		opts.Model, opts.modelGiven = r.Model, true
+		set.Model, set.modelGiven = r.Model, true
 	}
 	if r.Temperature != nil && !kept("temperature") {
 		t := *r.Temperature
-		opts.Temperature = &t
+		set.Temperature = &t
 	}
-	f := &opts.Features
+	f := &set.Features
 	if r.Thinking != nil && !kept("no-thinking") {
 		f.NoThinking = !*r.Thinking
 	}
@@ -51,37 +52,37 @@ func (opts *Options) applyRole(r config.Role, kept func(flag string) bool) {
 	}
 	if r.Tools != "" && !kept("tools") {
 		path := expandHome(r.Tools)
-		if !filepath.IsAbs(path) && opts.Config.FilePath() != "" {
-			path = filepath.Join(filepath.Dir(opts.Config.FilePath()), path)
+		if !filepath.IsAbs(path) && configPath != "" {
+			path = filepath.Join(filepath.Dir(configPath), path)
 		}
 		f.ToolsFile = path
 	}
-	opts.Role = r.Name
+	set.Role = r.Name
 }
 
 // roleFromFlags applies -r/--role before the feature flags are checked: a role's tools file
 // is read and its settings are checked with the rest.
 func roleFromFlags(cmd *cobra.Command, opts *Options) error {
-	if opts.Role == "" {
+	if opts.Settings.Role == "" {
 		return nil
 	}
-	r, err := lookupRole(opts.Config, opts.Role)
+	r, err := lookupRole(opts.Config, opts.Settings.Role)
 	if err != nil {
 		return err
 	}
-	opts.applyRole(r, cmd.Flags().Changed)
+	opts.Settings.applyRole(r, opts.Config.FilePath(), cmd.Flags().Changed)
 	return nil
 }
 
 // switchRole is /role NAME in the session: the role's model is checked as /model checks one,
 // its tools file read, and only then is anything changed.
 func (s *session) switchRole(ctx context.Context, name string) {
-	o := s.opts
+	o, set := s.opts, s.set
 	if name == "" {
-		if o.Role == "" {
+		if set.Role == "" {
 			fmt.Fprintln(o.IO.Out, "(no role)")
 		} else {
-			fmt.Fprintln(o.IO.Out, o.Role)
+			fmt.Fprintln(o.IO.Out, set.Role)
 		}
 		for _, r := range o.Config.Roles() {
 			fmt.Fprintf(o.IO.Out, "  %-14s %s\n", r.Name, cli.ShownLine(firstLine(r.System)))
@@ -93,13 +94,13 @@ func (s *session) switchRole(ctx context.Context, name string) {
 		s.report(err)
 		return
 	}
-	trial := *o
-	trial.applyRole(r, func(string) bool { return false })
+	trial := *set
+	trial.applyRole(r, o.Config.FilePath(), func(string) bool { return false })
 	if err := trial.Features.checkModel(trial.Model); err != nil {
 		s.report(err)
 		return
 	}
-	if trial.Model != o.Model && trial.Model != "auto" {
+	if trial.Model != set.Model && trial.Model != "auto" {
 		checkCtx, cancel := context.WithTimeout(ctx, modelCheckTimeout)
 		_, err := cli.CheckModel(checkCtx, s.client, trial.Model) // a retired model's notice comes with its question
 		cancel()
@@ -108,7 +109,7 @@ func (s *session) switchRole(ctx context.Context, name string) {
 			return
 		}
 	}
-	if trial.Features.ToolsFile != o.Features.ToolsFile {
+	if trial.Features.ToolsFile != set.Features.ToolsFile {
 		tools, err := readTools(trial.Features.ToolsFile)
 		if err != nil {
 			s.report(err)
@@ -116,8 +117,8 @@ func (s *session) switchRole(ctx context.Context, name string) {
 		}
 		trial.Features.tools = tools
 	}
-	*o = trial
-	s.note("role %s · model %s", r.Name, cli.ShownLine(o.Model))
+	*set = trial
+	s.note("role %s · model %s", r.Name, cli.ShownLine(set.Model))
 }
 
 func firstLine(s string) string {

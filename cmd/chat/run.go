@@ -14,7 +14,7 @@ import (
 // readPrompt is cli.ReadPrompt, except that with -f - stdin is an attachment (attach.go), not
 // part of the prompt.
 func readPrompt(opts *Options) (string, error) {
-	if slices.Contains(opts.Features.Files, "-") {
+	if slices.Contains(opts.Settings.Features.Files, "-") {
 		return strings.Join(opts.Prompt, " "), nil
 	}
 	return cli.ReadPrompt(opts.IO, opts.Prompt)
@@ -41,10 +41,11 @@ func chatRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(prompt) == "" && len(opts.Features.Files) == 0 {
+	if strings.TrimSpace(prompt) == "" && len(opts.Settings.Features.Files) == 0 {
 		return cli.Usagef("no prompt: give it as arguments (moonchat chat \"question\") or pipe text in")
 	}
-	th, err := opts.newThread(ctx)
+	set := opts.asking()
+	th, err := opts.newThread(ctx, set)
 	if err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func chatRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	res, err := opts.exchange(ctx, client, th, question{prompt: prompt}, format)
+	res, err := opts.exchange(ctx, client, th, set, question{prompt: prompt}, format)
 	if opts.Copy != "" && res != nil && res.Completion != nil && len(res.Completion.Choices) > 0 {
 		// After the answer is shown: a clipboard failure is a warning, not the command's.
 		if cerr := opts.copyAnswer(res.Completion.Choices[0].Message.Content, opts.Copy); cerr != nil {

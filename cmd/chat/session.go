@@ -27,7 +27,7 @@ func (opts *Options) wantsSession() (bool, error) {
 		return true, nil
 	}
 	return terminal && len(opts.Prompt) == 0 && !opts.IO.StdinIsPipeOrFile() &&
-		len(opts.Features.Files) == 0 && len(opts.Features.Images) == 0 && !opts.DryRun, nil
+		len(opts.Settings.Features.Files) == 0 && len(opts.Settings.Features.Images) == 0 && !opts.DryRun, nil
 }
 
 // session is the interactive chat: a line editor, one thread, and each answer shown through
@@ -37,6 +37,7 @@ type session struct {
 	client  *moonshot.Client
 	editor  lineEditor
 	th      *thread
+	set     *Settings // what the next question is asked with: /model, /system, /role… change it
 	format  string
 	presses <-chan os.Signal // Ctrl-C while an answer streams; nil when the root does not route it
 
@@ -48,7 +49,6 @@ type session struct {
 const recentShown = 10
 
 func sessionRun(ctx context.Context, opts *Options) error {
-	opts.inSession = true
 	format, err := resolveFormat(opts)
 	if err != nil {
 		return err
@@ -61,7 +61,9 @@ func sessionRun(ctx context.Context, opts *Options) error {
 	case opts.DryRun:
 		return cli.Usagef("--dry-run needs a prompt")
 	}
-	th, err := opts.newThread(ctx)
+	set := opts.asking()
+	set.inSession = true
+	th, err := opts.newThread(ctx, set)
 	if err != nil {
 		return err
 	}
@@ -85,7 +87,7 @@ func sessionRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	s := &session{opts: opts, client: client, editor: editor, th: th, format: format}
+	s := &session{opts: opts, client: client, editor: editor, th: th, set: set, format: format}
 	if ce, ok := editor.(completingEditor); ok {
 		ce.setCompleter(s.complete)
 	}
@@ -106,7 +108,7 @@ func (s *session) greet() {
 	if o.Quiet {
 		return
 	}
-	fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("moonchat %s · /help for commands · Alt-Enter or \\ for a new line · Ctrl-D quits", cli.ShownLine(o.Model))))
+	fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("moonchat %s · /help for commands · Alt-Enter or \\ for a new line · Ctrl-D quits", cli.ShownLine(s.set.Model))))
 	if c := s.th.conv; c.ID != "" {
 		fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("continuing conversation %s %q (%d messages)", c.ID, cli.ShownLine(c.Title), c.MessageCount)))
 		s.recap()
@@ -114,9 +116,9 @@ func (s *session) greet() {
 }
 
 func (s *session) prompt() string {
-	model := cli.ShownLine(s.opts.Model)
-	if s.opts.Role != "" {
-		model += " (" + s.opts.Role + ")"
+	model := cli.ShownLine(s.set.Model)
+	if s.set.Role != "" {
+		model += " (" + s.set.Role + ")"
 	}
 	p := model + " › "
 	if s.opts.IO.ColorEnabled() {
@@ -197,13 +199,17 @@ func (s *session) ask(ctx context.Context, q question) {
 		}()
 	}
 	turns := len(s.th.turns)
-	res, err := o.exchange(answerCtx, s.client, s.th, q, s.format)
+	res, err := o.exchange(answerCtx, s.client, s.th, s.set, q, s.format)
+	if s.set.Model == "auto" && res != nil && res.Model != "" {
+		// -m auto picks for the first question; the session goes on with that model.
+		s.set.Model = res.Model
+	}
 	if len(s.th.turns) == turns {
 		s.failed = &q
 	} else {
 		// The attachments and the prefill belong to the first question that was answered.
 		s.failed = nil
-		o.Features.Files, o.Features.Images, o.Features.Prefill = nil, nil, ""
+		s.set.Features.Files, s.set.Features.Images, s.set.Features.Prefill = nil, nil, ""
 	}
 	switch {
 	case err == nil:

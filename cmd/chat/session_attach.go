@@ -15,22 +15,22 @@ import (
 // is said at once rather than after the question is typed. With no path, it lists what is
 // attached so far.
 func (s *session) attachNext(kind, arg string) {
-	o := s.opts
-	list := &o.Features.Files
+	o, f := s.opts, &s.set.Features
+	list := &f.Files
 	if kind == "image" {
-		list = &o.Features.Images
+		list = &f.Images
 	}
 	path := expandHome(strings.Trim(arg, `"'`))
 	if path == "" {
-		if len(o.Features.Files)+len(o.Features.Images) == 0 {
+		if len(f.Files)+len(f.Images) == 0 {
 			s.note("nothing attached; /file PATH or /image PATH attaches to the next question")
 			return
 		}
-		for _, f := range o.Features.Files {
-			fmt.Fprintln(o.IO.Out, "file  "+cli.ShownLine(f))
+		for _, p := range f.Files {
+			fmt.Fprintln(o.IO.Out, "file  "+cli.ShownLine(p))
 		}
-		for _, f := range o.Features.Images {
-			fmt.Fprintln(o.IO.Out, "image "+cli.ShownLine(f))
+		for _, p := range f.Images {
+			fmt.Fprintln(o.IO.Out, "image "+cli.ShownLine(p))
 		}
 		return
 	}
@@ -39,20 +39,22 @@ func (s *session) attachNext(kind, arg string) {
 		return
 	}
 	// The same reading and checks as -f/-i, on this path alone.
-	files, images := o.Features.Files, o.Features.Images
-	o.Features.Files, o.Features.Images = nil, nil
-	*list = []string{path}
-	_, _, err := o.loadAttachments()
-	if err == nil && kind == "image" {
-		err = o.Features.checkModel(o.Model)
+	var err error
+	if kind == "image" {
+		if _, _, err = o.loadAttachments(nil, []string{path}); err == nil {
+			withImage := *f
+			withImage.Images = []string{path}
+			err = withImage.checkModel(s.set.Model)
+		}
+	} else {
+		_, _, err = o.loadAttachments([]string{path}, nil)
 	}
-	o.Features.Files, o.Features.Images = files, images
 	if err != nil {
 		s.report(err)
 		return
 	}
 	*list = append(*list, path)
-	s.note("%s attached to the next question (%d in all)", cli.ShownLine(path), len(o.Features.Files)+len(o.Features.Images))
+	s.note("%s attached to the next question (%d in all)", cli.ShownLine(path), len(f.Files)+len(f.Images))
 }
 
 // expandHome turns a leading ~/ into the home directory: the session has no shell to do it.

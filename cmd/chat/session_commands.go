@@ -65,21 +65,21 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 	case "system":
 		switch arg {
 		case "":
-			if o.System == "" {
+			if s.set.System == "" {
 				fmt.Fprintln(o.IO.Out, "(no system prompt)")
 			} else {
-				fmt.Fprintln(o.IO.Out, cli.Shown(o.System))
+				fmt.Fprintln(o.IO.Out, cli.Shown(s.set.System))
 			}
 		case "-":
-			o.System = ""
+			s.set.System = ""
 			s.note("system prompt removed")
 		default:
-			o.System = arg
+			s.set.System = arg
 			s.note("system prompt set")
 		}
 	case "clear", "new":
 		s.th, s.failed = &thread{save: s.th.save, open: s.th.open}, nil
-		o.Title = "" // --title named the conversation the session started with
+		s.set.Title = "" // --title named the conversation the session started with
 		s.note("new conversation")
 	case "retry":
 		if s.failed != nil {
@@ -121,12 +121,12 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 func (s *session) switchModel(ctx context.Context, model string) {
 	o := s.opts
 	if model == "" {
-		fmt.Fprintln(o.IO.Out, cli.ShownLine(o.Model))
+		fmt.Fprintln(o.IO.Out, cli.ShownLine(s.set.Model))
 		return
 	}
-	check := o.Features.checkModel(model)
+	check := s.set.Features.checkModel(model)
 	if model == "auto" {
-		check = o.Features.checkAutoModels()
+		check = s.set.Features.checkAutoModels()
 	}
 	notice := ""
 	if check == nil {
@@ -136,10 +136,10 @@ func (s *session) switchModel(ctx context.Context, model string) {
 	}
 	if check != nil {
 		s.report(check)
-		s.note("still on %s", cli.ShownLine(o.Model))
+		s.note("still on %s", cli.ShownLine(s.set.Model))
 		return
 	}
-	o.Model = model
+	s.set.Model = model
 	s.note("model: %s", model)
 	if notice != "" {
 		o.notice("%s", notice)

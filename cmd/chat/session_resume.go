@@ -22,7 +22,6 @@ const (
 // resume is /resume ID|prefix|title: the session goes on in that conversation, with its
 // model and system prompt, after a recap of its last exchange.
 func (s *session) resume(ctx context.Context, ref string) {
-	o := s.opts
 	if ref == "" {
 		s.report(cli.Usagef("/resume needs a conversation: an id, a unique id prefix or an exact title (Tab offers the recent ones, /history lists them)"))
 		return
@@ -42,7 +41,7 @@ func (s *session) resume(ctx context.Context, ref string) {
 		if conv, msgs, err = store.Get(ctx, conv.ID); err == nil {
 			s.th = &thread{save: s.th.save, open: s.th.open, conv: conv, announced: true, turns: storedTurns(msgs)}
 			s.failed = nil
-			o.Title = "" // --title named the conversation the session started with
+			s.set.Title = "" // --title named the conversation the session started with
 		}
 	}
 	var amb *history.AmbiguousError
@@ -59,11 +58,11 @@ func (s *session) resume(ctx context.Context, ref string) {
 		return
 	}
 	if s.th.conv.Model != "" {
-		o.Model = s.th.conv.Model
+		s.set.Model = s.th.conv.Model
 	}
-	o.System = s.th.conv.System
-	o.Role = "" // the conversation's own system prompt and model replace the role's
-	s.note("resumed conversation %s %q (%d messages) · model %s", s.th.conv.ID, cli.ShownLine(s.th.conv.Title), s.th.conv.MessageCount, cli.ShownLine(o.Model))
+	s.set.System = s.th.conv.System
+	s.set.Role = "" // the conversation's own system prompt and model replace the role's
+	s.note("resumed conversation %s %q (%d messages) · model %s", s.th.conv.ID, cli.ShownLine(s.th.conv.Title), s.th.conv.MessageCount, cli.ShownLine(s.set.Model))
 	s.recap()
 }
 
@@ -164,6 +163,6 @@ func (s *session) fork(ctx context.Context) {
 		return
 	}
 	s.th = &thread{save: s.th.save, open: s.th.open, conv: conv, announced: true, turns: slices.Clone(s.th.turns)}
-	s.opts.Title = "" // --title named the original
+	s.set.Title = "" // --title named the original
 	s.note("forked %s into %s %q; the next questions go to the copy (/resume %s goes back)", from.ID, conv.ID, cli.ShownLine(conv.Title), from.ID)
 }

@@ -71,7 +71,7 @@ type turn struct {
 // newThread starts a thread: a new conversation, or the one -c/--conversation names. A
 // continued conversation also gives the model and the system prompt, unless -m or -s say
 // otherwise.
-func (opts *Options) newThread(ctx context.Context) (*thread, error) {
+func (opts *Options) newThread(ctx context.Context, set *Settings) (*thread, error) {
 	th := &thread{open: opts.Factory.History}
 	th.save = !opts.NoSave && opts.Config.Value("save_history").Bool() && th.open != nil
 	if !opts.Continue && opts.Conversation == "" {
@@ -98,11 +98,11 @@ func (opts *Options) newThread(ctx context.Context) (*thread, error) {
 		return nil, continueError(opts, err)
 	}
 	th.conv, th.turns = conv, storedTurns(msgs)
-	if !opts.modelGiven && conv.Model != "" {
-		opts.Model = conv.Model
+	if !set.modelGiven && conv.Model != "" {
+		set.Model = conv.Model
 	}
-	if !opts.systemGiven {
-		opts.System = conv.System
+	if !set.systemGiven {
+		set.System = conv.System
 	}
 	return th, nil
 }
@@ -259,7 +259,7 @@ func answerMessage(res *result, model string) (m history.Message, ok bool) {
 
 // record adds one exchange to the thread, and saves it when the thread is saved. The turns
 // are added in memory even when saving fails, so a session goes on.
-func (th *thread) record(ctx context.Context, opts *Options, title string, sent []turn, answer history.Message) error {
+func (th *thread) record(ctx context.Context, opts *Options, set *Settings, title string, sent []turn, answer history.Message) error {
 	now := opts.Factory.Now()
 	answer.CreatedAt = now
 	for i := range sent {
@@ -273,20 +273,20 @@ func (th *thread) record(ctx context.Context, opts *Options, title string, sent 
 	if err != nil {
 		return err
 	}
-	if opts.Title != "" {
-		title = opts.Title // --title
+	if set.Title != "" {
+		title = set.Title // --title
 	}
 	if th.conv.ID == "" {
-		conv, err := store.Create(ctx, history.Conversation{Title: title, Model: answer.Model, System: opts.System, CreatedAt: now})
+		conv, err := store.Create(ctx, history.Conversation{Title: title, Model: answer.Model, System: set.System, CreatedAt: now})
 		if err != nil {
 			return err
 		}
 		th.conv = conv
-	} else if th.conv.Model != answer.Model || th.conv.System != opts.System || (opts.Title != "" && th.conv.Title != opts.Title) {
+	} else if th.conv.Model != answer.Model || th.conv.System != set.System || (set.Title != "" && th.conv.Title != set.Title) {
 		c := th.conv
-		c.Model, c.System = answer.Model, opts.System
-		if opts.Title != "" {
-			c.Title = opts.Title
+		c.Model, c.System = answer.Model, set.System
+		if set.Title != "" {
+			c.Title = set.Title
 		}
 		if c, err = store.Update(ctx, c); err != nil {
 			return err
