@@ -70,6 +70,12 @@ func TestCrashedServerLeavesNothingBehind(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "MCP server echo is gone") || !strings.Contains(err.Error(), "echo.log") {
 		t.Fatalf("crash: %v", err)
 	}
+	// The broken pipe can reach us before the kernel has finished the server's exit: wait
+	// for the host's own Wait of the process, then look.
+	h.mu.Lock()
+	exited := h.servers["echo"].exited
+	h.mu.Unlock()
+	<-exited
 	if alive(t, server) {
 		t.Error("the crashed server is still running")
 	}
