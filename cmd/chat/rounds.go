@@ -160,6 +160,9 @@ func askOnce(ctx context.Context, opts *Options, client *moonshot.Client, fixed 
 	} else {
 		streamAnswer(ctx, client, fixed, adj, out, res)
 	}
+	if res.Completion != nil && res.Completion.UsageIgnored {
+		opts.notice("warning: %s", moonshot.UsageWarning)
+	}
 }
 
 // converse gets the answer, going on by itself where Moonshot's protocol asks the client to:

@@ -96,10 +96,16 @@ func streamAnswer(ctx context.Context, client *moonshot.Client, fixed *moonshot.
 	}
 	defer stream.Close()
 	out.Start(fixed.Model, stream.RequestID())
-	var acc moonshot.Accumulator
+	acc := moonshot.Accumulator{N: 1}
+	if fixed.N != nil {
+		acc.N = *fixed.N
+	}
+	var accErr error
 	for stream.Next() {
 		chunk := stream.Current()
-		acc.Add(chunk)
+		if accErr = acc.Add(chunk); accErr != nil {
+			break // a protocol error: what came before it is kept
+		}
 		for i := range chunk.Choices {
 			c := &chunk.Choices[i]
 			if c.Delta.ReasoningContent != "" {
@@ -114,8 +120,12 @@ func streamAnswer(ctx context.Context, client *moonshot.Client, fixed *moonshot.
 		}
 	}
 	res.Err = stream.Err()
+	if accErr != nil {
+		res.Err = accErr
+	}
 	res.Completion = acc.Result()
 	res.Completion.RequestID = stream.RequestID()
+	res.Completion.UsageIgnored = stream.UsageIgnored()
 }
 
 func dryRun(opts *Options, client *moonshot.Client, fixed *moonshot.ChatRequest) error {

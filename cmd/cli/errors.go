@@ -164,6 +164,8 @@ func Describe(err error, region string) (msg, hint string) {
 		return msg, "list the models your key can use with `moonchat models`"
 	case apiErr != nil && apiErr.Type == moonshot.ErrTypeIncompleteStream:
 		return msg, "the partial answer was kept; run the command again (with -c to continue the conversation)"
+	case apiErr != nil && apiErr.Type == moonshot.ErrTypeUnexpectedOutput:
+		return msg, "the server at the API base does not answer like Moonshot's API: check MOONSHOT_API_BASE (or `moonchat config get api_base`) and any proxy in between; any partial answer was kept"
 	case moonshot.IsTemporary(err):
 		return msg, "Moonshot is busy or unreachable; try again later, raise --max-retries, or check your proxy settings"
 	}
