@@ -33,7 +33,9 @@ const ExitStatusHelp = `  0    success
        content filter, unknown model)
   75   temporary failure after retries (429 rate limit/overload, 5xx, network,
        timeout, incomplete stream)
-  130  interrupted (Ctrl-C)`
+  129  interrupted by SIGHUP (terminal closed); the partial answer is saved
+  130  interrupted (Ctrl-C); the partial answer is saved
+  143  interrupted by SIGTERM; the partial answer is saved`
 
 // UsageError is a bad flag, argument or value: exit 2. Hint, when set, is printed under it.
 type UsageError struct {
