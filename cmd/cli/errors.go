@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/moonchat/moonchat/pkg/config"
@@ -142,7 +143,10 @@ func Describe(err error, region string) (msg, hint string) {
 		msg = strings.TrimPrefix(apiErr.Error(), "moonshot: ")
 	}
 	var corrupt *history.CorruptError
+	var readOnly *history.ReadOnlyError
 	switch {
+	case errors.As(err, &readOnly):
+		return msg, fmt.Sprintf("reading the history still works; to save, make %s writable, or pass --no-save", filepath.Dir(readOnly.Path))
 	case errors.Is(err, context.Canceled):
 		return "interrupted", ""
 	case errors.As(err, &corrupt):
