@@ -27,7 +27,7 @@ func (opts *Options) prepare(ctx context.Context, client *moonshot.Client, req *
 	} else if err := f.checkAutoModels(); err != nil {
 		return nil, nil, err
 	}
-	files, images, err := opts.loadAttachments()
+	files, images, err := opts.loadAttachments(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
