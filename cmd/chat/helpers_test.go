@@ -58,7 +58,7 @@ func newTestEnv(t *testing.T) *testEnv {
 type invocation struct {
 	stdin     string
 	in        io.Reader // stdin itself, instead of the text in stdin
-	piped     bool // stdin is a pipe
+	piped     bool      // stdin is a pipe
 	stdinTTY  bool
 	stdoutTTY bool
 	stderrTTY bool
