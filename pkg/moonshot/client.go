@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -109,6 +110,10 @@ func NewClient(opts Options) (*Client, error) {
 	if c.http == nil {
 		c.http = &http.Client{}
 	}
+	// A copy, so the caller's client is not changed: it may serve other hosts.
+	hc := *c.http
+	hc.CheckRedirect = keepKeyOnOrigin(hc.CheckRedirect)
+	c.http = &hc
 	if opts.MaxRetries != nil {
 		c.maxRetries = max(*opts.MaxRetries, 0)
 	}
@@ -488,6 +493,33 @@ func retryAfter(h http.Header, message string) float64 {
 		return s
 	}
 	return 0
+}
+
+// keepKeyOnOrigin sends the API key only to the origin it was configured for. Go's client
+// keeps Authorization on a redirect to the same host name, even on another port or from
+// https to http; here any change of scheme, host or port drops it.
+func keepKeyOnOrigin(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > 0 && origin(req.URL) != origin(via[0].URL) {
+			req.Header.Del("Authorization")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// origin is scheme://host:port, with the scheme's default port made explicit.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 // errClosed is returned by a Stream used after Close.
