@@ -115,7 +115,15 @@ func (s *Stream) Next() bool {
 		var ee errorEvent
 		if json.Unmarshal(data, &ee) == nil && ee.Error != nil {
 			e := &APIError{Type: ee.Error.Type, Message: ee.Error.Message, RequestID: s.requestID}
-			if e.Type == "" {
+			if e.Message == "" {
+				e.Message = "the server ended the stream with an error event that says nothing more"
+			}
+			if !knownErrorType(e.Type) {
+				// An error the server makes up mid-answer is the server's failure: the
+				// type is kept in the message, the class is server_error (exit 75).
+				if e.Type != "" {
+					e.Message = e.Type + ": " + e.Message
+				}
 				e.Type = ErrTypeServer
 			}
 			s.err = e
@@ -128,6 +136,16 @@ func (s *Stream) Next() bool {
 }
 
 var doneMarker = []byte("[DONE]")
+
+func knownErrorType(t string) bool {
+	switch t {
+	case ErrTypeInvalidRequest, ErrTypeContentFilter, ErrTypeInvalidAuth, ErrTypeIncorrectKey,
+		ErrTypePermissionDenied, ErrTypeNotFound, ErrTypeEngineOverloaded, ErrTypeQuotaExceeded,
+		ErrTypeRateLimit, ErrTypeServer, ErrTypeUnexpectedOutput, ErrTypeIncompleteStream:
+		return true
+	}
+	return false
+}
 
 // errEventTooLarge is sseReader's signal for a line or event over MaxEventBytes.
 var errEventTooLarge = errors.New("stream event too large")
