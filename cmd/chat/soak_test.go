@@ -236,4 +236,3 @@ func tail(s string) string {
 	}
 	return s
 }
-
