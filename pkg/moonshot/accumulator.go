@@ -20,6 +20,7 @@ type Accumulator struct {
 	fingerprint string
 	choices     []*accChoice
 	usage       *Usage // top-level usage (stream_options.include_usage)
+	size        int    // bytes of text kept, against MaxAnswerBytes
 }
 
 type accChoice struct {
@@ -44,6 +45,13 @@ type accToolCall struct {
 func (a *Accumulator) Add(c *ChatCompletionChunk) error {
 	if err := a.check(c); err != nil {
 		return err
+	}
+	for i := range c.Choices {
+		d := &c.Choices[i].Delta
+		a.size += len(d.Content) + len(d.ReasoningContent)
+		for _, tc := range d.ToolCalls {
+			a.size += len(tc.Function.Arguments)
+		}
 	}
 	if a.id == "" {
 		a.id, a.model, a.created = c.ID, c.Model, c.Created
@@ -83,10 +91,18 @@ func (a *Accumulator) check(c *ChatCompletionChunk) error {
 	if n <= 0 {
 		n = MaxChoices
 	}
+	size := a.size
 	for i := range c.Choices {
 		cc := &c.Choices[i]
 		if cc.Index < 0 || cc.Index >= n {
 			return badChoiceIndex(cc.Index, n, "")
+		}
+		size += len(cc.Delta.Content) + len(cc.Delta.ReasoningContent)
+		for _, tc := range cc.Delta.ToolCalls {
+			size += len(tc.Function.Arguments)
+		}
+		if size > MaxAnswerBytes {
+			return overCap("the answer", MaxAnswerBytes, "")
 		}
 		for _, tc := range cc.Delta.ToolCalls {
 			if tc.Index != nil && (*tc.Index < 0 || *tc.Index >= MaxToolCalls) {

@@ -20,6 +20,10 @@ const (
 	MaxEventBytes = 8 << 20
 	// MaxErrorBytes caps the body of an HTTP error.
 	MaxErrorBytes = 1 << 20
+	// MaxAnswerBytes caps the text an Accumulator keeps (content, reasoning and tool-call
+	// arguments of all choices): a model's longest answer is about a megabyte, and a server
+	// that streams small events for ever must end in an error, not in swap.
+	MaxAnswerBytes = 64 << 20
 	// MaxUsageTokens is the largest token count believed in a usage report. Contexts are a
 	// few hundred thousand tokens; anything above this (or below 0) is a broken report.
 	MaxUsageTokens = 100_000_000

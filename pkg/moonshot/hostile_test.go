@@ -195,3 +195,22 @@ func TestCompletionAnsweringAStreamIsAccepted(t *testing.T) {
 		t.Errorf("answer = %+v, want the completion's content, stop and usage", got)
 	}
 }
+
+// A server that streams small events for ever fills no memory: past MaxAnswerBytes the
+// accumulator refuses, and what it has is kept.
+func TestAnswerSizeIsCapped(t *testing.T) {
+	var acc moonshot.Accumulator
+	piece := strings.Repeat("月", 1<<18) // 768 KB
+	chunk := &moonshot.ChatCompletionChunk{Choices: []moonshot.ChunkChoice{{Delta: moonshot.Delta{Content: piece}}}}
+	var err error
+	added := 0
+	for err == nil && added < 2*moonshot.MaxAnswerBytes {
+		if err = acc.Add(chunk); err == nil {
+			added += len(piece)
+		}
+	}
+	wantUnexpected(t, err, "64 MB")
+	if got := len(acc.Content()); got != added || got > moonshot.MaxAnswerBytes {
+		t.Errorf("kept %d bytes, added %d", got, added)
+	}
+}
