@@ -34,14 +34,18 @@ type attachment struct {
 }
 
 // loadAttachments reads the -f files and the -i images. Nothing is sent.
-func (opts *Options) loadAttachments() (files []attachment, images []moonshot.ContentPart, err error) {
+// Reading stops when ctx ends: stdin and a FIFO may wait for an idle writer.
+func (opts *Options) loadAttachments(ctx context.Context) (files []attachment, images []moonshot.ContentPart, err error) {
 	for _, path := range opts.Features.Files {
 		a := attachment{name: path}
+		a.data, err = cli.ReadCancellable(ctx, func() ([]byte, error) {
+			if path == "-" {
+				return readLimited(opts.IO.In, "standard input", moonshot.MaxFileBytes)
+			}
+			return readFile(path, moonshot.MaxFileBytes)
+		})
 		if path == "-" {
 			a.name = "stdin"
-			a.data, err = readLimited(opts.IO.In, "standard input", moonshot.MaxFileBytes)
-		} else {
-			a.data, err = readFile(path, moonshot.MaxFileBytes)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -50,7 +54,7 @@ func (opts *Options) loadAttachments() (files []attachment, images []moonshot.Co
 		files = append(files, a)
 	}
 	for _, path := range opts.Features.Images {
-		data, err := readFile(path, maxImageBytes)
+		data, err := cli.ReadCancellable(ctx, func() ([]byte, error) { return readFile(path, maxImageBytes) })
 		if err != nil {
 			return nil, nil, err
 		}

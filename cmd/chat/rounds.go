@@ -27,7 +27,7 @@ func (opts *Options) prepare(ctx context.Context, client *moonshot.Client, req *
 	} else if err := f.checkAutoModels(); err != nil {
 		return nil, nil, err
 	}
-	files, images, err := opts.loadAttachments()
+	files, images, err := opts.loadAttachments(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -166,6 +166,9 @@ func askOnce(ctx context.Context, opts *Options, client *moonshot.Client, fixed 
 		}
 	} else {
 		streamAnswer(ctx, client, fixed, adj, out, res)
+	}
+	if res.Completion != nil && res.Completion.UsageIgnored {
+		opts.notice("warning: %s", moonshot.UsageWarning)
 	}
 }
 

@@ -14,11 +14,11 @@ import (
 
 // readPrompt is cli.ReadPrompt, except that with -f - stdin is an attachment (attach.go), not
 // part of the prompt.
-func readPrompt(opts *Options) (string, error) {
+func readPrompt(ctx context.Context, opts *Options) (string, error) {
 	if slices.Contains(opts.Features.Files, "-") {
 		return strings.Join(opts.Prompt, " "), nil
 	}
-	return cli.ReadPrompt(opts.IO, opts.Prompt)
+	return cli.ReadPrompt(ctx, opts.IO, opts.Prompt)
 }
 
 // buildRequest turns the options into the request the user asked for, before the fixes.
@@ -63,7 +63,7 @@ func chatRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	prompt, err := readPrompt(opts)
+	prompt, err := readPrompt(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -108,10 +108,16 @@ func streamAnswer(ctx context.Context, client *moonshot.Client, fixed *moonshot.
 	}
 	defer stream.Close()
 	out.Start(fixed.Model, stream.RequestID())
-	var acc moonshot.Accumulator
+	acc := moonshot.Accumulator{N: 1}
+	if fixed.N != nil {
+		acc.N = *fixed.N
+	}
+	var accErr error
 	for stream.Next() {
 		chunk := stream.Current()
-		acc.Add(chunk)
+		if accErr = acc.Add(chunk); accErr != nil {
+			break // a protocol error: what came before it is kept
+		}
 		for i := range chunk.Choices {
 			c := &chunk.Choices[i]
 			if c.Delta.ReasoningContent != "" {
@@ -126,8 +132,12 @@ func streamAnswer(ctx context.Context, client *moonshot.Client, fixed *moonshot.
 		}
 	}
 	res.Err = stream.Err()
+	if accErr != nil {
+		res.Err = accErr
+	}
 	res.Completion = acc.Result()
 	res.Completion.RequestID = stream.RequestID()
+	res.Completion.UsageIgnored = stream.UsageIgnored()
 }
 
 func dryRun(opts *Options, client *moonshot.Client, fixed *moonshot.ChatRequest) error {

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 // images checked against the model's vision). It is read now, so that a wrong path or type
 // is said at once rather than after the question is typed. With no path, it lists what is
 // attached so far.
-func (s *session) attachNext(kind, arg string) {
+func (s *session) attachNext(ctx context.Context, kind, arg string) {
 	o := s.opts
 	list := &o.Features.Files
 	if kind == "image" {
@@ -42,7 +43,7 @@ func (s *session) attachNext(kind, arg string) {
 	files, images := o.Features.Files, o.Features.Images
 	o.Features.Files, o.Features.Images = nil, nil
 	*list = []string{path}
-	_, _, err := o.loadAttachments()
+	_, _, err := o.loadAttachments(ctx)
 	if err == nil && kind == "image" {
 		err = o.Features.checkModel(o.Model)
 	}

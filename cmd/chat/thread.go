@@ -276,13 +276,22 @@ func (th *thread) record(ctx context.Context, opts *Options, title string, sent 
 	if opts.Title != "" {
 		title = opts.Title // --title
 	}
+	msgs := make([]history.Message, 0, len(sent)+1)
+	for _, t := range sent {
+		msgs = append(msgs, t.stored)
+	}
+	msgs = append(msgs, answer)
 	if th.conv.ID == "" {
-		conv, err := store.Create(ctx, history.Conversation{Title: title, Model: answer.Model, System: opts.System, CreatedAt: now})
+		// One transaction: a conversation without its messages would be continued by -c
+		// with no context.
+		conv, err := store.Create(ctx, history.Conversation{Title: title, Model: answer.Model, System: opts.System, CreatedAt: now}, msgs...)
 		if err != nil {
 			return err
 		}
 		th.conv = conv
-	} else if th.conv.Model != answer.Model || th.conv.System != opts.System || (opts.Title != "" && th.conv.Title != opts.Title) {
+		return nil
+	}
+	if th.conv.Model != answer.Model || th.conv.System != opts.System || (opts.Title != "" && th.conv.Title != opts.Title) {
 		c := th.conv
 		c.Model, c.System = answer.Model, opts.System
 		if opts.Title != "" {
@@ -293,11 +302,7 @@ func (th *thread) record(ctx context.Context, opts *Options, title string, sent 
 		}
 		th.conv = c
 	}
-	msgs := make([]history.Message, 0, len(sent)+1)
-	for _, t := range sent {
-		msgs = append(msgs, t.stored)
-	}
-	return store.Append(ctx, th.conv.ID, append(msgs, answer)...)
+	return store.Append(ctx, th.conv.ID, msgs...)
 }
 
 // lastExchange is where the last exchange starts in th.turns: the messages sent after the

@@ -3,6 +3,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -230,6 +232,14 @@ func serveRun(ctx context.Context, opts *Options) error {
 	} else {
 		pcfg = &proxy.Config{MasterKey: proxy.MasterKeyFromEnv(getenv), NumRetries: opts.Config.Value("max_retries").Int(),
 			RequestTimeout: opts.Config.Value("timeout").Duration(), RoutingStrategy: proxy.RoundRobin}
+	}
+	if k := pcfg.MasterKey; k != "" && (strings.TrimSpace(k) != k || strings.ContainsFunc(k, unicode.IsControl)) {
+		// Clients send "Authorization: Bearer KEY", which HTTP trims: a key that is blank or
+		// has spaces around it starts a server nobody can use.
+		return &cli.UsageError{
+			Err:  errors.New("the master key is blank, has spaces around it or control characters in it: no client could send it"),
+			Hint: "set MOONCHAT_MASTER_KEY (or general_settings.master_key) to the key itself, e.g. MOONCHAT_MASTER_KEY=sk-team",
+		}
 	}
 	if pcfg.MasterKey == "" && !isLoopback(opts.Host) && !opts.InsecureNoAuth {
 		return &cli.UsageError{
