@@ -57,7 +57,7 @@ func unprivileged(t *testing.T, c *exec.Cmd, dir string) {
 // exported, and a chat prints its answer and says plainly why it was not saved.
 func TestReadOnlyDataDirectoryStillReads(t *testing.T) {
 	isolated(t)
-	if out, err := moonchat("chat", "-m", "kimi-k2-turbo-preview", "hello there").CombinedOutput(); err != nil {
+	if out, err := moonchat("chat", "-m", "kimi-k2.6", "hello there").CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	convs := savedConversations(t)
@@ -91,7 +91,7 @@ func TestReadOnlyDataDirectoryStillReads(t *testing.T) {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, stdout, stderr)
 		}
 	}
-	stdout, stderr, code := run("chat", "-m", "kimi-k2-turbo-preview", "again")
+	stdout, stderr, code := run("chat", "-m", "kimi-k2.6", "again")
 	if code != 0 || !strings.Contains(stdout, "You said: again") {
 		t.Fatalf("chat: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}

@@ -32,7 +32,7 @@ func TestHangupAndTermSaveThePartialAnswer(t *testing.T) {
 		t.Run(tt.sig.String(), func(t *testing.T) {
 			srv := isolated(t)
 			full := slowAnswer(srv)
-			c := moonchat("chat", "-m", "kimi-k2-turbo-preview", "talk")
+			c := moonchat("chat", "-m", "kimi-k2.6", "talk")
 			stdout, err := c.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -75,7 +75,7 @@ func TestHangupAndTermSaveThePartialAnswer(t *testing.T) {
 func TestStdoutGoingAwaySavesAndExitsQuietly(t *testing.T) {
 	srv := isolated(t)
 	full := slowAnswer(srv)
-	c := moonchat("chat", "-m", "kimi-k2-turbo-preview", "talk")
+	c := moonchat("chat", "-m", "kimi-k2.6", "talk")
 	stdout, err := c.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
