@@ -38,6 +38,7 @@ type Options struct {
 	InsecureNoAuth bool
 	Offline        bool
 	LogFormat      string // text or json
+	ModelsRefresh  time.Duration
 
 	// Getenv reads the environment for the config file's os.environ/ references and the
 	// master key (nil = os.Getenv).
@@ -47,6 +48,8 @@ type Options struct {
 	// when the shutdown begins.
 	ready           func(addr string)
 	shutdownStarted func()
+	modelsRefreshed func() // after the refresh at start
+
 }
 
 // Server timeouts. Streams may run for many minutes, so nothing bounds a response; a client
@@ -113,15 +116,22 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			after a quota error. num_retries counts every extra attempt.
 
 			AUTHENTICATION: with a master key (general_settings.master_key, else
-			MOONCHAT_MASTER_KEY, else LITELLM_MASTER_KEY) every route but the health checks needs
-			"Authorization: Bearer KEY" or "x-api-key: KEY". Without one, requests are not
+			MOONCHAT_MASTER_KEY, else LITELLM_MASTER_KEY) every route but the liveness and
+			readiness probes needs "Authorization: Bearer KEY", or the key in x-api-key, api-key
+			or x-litellm-api-key (LiteLLM's headers). Without one, requests are not
 			authenticated and the server only listens on a loopback address, unless
 			--insecure-no-auth is given.
 
 			ROUTES
 			  POST /chat/completions, /v1/chat/completions   chat, streamed or not
 			  GET  /models, /v1/models, /v1/models/{name}    the model names, owned_by "moonshot"
+			  GET  /health          each deployment checked with GET /models (LiteLLM's shape)
+			  GET  /model/info      each deployment's model facts and prices
 			  GET  /health/liveliness, /health/readiness     no authentication
+
+			The model facts (context, capabilities) come from the built-in model table, refined
+			by the upstreams' GET /models in the background at start and every --models-refresh;
+			a failure there is a warning.
 
 			Moonshot's errors keep their status and come in OpenAI's shape
 			{"error":{"message","type","param","code"}}. Each parameter change is logged and
@@ -135,8 +145,15 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			with api_base, base_url or api_key is refused (400): the server's key never goes to
 			a host the caller chose.
 
+			Every answer carries X-Moonchat-Overhead-Ms, the time spent in the proxy itself
+			(not waiting for Moonshot) until the answer's headers; when the usage and the price
+			are known, X-Moonchat-Response-Cost is the estimated cost in USD, from the model
+			table or the deployment's input_cost_per_token/output_cost_per_token (a trailer for
+			streams, whose usage comes last).
+
 			One access log line per request goes to standard error (method, path, model,
-			status, latency, tokens, adjustments); keys are never logged. SIGINT or SIGTERM stop
+			status, latency, overhead_ms, tokens, response_cost, adjustments); keys are never
+			logged. SIGINT or SIGTERM stop
 			accepting connections, let open requests finish for up to --grace, then exit 0.
 
 			EXIT STATUS
@@ -171,6 +188,9 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			if opts.Grace < 0 {
 				return cli.Usagef("--grace must not be negative")
 			}
+			if opts.ModelsRefresh < 0 {
+				return cli.Usagef("--models-refresh must not be negative")
+			}
 			if opts.LogFormat != "text" && opts.LogFormat != "json" {
 				return cli.Usagef("--log-format must be text or json, not %q", opts.LogFormat)
 			}
@@ -199,6 +219,7 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.InsecureNoAuth, "insecure-no-auth", false, "listen on a non-loopback address without a master key")
 	fl.BoolVar(&opts.Offline, "offline", false, "answer from the built-in emulator: no key, no network")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "access log on stderr: text or json")
+	fl.DurationVar(&opts.ModelsRefresh, "models-refresh", time.Hour, "how often to refresh the model facts from GET /models (0: only at start)")
 	cli.AddAPIFlags(cmd)
 	return cmd
 }
@@ -280,6 +301,31 @@ func serveRun(ctx context.Context, opts *Options) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	// The model facts are refreshed in the background, so the server is ready at once. Without
+	// --config the deployments were just built from GET /models.
+	refreshed := make(chan struct{})
+	go func() {
+		defer close(refreshed)
+		if opts.ConfigFile != "" {
+			refreshModels(ctx, h, logger)
+		}
+		if opts.modelsRefreshed != nil {
+			opts.modelsRefreshed()
+		}
+		if opts.ModelsRefresh <= 0 {
+			return
+		}
+		t := time.NewTicker(opts.ModelsRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				refreshModels(ctx, h, logger)
+			}
+		}
+	}()
 	if opts.ready != nil {
 		opts.ready(ln.Addr().String())
 	}
@@ -299,9 +345,20 @@ func serveRun(ctx context.Context, opts *Options) error {
 		_ = srv.Close()
 	}
 	<-served
+	<-refreshed
 	h.CloseIdleConnections()
 	logger.Info("stopped")
 	return nil
+}
+
+// refreshModels refines the model facts from the upstreams' GET /models. A failure is a
+// warning: the built-in model table stands in.
+func refreshModels(ctx context.Context, h *proxy.Handler, logger *slog.Logger) {
+	rctx, cancel := context.WithTimeout(ctx, listModelsTimeout)
+	defer cancel()
+	if err := h.RefreshModels(rctx); err != nil && ctx.Err() == nil {
+		logger.Warn("could not refresh the model facts from GET /models; using the built-in model table", "error", err.Error())
+	}
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {

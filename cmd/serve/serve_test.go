@@ -339,7 +339,10 @@ func TestConfigFileAndAccessLog(t *testing.T) {
 	t.Setenv("MOONSHOT_API_KEY", upstreamKey)
 	t.Setenv("MOONSHOT_API_BASE", up.URL)
 	t.Setenv("LITELLM_MASTER_KEY", masterKey)
-	s := start(t, []string{"--config", filepath.Join("..", "..", "pkg", "proxy", "testdata", "litellm-moonshot.yaml"), "--log-format", "json"}, nil)
+	refreshed := make(chan struct{})
+	s := start(t, []string{"--config", filepath.Join("..", "..", "pkg", "proxy", "testdata", "litellm-moonshot.yaml"), "--log-format", "json"},
+		func(o *Options) { o.modelsRefreshed = func() { close(refreshed) } })
+	<-refreshed
 	client := sdk(t, s, masterKey)
 	if _, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
 		Model: "moonshot-v1-32k", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}, Temperature: openai.Float(2),
@@ -351,13 +354,49 @@ func TestConfigFileAndAccessLog(t *testing.T) {
 	}
 	logs := s.stderr.String()
 	for _, want := range []string{`"msg":"listening"`, `"models":3`, `"auth":true`, `"method":"POST"`, `"path":"/v1/chat/completions"`,
-		`"model":"moonshot-v1-32k"`, `"status":200`, `"latency_ms":`, `"prompt_tokens":`, `"completion_tokens":`, `"adjustments":"temperature 2 → 1`, `"msg":"stopped"`} {
+		`"model":"moonshot-v1-32k"`, `"status":200`, `"latency_ms":`, `"prompt_tokens":`, `"completion_tokens":`, `"adjustments":"temperature 2 → 1`, `"msg":"stopped"`, `"overhead_ms":`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s:\n%s", want, logs)
 		}
 	}
 	if strings.Contains(logs, masterKey) || strings.Contains(logs, upstreamKey) {
 		t.Fatalf("a key reached the log:\n%s", logs)
+	}
+	listed := 0
+	for _, r := range up.Requests() {
+		if r.Method == "GET" && r.Path == "/v1/models" {
+			listed++
+		}
+	}
+	if listed != 1 || strings.Contains(logs, "could not refresh") {
+		t.Fatalf("GET /models at start: %d requests, want 1 (one upstream); log:\n%s", listed, logs)
+	}
+}
+
+func TestModelRefreshFailureIsAWarning(t *testing.T) {
+	isolate(t)
+	up, err := emulator.Start(emulator.Config{APIKey: upstreamKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := up.URL
+	up.Close() // nothing answers there
+	t.Setenv("MOONSHOT_API_KEY", upstreamKey)
+	t.Setenv("MOONSHOT_API_BASE", base)
+	refreshed := make(chan struct{})
+	s := start(t, []string{"--config", filepath.Join("..", "..", "pkg", "proxy", "testdata", "litellm-moonshot.yaml"), "--models-refresh", "0"},
+		func(o *Options) { o.modelsRefreshed = func() { close(refreshed) } })
+	<-refreshed
+	resp, err := http.Get(s.url + "/health/readiness")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("readiness: %v", err)
+	}
+	resp.Body.Close()
+	if err := s.shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	if logs := s.stderr.String(); !strings.Contains(logs, "level=WARN msg=\"could not refresh the model facts from GET /models") {
+		t.Fatalf("no warning:\n%s", logs)
 	}
 }
 

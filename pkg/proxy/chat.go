@@ -106,7 +106,10 @@ func (h *Handler) serveChat(w *responseWriter, r *http.Request, rec *record, g *
 			if !ok {
 				break
 			}
-			if !sleep(ctx, wait) {
+			t0 := time.Now()
+			slept := sleep(ctx, wait)
+			w.outside += time.Since(t0)
+			if !slept {
 				rec.canceled = true
 				return
 			}
@@ -216,7 +219,7 @@ func (h *Handler) prepare(req *moonshot.ChatRequest, d *deployment, dropOverride
 		}
 		c.Extra = nil
 	}
-	fixed, fixes, err := moonshot.Fix(&c, moonshot.FixOptions{Remote: d.Remote})
+	fixed, fixes, err := moonshot.Fix(&c, moonshot.FixOptions{Remote: d.remote.Load()})
 	return fixed, append(adj, fixes...), err
 }
 
@@ -247,7 +250,9 @@ func (h *Handler) complete(w *responseWriter, r *http.Request, rec *record, g *g
 		return err
 	}
 	var raw json.RawMessage
+	t0 := time.Now()
 	hdr, err := d.client.Do(r.Context(), http.MethodPost, "/chat/completions", body, "application/json", &raw)
+	w.outside += time.Since(t0)
 	if err != nil {
 		return err
 	}
@@ -261,6 +266,9 @@ func (h *Handler) complete(w *responseWriter, r *http.Request, rec *record, g *g
 		raw = g.rewriteModel(raw, nil)
 	}
 	setAnswerHeaders(w, d, adj, rec.requestID)
+	if rec.cost = d.price.Cost(rec.usage); rec.cost > 0 {
+		w.Header().Set(CostHeader, formatCost(rec.cost))
+	}
 	writeRaw(w, http.StatusOK, raw)
 	return nil
 }
@@ -277,8 +285,10 @@ var (
 func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *group, d *deployment, fixed *moonshot.ChatRequest, adj []moonshot.Adjustment) error {
 	ctx := r.Context()
 	includeUsage := fixed.StreamOptions != nil && fixed.StreamOptions.IncludeUsage
+	t0 := time.Now()
 	s, err := d.streamClient.StreamPrepared(ctx, fixed, adj)
 	if err != nil {
+		w.outside += time.Since(t0)
 		return err
 	}
 	defer s.Close()
@@ -286,6 +296,7 @@ func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *gro
 	// deployment, since the client has seen nothing. After it, the client has the headers and
 	// Moonshot's opening chunk, and a failure can only end the stream.
 	more := s.Next()
+	w.outside += time.Since(t0)
 	if !more && s.Err() != nil {
 		return s.Err()
 	}
@@ -296,6 +307,9 @@ func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *gro
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("X-Accel-Buffering", "no") // nginx in front must not hold events back
 	setAnswerHeaders(w, d, adj, rec.requestID)
+	if d.price.Known() {
+		hdr.Set("Trailer", CostHeader) // the usage comes with the last events
+	}
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 
@@ -325,6 +339,9 @@ func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *gro
 		}
 	}
 	rec.usage = usage.total()
+	if rec.cost = d.price.Cost(rec.usage); rec.cost > 0 {
+		hdr.Set(CostHeader, formatCost(rec.cost))
+	}
 	err = s.Err()
 	switch {
 	case err == nil:

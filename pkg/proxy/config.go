@@ -53,8 +53,22 @@ type Deployment struct {
 	// Timeout bounds an attempt (0 = Config.RequestTimeout); StreamTimeout, when set, replaces it
 	// for streamed requests, where it bounds the wait for the answer to begin.
 	Timeout, StreamTimeout time.Duration
-	// RPM and TPM are accepted for LiteLLM compatibility and not enforced.
+	// RPM and TPM cap the requests and tokens a minute this deployment is sent (0 = no cap);
+	// a deployment at its cap is skipped.
 	RPM, TPM     int
+	// Weight is the deployment's share of first picks in its group (0 = 1).
+	Weight float64
+	// InputCostPerToken and OutputCostPerToken replace the model table's prices (USD per
+	// token, LiteLLM's unit) in the cost estimate.
+	InputCostPerToken, OutputCostPerToken *float64
+	// AdditionalDropParams are request fields always removed for this deployment;
+	// AllowedOpenAIParams are kept even when drop_params removes unknown fields.
+	AdditionalDropParams, AllowedOpenAIParams []string
+	// Tags route requests that carry tags (see tags.go); nil = any request.
+	Tags []string
+	// ID names the deployment in metrics, logs and shared state (model_info.id, else
+	// "<model_name>#<n>" with n its place among the name's deployments).
+	ID string
 	ExtraHeaders map[string]string
 	// DropParams overrides Config.DropParams for this deployment when set.
 	DropParams *bool
@@ -134,3 +148,23 @@ func MasterKeyFromEnv(getenv func(string) string) string {
 
 // EnvPrefix marks a value read from the environment: "os.environ/NAME".
 const EnvPrefix = "os.environ/"
+
+// priceOf is the price of model for the cost estimate: the model table's, with the
+// deployment's per-token overrides (LiteLLM's unit) turned into the table's per-million unit.
+func (d *Deployment) priceOf(model string) moonshot.Price {
+	spec, _ := moonshot.LookupModel(model)
+	p := spec.Price
+	if d.InputCostPerToken != nil {
+		p.Input = *d.InputCostPerToken * 1e6
+		if p.InputCache == 0 || p.InputCache > p.Input {
+			p.InputCache = p.Input
+		}
+	}
+	if d.OutputCostPerToken != nil {
+		p.Output = *d.OutputCostPerToken * 1e6
+	}
+	if p.Currency == "" && p.Known() {
+		p.Currency = "USD"
+	}
+	return p
+}

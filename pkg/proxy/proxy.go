@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,9 @@ type Handler struct {
 	maxDelay   time.Duration
 	http       *http.Client
 	nDeploy    int
+	all        []*deployment // every deployment, in config order
+	// catalog is the upstreams' model list from the last RefreshModels, if any.
+	catalog atomic.Pointer[[]moonshot.RemoteModel]
 }
 
 // group is the deployments behind one model name.
@@ -79,7 +83,10 @@ type deployment struct {
 	client       *moonshot.Client // non-streamed requests: Timeout bounds the whole answer
 	streamClient *moonshot.Client // streams: the timeout bounds the wait for the first byte
 	dropParams   bool
-	base         string // api_base with any password hidden, for logs
+	base         string         // api_base with any password hidden, for logs
+	price        moonshot.Price // the model table's, with the config's overrides
+	// remote is the server's description of the model, refreshed by RefreshModels.
+	remote atomic.Pointer[moonshot.RemoteModel]
 }
 
 // New builds the handler. It fails on a config that cannot serve (no deployments, a bad
@@ -127,6 +134,8 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 			return nil, fmt.Errorf("proxy: a deployment needs a model name and a model (got %q → %q)", dc.ModelName, dc.Model)
 		}
 		d := &deployment{Deployment: dc, dropParams: cfg.DropParams, base: redactURL(dc.APIBase)}
+		d.remote.Store(dc.Remote)
+		d.price = dc.priceOf(dc.Model)
 		if dc.DropParams != nil {
 			d.dropParams = *dc.DropParams
 		}
@@ -154,7 +163,11 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 		if dc.Remote != nil && dc.Remote.Created > 0 {
 			g.created = dc.Remote.Created
 		}
+		if d.ID == "" {
+			d.ID = fmt.Sprintf("%s#%d", dc.ModelName, len(g.deployments))
+		}
 		g.deployments = append(g.deployments, d)
+		h.all = append(h.all, d)
 	}
 	return h, nil
 }
@@ -219,7 +232,7 @@ func (h *Handler) ModelNames() []string { return append([]string(nil), h.names..
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &record{method: r.Method, path: r.URL.Path}
-	rw := &responseWriter{ResponseWriter: w}
+	rw := &responseWriter{ResponseWriter: w, start: start, rec: rec}
 	h.route(rw, r, rec)
 	if rec.skipLog {
 		return
@@ -253,6 +266,14 @@ func (h *Handler) route(w *responseWriter, r *http.Request, rec *record) {
 	switch {
 	case path == "/chat/completions" || path == "/v1/chat/completions":
 		h.chat(w, r, rec)
+	case path == "/health" || path == "/v1/health":
+		if h.onlyGet(w, r) {
+			h.health(w, r)
+		}
+	case path == "/model/info" || path == "/v1/model/info":
+		if h.onlyGet(w, r) {
+			h.modelInfo(w)
+		}
 	case path == "/models" || path == "/v1/models":
 		if h.onlyGet(w, r) {
 			h.listModels(w)
@@ -275,7 +296,10 @@ func (h *Handler) onlyGet(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// authorized checks the master key in Authorization: Bearer or x-api-key. Hashing both sides
+// keyHeaders carry the master key besides Authorization: Bearer, as LiteLLM accepts them.
+var keyHeaders = []string{"X-Api-Key", "Api-Key", "X-Litellm-Api-Key"}
+
+// authorized checks the master key in Authorization: Bearer or one of keyHeaders. Hashing both sides
 // first makes the comparison constant-time in the key's length too.
 func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if !h.auth {
@@ -285,8 +309,10 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if k := bearer(r.Header.Get("Authorization")); k != "" {
 		given = append(given, k)
 	}
-	if k := strings.TrimSpace(r.Header.Get("X-Api-Key")); k != "" {
-		given = append(given, k)
+	for _, name := range keyHeaders {
+		if k := strings.TrimSpace(r.Header.Get(name)); k != "" {
+			given = append(given, k)
+		}
 	}
 	ok := false
 	for _, k := range given {
@@ -459,6 +485,9 @@ type record struct {
 	err          string
 	canceled     bool
 	skipLog      bool
+	overhead     time.Duration // the proxy's own time until the answer's headers
+	cost         float64       // estimated, 0 when the usage or the price is not known
+	fallback     string        // "from -> to" when another model group answered
 }
 
 func (h *Handler) logRequest(r *http.Request, rec *record, latency time.Duration) {
@@ -482,8 +511,17 @@ func (h *Handler) logRequest(r *http.Request, rec *record, latency time.Duration
 	if rec.upstream != "" {
 		attrs = append(attrs, slog.String("upstream", rec.upstream), slog.Int("attempts", rec.attempts))
 	}
+	if rec.status != 0 {
+		attrs = append(attrs, slog.Float64("overhead_ms", float64(rec.overhead.Microseconds())/1000))
+	}
 	if rec.usage != nil {
 		attrs = append(attrs, slog.Int("prompt_tokens", rec.usage.PromptTokens), slog.Int("completion_tokens", rec.usage.CompletionTokens))
+	}
+	if rec.cost > 0 {
+		attrs = append(attrs, slog.Float64("response_cost", rec.cost))
+	}
+	if rec.fallback != "" {
+		attrs = append(attrs, slog.String("fallback", rec.fallback))
 	}
 	if len(rec.adjustments) > 0 {
 		parts := make([]string, len(rec.adjustments))
@@ -504,22 +542,42 @@ func (h *Handler) logRequest(r *http.Request, rec *record, latency time.Duration
 	h.log.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
-// responseWriter notes the status for the access log.
+// responseWriter notes the status for the access log, and puts the proxy's own time in the
+// headers of every answer.
 type responseWriter struct {
 	http.ResponseWriter
 	status int
+	start  time.Time
+	// outside is the time spent waiting for upstreams and backoffs so far: it is not the
+	// proxy's overhead.
+	outside time.Duration
+	rec     *record
 }
 
 func (w *responseWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.rec.overhead = max(time.Since(w.start)-w.outside, 0)
+		w.Header().Set(OverheadHeader, formatMs(w.rec.overhead))
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Response headers of every answer, and of answers whose usage is known.
+const (
+	OverheadHeader = "X-Moonchat-Overhead-Ms"
+	CostHeader     = "X-Moonchat-Response-Cost"
+)
+
+func formatMs(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 3, 64)
+}
+
+func formatCost(c float64) string { return strconv.FormatFloat(c, 'g', 6, 64) }
+
 func (w *responseWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
