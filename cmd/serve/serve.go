@@ -92,14 +92,31 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			        thinking: {type: disabled} # frequency_penalty, stop, reasoning_effort
 			        extra_headers: {X-Team: blue}
 			        drop_params: true          # this deployment only
-			        rpm: 60                    # accepted, not enforced (so is tpm)
-			      model_info: {}               # accepted, not used
+			        rpm: 60                    # requests a minute; at the cap it is skipped
+			        tpm: 200000                # tokens a minute, likewise
+			        weight: 2                  # share of the group's first picks
+			        tags: [team-a]             # requests with "tags": ["team-a"] come here
+			        additional_drop_params: [user]      # always removed for this deployment
+			        allowed_openai_params: [logprobs]   # kept by drop_params
+			        input_cost_per_token: 0.0000006     # USD, overrides the model table
+			        output_cost_per_token: 0.0000025    # in X-Moonchat-Response-Cost
+			        seed: 42                   # a default, like temperature
+			      model_info: {id: kimi-eu}    # id names it in logs, metrics and Redis
+			  - model_name: "*"                # wildcard: any other name, sent as it is
+			    litellm_params: {model: "moonshot/*"}   # or "kimi-*" with moonshot/kimi-*
 			  litellm_settings:
 			    drop_params: true     # drop request fields Moonshot does not know (reported)
 			    num_retries: 2        # extra attempts, moving through the deployments
 			    request_timeout: 600  # seconds per attempt when a deployment sets none
+			    fallbacks: [{kimi: [kimi-backup]}]  # when every deployment failed or is at its cap
+			    context_window_fallbacks: [{moonshot-v1-8k: [moonshot-v1-32k, moonshot-v1-128k]}]
 			  router_settings:
 			    routing_strategy: round-robin   # default; or simple-shuffle
+			    allowed_fails: 3      # failures a minute before a cooldown (LiteLLM's default)
+			    cooldown_time: 5      # seconds out of rotation (LiteLLM's default)
+			    redis_host: redis.internal      # share rpm/tpm and cooldowns between replicas
+			    redis_port: 6379                # (or REDIS_URL=redis://...)
+			    redis_password: os.environ/REDIS_PASSWORD
 			  general_settings:
 			    master_key: os.environ/MOONCHAT_MASTER_KEY
 			  environment_variables:   # visible to os.environ/ (the process is not changed)
@@ -113,7 +130,12 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			fails with 429 (rate limit, overload, quota), 5xx, a network error or a timeout before
 			the client received anything moves to the next deployment at once; a deployment is
 			tried again only after all the others, after a backoff (or its Retry-After), and never
-			after a quota error. num_retries counts every extra attempt.
+			after a quota error. num_retries counts every extra attempt. A deployment at its rpm or
+			tpm for the minute, or cooling down (a 429 at once, other failures after allowed_fails
+			in a minute; never the only deployment of a name), is skipped; when all are, the
+			answer is 429 with Retry-After. Then fallbacks (or context_window_fallbacks, when the
+			prompt did not fit) are tried in order; X-Moonchat-Fallback and the log name the model
+			that answered. litellm_params.max_retries is refused: num_retries does the retrying.
 
 			AUTHENTICATION: with a master key (general_settings.master_key, else
 			MOONCHAT_MASTER_KEY, else LITELLM_MASTER_KEY) every route but the liveness and

@@ -27,9 +27,37 @@ type Config struct {
 	RequestTimeout time.Duration
 	// RoutingStrategy picks the first deployment of a group: RoundRobin or SimpleShuffle.
 	RoutingStrategy string
+	// AllowedFails is how many failures a deployment may have in a minute before it cools
+	// down for CooldownTime (router_settings; LiteLLM's defaults, DefaultAllowedFails and
+	// DefaultCooldownTime, when zero).
+	AllowedFails int
+	CooldownTime time.Duration
+	// Fallbacks map a model name to the names tried in order when its deployments fail (429,
+	// 5xx, timeouts, or all at their limits); ContextWindowFallbacks when the prompt does not
+	// fit its model.
+	Fallbacks, ContextWindowFallbacks map[string][]string
+	// Redis holds the shared state of several replicas (rpm/tpm counters, cooldowns); zero
+	// keeps it in memory.
+	Redis RedisSettings
 	// Notes are settings that were accepted but have no effect here; `serve` prints them.
 	Notes []string
 }
+
+// RedisSettings locate the Redis server several replicas share (router_settings.redis_host,
+// redis_port, redis_password, or a redis:// URL from REDIS_URL).
+type RedisSettings struct {
+	Host, Port, Password string
+	URL                  string
+}
+
+// Enabled reports whether a Redis server is configured.
+func (r RedisSettings) Enabled() bool { return r.Host != "" || r.URL != "" }
+
+// LiteLLM's router defaults.
+const (
+	DefaultAllowedFails = 3
+	DefaultCooldownTime = 5 * time.Second
+)
 
 // Routing strategies (router_settings.routing_strategy).
 const (
@@ -55,7 +83,7 @@ type Deployment struct {
 	Timeout, StreamTimeout time.Duration
 	// RPM and TPM cap the requests and tokens a minute this deployment is sent (0 = no cap);
 	// a deployment at its cap is skipped.
-	RPM, TPM     int
+	RPM, TPM int
 	// Weight is the deployment's share of first picks in its group (0 = 1).
 	Weight float64
 	// InputCostPerToken and OutputCostPerToken replace the model table's prices (USD per
@@ -68,7 +96,7 @@ type Deployment struct {
 	Tags []string
 	// ID names the deployment in metrics, logs and shared state (model_info.id, else
 	// "<model_name>#<n>" with n its place among the name's deployments).
-	ID string
+	ID           string
 	ExtraHeaders map[string]string
 	// DropParams overrides Config.DropParams for this deployment when set.
 	DropParams *bool
@@ -91,6 +119,7 @@ type Defaults struct {
 	Stop                           []string
 	ReasoningEffort                string
 	Thinking                       *moonshot.Thinking
+	Seed                           *int64
 }
 
 // ConfigError is a problem in the config file, printed as "path:line: problem". Its exit code

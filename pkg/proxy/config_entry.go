@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -34,7 +35,11 @@ func (p *parser) entry(n *yaml.Node, i int) (Deployment, error) {
 		case "litellm_params":
 			params = v
 		case "model_info":
-			// Descriptive metadata in LiteLLM (id, mode, base_model); nothing here reads it.
+			// Descriptive metadata in LiteLLM (mode, base_model, ...); only id is read here: it
+			// names the deployment in metrics, logs and shared state.
+			if err := p.modelInfo(v, &d); err != nil {
+				return d, err
+			}
 		default:
 			return d, p.unknown(kv[0], "key", key, where, entryKeys)
 		}
@@ -53,14 +58,17 @@ func (p *parser) entry(n *yaml.Node, i int) (Deployment, error) {
 	if err != nil {
 		return d, err
 	}
-	limitsLine := 0
+	var modelNode *yaml.Node
 	for _, kv := range kvs {
 		key := kv[0].Value
+		if why, ok := refusedParams[key]; ok {
+			return d, p.errf(kv[0], "litellm_params.%s is not supported: %s", key, why)
+		}
 		if !slices.Contains(paramKeys, key) {
 			return d, p.unknown(kv[0], "key", key, "litellm_params", paramKeys)
 		}
-		if (key == "rpm" || key == "tpm") && limitsLine == 0 {
-			limitsLine = kv[0].Line
+		if key == "model" {
+			modelNode = kv[1]
 		}
 		if err := p.param(&d, key, resolve(kv[1])); err != nil {
 			return d, err
@@ -69,8 +77,8 @@ func (p *parser) entry(n *yaml.Node, i int) (Deployment, error) {
 	if d.Model == "" {
 		return d, p.errf(params, "%s: litellm_params has no model (e.g. model: moonshot/%s)", where, d.ModelName)
 	}
-	if limitsLine > 0 {
-		p.note(&yaml.Node{Line: limitsLine}, "%s: rpm and tpm are not enforced by moonchat serve; Moonshot's own limits apply", where)
+	if err := p.wildcard(n, modelNode, &d); err != nil {
+		return d, err
 	}
 	if p.offline {
 		return d, nil
@@ -189,6 +197,102 @@ func (p *parser) param(d *Deployment, key string, v *yaml.Node) error {
 		df.ReasoningEffort = s
 	case "thinking":
 		return p.thinking(v, df)
+	case "seed":
+		n, err := p.integer(v, key, math.MinInt)
+		if err != nil || n == nil {
+			return err
+		}
+		seed := int64(*n)
+		df.Seed = &seed
+	case "weight":
+		f, err := p.number(v, key)
+		if err != nil || f == nil {
+			return err
+		}
+		if *f <= 0 {
+			return p.errf(v, "weight must be above 0 (a deployment's share of its group's requests), not %g", *f)
+		}
+		d.Weight = *f
+	case "input_cost_per_token", "output_cost_per_token":
+		f, err := p.number(v, key)
+		if err != nil || f == nil {
+			return err
+		}
+		if *f < 0 {
+			return p.errf(v, "%s must not be negative", key)
+		}
+		if key == "input_cost_per_token" {
+			d.InputCostPerToken = f
+		} else {
+			d.OutputCostPerToken = f
+		}
+	case "tags", "additional_drop_params", "allowed_openai_params":
+		list, err := p.strings(v, key)
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "tags":
+			d.Tags = list
+		case "additional_drop_params":
+			for _, name := range list {
+				if !droppable(name) {
+					return p.errf(v, "additional_drop_params cannot drop %q: a chat request needs it", name)
+				}
+			}
+			d.AdditionalDropParams = list
+		default:
+			d.AllowedOpenAIParams = list
+		}
+	}
+	return nil
+}
+
+// strings reads a list of strings (a single string counts as a list of one).
+func (p *parser) strings(v *yaml.Node, name string) ([]string, error) {
+	if isNull(v) {
+		return nil, nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		s, _, err := p.str(v, name)
+		if err != nil || s == "" {
+			return nil, err
+		}
+		return []string{s}, nil
+	}
+	out := make([]string, 0, len(v.Content))
+	for _, item := range v.Content {
+		s, _, err := p.str(resolve(item), name)
+		if err != nil {
+			return nil, err
+		}
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// modelInfo reads model_info.id; the rest of model_info is LiteLLM's descriptive metadata.
+func (p *parser) modelInfo(v *yaml.Node, d *Deployment) error {
+	if isNull(v) {
+		return nil
+	}
+	if v.Kind != yaml.MappingNode {
+		return p.errf(v, "model_info must be a mapping")
+	}
+	kvs, err := p.pairs(v)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		if kv[0].Value == "id" {
+			s, _, err := p.str(resolve(kv[1]), "model_info.id")
+			if err != nil {
+				return err
+			}
+			d.ID = s
+		}
 	}
 	return nil
 }

@@ -17,20 +17,24 @@ import (
 // meaning here: they are accepted with a note, so a LiteLLM file still loads, and never
 // silently.
 var (
-	topKeys     = []string{"model_list", "litellm_settings", "router_settings", "general_settings", "environment_variables"}
-	entryKeys   = []string{"model_name", "litellm_params", "model_info"}
-	paramKeys   = []string{"model", "api_key", "api_base", "timeout", "stream_timeout", "rpm", "tpm", "extra_headers", "drop_params", "temperature", "top_p", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "stop", "reasoning_effort", "thinking"}
-	litellmKeys = []string{"drop_params", "num_retries", "request_timeout"}
-	routerKeys  = []string{"routing_strategy"}
+	topKeys   = []string{"model_list", "litellm_settings", "router_settings", "general_settings", "environment_variables"}
+	entryKeys = []string{"model_name", "litellm_params", "model_info"}
+	paramKeys = []string{"model", "api_key", "api_base", "timeout", "stream_timeout", "rpm", "tpm", "extra_headers", "drop_params", "temperature", "top_p", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "stop", "reasoning_effort", "thinking",
+		"weight", "tags", "additional_drop_params", "allowed_openai_params", "input_cost_per_token", "output_cost_per_token", "seed"}
+	litellmKeys = []string{"drop_params", "num_retries", "request_timeout", "fallbacks", "context_window_fallbacks"}
+	routerKeys  = []string{"routing_strategy", "num_retries", "allowed_fails", "cooldown_time", "fallbacks", "context_window_fallbacks", "redis_host", "redis_port", "redis_password", "redis_url"}
 	generalKeys = []string{"master_key"}
 	ignoredKeys = map[string][]string{
 		"litellm_settings": {"set_verbose", "json_logs", "telemetry", "success_callback", "failure_callback", "callbacks", "cache", "cache_params"},
-		"router_settings":  {"allowed_fails", "cooldown_time", "enable_pre_call_checks", "redis_host", "redis_port", "redis_password"},
+		"router_settings":  {"enable_pre_call_checks"},
 		"general_settings": {"database_url", "store_model_in_db", "disable_spend_logs", "alerting"},
 	}
 	keyHints = map[string]string{
-		"base_url":    "write api_base",
-		"max_retries": "retries are litellm_settings.num_retries, which also fail over between deployments",
+		"base_url": "write api_base",
+	}
+	// refusedParams are LiteLLM keys of litellm_params that moonchat refuses, with the reason.
+	refusedParams = map[string]string{
+		"max_retries": "the proxy is the only retry loop, as in LiteLLM's router, which sets the provider's max_retries to 0; use litellm_settings.num_retries, which also fails over between deployments",
 	}
 )
 
@@ -112,6 +116,12 @@ func ParseConfig(path string, data []byte, opts LoadOptions) (*Config, error) {
 		}
 		cfg.Deployments = append(cfg.Deployments, d)
 	}
+	if err := p.checkFallbacks(cfg); err != nil {
+		return nil, err
+	}
+	if !cfg.Redis.Enabled() {
+		cfg.Redis.URL = p.lookup("REDIS_URL")
+	}
 	if cfg.MasterKey == "" {
 		cfg.MasterKey = MasterKeyFromEnv(p.lookup)
 	}
@@ -125,6 +135,8 @@ type parser struct {
 	getenv  func(string) string
 	env     map[string]string // environment_variables, layered over getenv
 	notes   []string
+	// fallbackLines keep where each fallback was written, for checkFallbacks.
+	fallbackLines []fallbackRef
 }
 
 func (p *parser) lookup(name string) string {
@@ -203,6 +215,8 @@ func (p *parser) litellmSettings(n *yaml.Node, cfg *Config) error {
 			}
 		case "request_timeout":
 			err = p.duration(v, key, &cfg.RequestTimeout)
+		case "fallbacks", "context_window_fallbacks":
+			err = p.fallbacks(v, key, cfg)
 		}
 		return err
 	})
@@ -210,6 +224,40 @@ func (p *parser) litellmSettings(n *yaml.Node, cfg *Config) error {
 
 func (p *parser) routerSettings(n *yaml.Node, cfg *Config) error {
 	return p.section(n, "router_settings", routerKeys, func(key string, v *yaml.Node) error {
+		switch key {
+		case "num_retries", "allowed_fails":
+			least := 0
+			if key == "allowed_fails" {
+				least = 1 // 0 would mean LiteLLM's default here
+			}
+			r, err := p.integer(v, key, least)
+			if err != nil || r == nil {
+				return err
+			}
+			if key == "num_retries" {
+				cfg.NumRetries = *r
+			} else {
+				cfg.AllowedFails = *r
+			}
+			return nil
+		case "cooldown_time":
+			return p.duration(v, key, &cfg.CooldownTime)
+		case "fallbacks", "context_window_fallbacks":
+			return p.fallbacks(v, key, cfg)
+		case "redis_host", "redis_port", "redis_password", "redis_url":
+			s, _, err := p.str(v, key)
+			switch key {
+			case "redis_host":
+				cfg.Redis.Host = s
+			case "redis_port":
+				cfg.Redis.Port = s
+			case "redis_password":
+				cfg.Redis.Password = s
+			default:
+				cfg.Redis.URL = s
+			}
+			return err
+		}
 		s, set, err := p.str(v, key)
 		if err != nil || !set {
 			return err
@@ -221,6 +269,85 @@ func (p *parser) routerSettings(n *yaml.Node, cfg *Config) error {
 		}
 		return p.errf(v, "routing_strategy %q is not supported: use %s (the default: deployments in turn) or %s (a random first deployment)", s, RoundRobin, SimpleShuffle)
 	})
+}
+
+// fallbacks reads LiteLLM's list of one-key mappings: [{"model-a": ["model-b", "model-c"]}].
+// The names are checked once the model list is known (checkFallbacks).
+func (p *parser) fallbacks(v *yaml.Node, key string, cfg *Config) error {
+	if isNull(v) {
+		return nil
+	}
+	dst := &cfg.Fallbacks
+	if key == "context_window_fallbacks" {
+		dst = &cfg.ContextWindowFallbacks
+	}
+	if *dst == nil {
+		*dst = map[string][]string{}
+	}
+	form := fmt.Sprintf("%s must be a list of {model_name: [fallback, ...]}, e.g. [{moonshot-v1-8k: [moonshot-v1-32k]}]", key)
+	if v.Kind != yaml.SequenceNode {
+		return p.errf(v, "%s", form)
+	}
+	for _, item := range v.Content {
+		item = resolve(item)
+		if item.Kind != yaml.MappingNode {
+			return p.errf(item, "%s", form)
+		}
+		kvs, err := p.pairs(item)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			list := resolve(kv[1])
+			if list.Kind == yaml.ScalarNode && !isNull(list) {
+				list = &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{list}, Line: list.Line}
+			}
+			if list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
+				return p.errf(kv[1], "%s", form)
+			}
+			for _, n := range list.Content {
+				s, _, err := p.str(resolve(n), key)
+				if err != nil {
+					return err
+				}
+				if s == kv[0].Value {
+					return p.errf(n, "%s: %s falls back to itself", key, s)
+				}
+				(*dst)[kv[0].Value] = append((*dst)[kv[0].Value], s)
+			}
+			p.fallbackLines = append(p.fallbackLines, fallbackRef{key: key, from: kv[0], to: list.Content})
+		}
+	}
+	return nil
+}
+
+type fallbackRef struct {
+	key  string
+	from *yaml.Node
+	to   []*yaml.Node
+}
+
+// checkFallbacks refuses a fallback naming a model that is not served: it would never work.
+func (p *parser) checkFallbacks(cfg *Config) error {
+	served := func(name string) bool {
+		for _, d := range cfg.Deployments {
+			if d.ModelName == name || (isWildcard(d.ModelName) && matchWildcard(d.ModelName, name) >= 0) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, ref := range p.fallbackLines {
+		if !served(ref.from.Value) {
+			return p.errf(ref.from, "%s: %q is not a model_name of model_list", ref.key, ref.from.Value)
+		}
+		for _, n := range ref.to {
+			if !served(resolve(n).Value) {
+				return p.errf(n, "%s: %q is not a model_name of model_list", ref.key, resolve(n).Value)
+			}
+		}
+	}
+	return nil
 }
 
 func (p *parser) generalSettings(n *yaml.Node, cfg *Config) error {

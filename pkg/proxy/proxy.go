@@ -42,6 +42,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// UserAgent is sent upstream.
 	UserAgent string
+	// State is shared by replicas (NewRedisState); nil keeps the counts in memory.
+	State State
+	// Now is the clock of the rpm/tpm minutes and cooldowns (nil = time.Now), for tests.
+	Now func() time.Time
 	// RetryBaseDelay is the first backoff before a deployment is tried again (0 = 500ms);
 	// MaxRetryDelay caps it (0 = 10s). A server that asks for a longer wait gets its error
 	// passed on at once, with Retry-After, rather than holding the client.
@@ -50,21 +54,29 @@ type Options struct {
 
 // Handler serves the OpenAI-compatible routes. It is safe for concurrent use.
 type Handler struct {
-	groups     map[string]*group
-	names      []string // model names in config order
-	auth       bool
-	keyHash    [sha256.Size]byte
-	log        *slog.Logger
-	maxBody    int64
-	numRetries int
-	shuffle    bool
-	dropParams bool
-	created    int64
-	baseDelay  time.Duration
-	maxDelay   time.Duration
-	http       *http.Client
-	nDeploy    int
-	all        []*deployment // every deployment, in config order
+	groups       map[string]*group
+	names        []string // model names in config order
+	auth         bool
+	keyHash      [sha256.Size]byte
+	log          *slog.Logger
+	maxBody      int64
+	numRetries   int
+	shuffle      bool
+	dropParams   bool
+	created      int64
+	baseDelay    time.Duration
+	maxDelay     time.Duration
+	http         *http.Client
+	nDeploy      int
+	all          []*deployment // every deployment, in config order
+	wild         wildcards
+	state        State
+	now          func() time.Time
+	allowedFails int
+	cooldown     time.Duration
+	fallbacks    map[string][]string
+	ctxFallbacks map[string][]string
+	metrics      *metrics
 	// catalog is the upstreams' model list from the last RefreshModels, if any.
 	catalog atomic.Pointer[[]moonshot.RemoteModel]
 }
@@ -74,6 +86,7 @@ type group struct {
 	name        string
 	deployments []*deployment
 	next        atomic.Uint64 // round-robin position
+	weighted    bool          // a deployment has a weight: the first pick is weighted
 	created     int64
 	modelField  []byte // `"model":"<name>"`, for rewriteModel
 }
@@ -155,10 +168,16 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 		}
 		g := h.groups[dc.ModelName]
 		if g == nil {
-			name, _ := json.Marshal(dc.ModelName)
-			g = &group{name: dc.ModelName, created: h.created, modelField: append([]byte(`"model":`), name...)}
+			g = h.newGroup(dc.ModelName)
 			h.groups[dc.ModelName] = g
-			h.names = append(h.names, dc.ModelName)
+			if isWildcard(dc.ModelName) {
+				h.wild.add(g)
+			} else {
+				h.names = append(h.names, dc.ModelName)
+			}
+		}
+		if dc.Weight > 0 {
+			g.weighted = true
 		}
 		if dc.Remote != nil && dc.Remote.Created > 0 {
 			g.created = dc.Remote.Created
@@ -169,6 +188,24 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 		g.deployments = append(g.deployments, d)
 		h.all = append(h.all, d)
 	}
+	for _, g := range h.wild.groups {
+		delete(h.groups, g.name) // served through groupFor, with the model filled in
+	}
+	h.state, h.now = opts.State, opts.Now
+	if h.state == nil {
+		h.state = newMemoryState()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.allowedFails, h.cooldown = cfg.AllowedFails, cfg.CooldownTime
+	if h.allowedFails <= 0 {
+		h.allowedFails = DefaultAllowedFails
+	}
+	if h.cooldown <= 0 {
+		h.cooldown = DefaultCooldownTime
+	}
+	h.fallbacks, h.ctxFallbacks = cfg.Fallbacks, cfg.ContextWindowFallbacks
 	return h, nil
 }
 
@@ -357,6 +394,9 @@ func (h *Handler) listModels(w http.ResponseWriter) {
 	for _, name := range h.names {
 		data = append(data, h.groups[name].object())
 	}
+	for _, name := range h.wildcardNames() {
+		data = append(data, h.newGroup(name).object())
+	}
 	writeJSON(w, http.StatusOK, struct {
 		Object string        `json:"object"`
 		Data   []modelObject `json:"data"`
@@ -364,7 +404,7 @@ func (h *Handler) listModels(w http.ResponseWriter) {
 }
 
 func (h *Handler) getModel(w http.ResponseWriter, name string) {
-	g := h.groups[name]
+	g := h.groupFor(name)
 	if g == nil {
 		writeError(w, http.StatusNotFound, modelNotFound(name))
 		return
