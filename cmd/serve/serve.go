@@ -39,6 +39,7 @@ type Options struct {
 	Offline        bool
 	LogFormat      string // text or json
 	ModelsRefresh  time.Duration
+	MetricsAddr    string
 
 	// Getenv reads the environment for the config file's os.environ/ references and the
 	// master key (nil = os.Getenv).
@@ -49,7 +50,7 @@ type Options struct {
 	ready           func(addr string)
 	shutdownStarted func()
 	modelsRefreshed func() // after the refresh at start
-
+	metricsReady    func(addr string)
 }
 
 // Server timeouts. Streams may run for many minutes, so nothing bounds a response; a client
@@ -149,6 +150,7 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			  GET  /models, /v1/models, /v1/models/{name}    the model names, owned_by "moonshot"
 			  GET  /health          each deployment checked with GET /models (LiteLLM's shape)
 			  GET  /model/info      each deployment's model facts and prices
+			  GET  /metrics         Prometheus metrics (also without a key on --metrics-addr)
 			  GET  /health/liveliness, /health/readiness     no authentication
 
 			The model facts (context, capabilities) come from the built-in model table, refined
@@ -241,6 +243,7 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.InsecureNoAuth, "insecure-no-auth", false, "listen on a non-loopback address without a master key")
 	fl.BoolVar(&opts.Offline, "offline", false, "answer from the built-in emulator: no key, no network")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "access log on stderr: text or json")
+	fl.StringVar(&opts.MetricsAddr, "metrics-addr", "", "also serve GET /metrics here, without authentication (e.g. 127.0.0.1:9464)")
 	fl.DurationVar(&opts.ModelsRefresh, "models-refresh", time.Hour, "how often to refresh the model facts from GET /models (0: only at start)")
 	cli.AddAPIFlags(cmd)
 	return cmd
@@ -300,6 +303,22 @@ func serveRun(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("cannot listen on %s: %w (is another server using the port? choose one with --port)",
 			net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), err)
 	}
+	var metricsSrv *http.Server
+	if opts.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", opts.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("cannot listen on --metrics-addr %s: %w", opts.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", h.Metrics())
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		go func() { _ = metricsSrv.Serve(mln) }()
+		logger.Info("metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+		if opts.metricsReady != nil {
+			opts.metricsReady(mln.Addr().String())
+		}
+	}
 	for _, note := range pcfg.Notes {
 		logger.Info("config note", "note", note)
 	}
@@ -354,6 +373,9 @@ func serveRun(ctx context.Context, opts *Options) error {
 
 	select {
 	case err := <-served:
+		if metricsSrv != nil {
+			_ = metricsSrv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -368,6 +390,9 @@ func serveRun(ctx context.Context, opts *Options) error {
 	}
 	<-served
 	<-refreshed
+	if metricsSrv != nil {
+		_ = metricsSrv.Close()
+	}
 	h.CloseIdleConnections()
 	logger.Info("stopped")
 	return nil

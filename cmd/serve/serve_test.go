@@ -507,3 +507,30 @@ func TestGraceExpiryClosesWhatIsLeft(t *testing.T) {
 		t.Fatalf("log:\n%s", s.stderr.String())
 	}
 }
+
+func TestMetricsAddr(t *testing.T) {
+	isolate(t)
+	t.Setenv("MOONCHAT_MASTER_KEY", masterKey)
+	metricsAt := make(chan string, 1)
+	s := start(t, []string{"--offline", "--metrics-addr", "127.0.0.1:0"}, func(o *Options) { o.metricsReady = func(a string) { metricsAt <- a } })
+	addr := <-metricsAt
+	req, _ := http.NewRequest("POST", s.url+"/v1/chat/completions", strings.NewReader(`{"model":"kimi-k2.6","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+masterKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("chat: %v", err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get("http://" + addr + "/metrics") // no key on the metrics listener
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `moonchat_proxy_requests_total{deployment="kimi-k2.6#0",model="kimi-k2.6",status="200"} 1`) {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if resp, err := http.Get(s.url + "/metrics"); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("/metrics on the main port without the key: %v %v", err, resp.StatusCode)
+	}
+}

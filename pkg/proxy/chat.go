@@ -176,7 +176,8 @@ func (h *Handler) complete(w *responseWriter, r *http.Request, rec *record, g *g
 	var raw json.RawMessage
 	t0 := time.Now()
 	hdr, err := d.client.Do(r.Context(), http.MethodPost, "/chat/completions", body, "application/json", &raw)
-	w.outside += time.Since(t0)
+	rec.upstreamTime = time.Since(t0)
+	w.outside += rec.upstreamTime
 	if err != nil {
 		return err
 	}
@@ -212,7 +213,8 @@ func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *gro
 	t0 := time.Now()
 	s, err := d.streamClient.StreamPrepared(ctx, fixed, adj)
 	if err != nil {
-		w.outside += time.Since(t0)
+		rec.upstreamTime = time.Since(t0)
+		w.outside += rec.upstreamTime
 		return err
 	}
 	defer s.Close()
@@ -220,7 +222,9 @@ func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *gro
 	// deployment, since the client has seen nothing. After it, the client has the headers and
 	// Moonshot's opening chunk, and a failure can only end the stream.
 	more := s.Next()
-	w.outside += time.Since(t0)
+	rec.ttfb = time.Since(t0)
+	w.outside += rec.ttfb
+	defer func() { rec.upstreamTime = time.Since(t0) }()
 	if !more && s.Err() != nil {
 		return s.Err()
 	}
@@ -235,6 +239,8 @@ func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *gro
 		hdr.Set("Trailer", CostHeader) // the usage comes with the last events
 	}
 	w.WriteHeader(http.StatusOK)
+	h.metrics.streamOpened()
+	defer h.metrics.streamClosed()
 	rc := http.NewResponseController(w)
 
 	var (

@@ -87,6 +87,7 @@ type group struct {
 	deployments []*deployment
 	next        atomic.Uint64 // round-robin position
 	weighted    bool          // a deployment has a weight: the first pick is weighted
+	pattern     string        // the wildcard that made the group, "" for a configured name
 	created     int64
 	modelField  []byte // `"model":"<name>"`, for rewriteModel
 }
@@ -206,6 +207,7 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 		h.cooldown = DefaultCooldownTime
 	}
 	h.fallbacks, h.ctxFallbacks = cfg.Fallbacks, cfg.ContextWindowFallbacks
+	h.metrics = newMetrics()
 	return h, nil
 }
 
@@ -261,6 +263,10 @@ func (t *headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // count goroutines).
 func (h *Handler) CloseIdleConnections() { h.http.CloseIdleConnections() }
 
+// Metrics serves the Prometheus metrics without authentication, for a listener of their own
+// (`serve --metrics-addr`); the handler's own /metrics route requires the master key.
+func (h *Handler) Metrics() http.Handler { return h.metrics.handler() }
+
 // ModelNames are the names served, in config order.
 func (h *Handler) ModelNames() []string { return append([]string(nil), h.names...) }
 
@@ -279,6 +285,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.status = 499 // the client left before an answer began (nginx's convention)
 	}
 	h.logRequest(r, rec, time.Since(start))
+	h.metrics.request(rec)
 }
 
 func (h *Handler) route(w *responseWriter, r *http.Request, rec *record) {
@@ -306,6 +313,11 @@ func (h *Handler) route(w *responseWriter, r *http.Request, rec *record) {
 	case path == "/health" || path == "/v1/health":
 		if h.onlyGet(w, r) {
 			h.health(w, r)
+		}
+	case path == "/metrics":
+		rec.skipLog = true // scraped every few seconds
+		if h.onlyGet(w, r) {
+			h.metrics.handler().ServeHTTP(w, r)
 		}
 	case path == "/model/info" || path == "/v1/model/info":
 		if h.onlyGet(w, r) {
@@ -525,6 +537,10 @@ type record struct {
 	err          string
 	canceled     bool
 	skipLog      bool
+	group        string        // the model_name (or wildcard pattern) that served it, for metrics
+	deployment   string        // the ID of the deployment that answered or was tried last
+	ttfb         time.Duration // stream: upstream request to first event
+	upstreamTime time.Duration // upstream request to the end of the answer (last attempt)
 	overhead     time.Duration // the proxy's own time until the answer's headers
 	cost         float64       // estimated, 0 when the usage or the price is not known
 	fallback     string        // "from -> to" when another model group answered

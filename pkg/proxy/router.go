@@ -61,7 +61,7 @@ func (h *Handler) serveChat(w *responseWriter, r *http.Request, rec *record, g *
 			}
 			rec.fallback = g.name + " -> " + name
 			w.Header().Set(FallbackHeader, rec.fallback)
-			h.metrics.fallback(g.name, name)
+			h.metrics.fallback(g.label(), fg.label())
 			h.log.LogAttrs(r.Context(), slog.LevelWarn, "falling back to another model",
 				slog.String("model", g.name), slog.String("fallback", name), slog.String("error", err.Error()))
 			if err = h.tryGroup(w, r, rec, fg, call); err == nil || errors.Is(err, errClientGone) {
@@ -171,9 +171,10 @@ func (h *Handler) tryGroup(w *responseWriter, r *http.Request, rec *record, g *g
 			tried = true
 			attempts++
 			rec.attempts++
-			rec.upstream = d.Model
+			rec.upstream, rec.deployment, rec.group = d.Model, d.ID, g.label()
+			rec.ttfb, rec.upstreamTime = 0, 0
 			if attempts > 1 {
-				h.metrics.retry(g.name)
+				h.metrics.retry(g.label())
 			}
 			fixed, adj, err := h.prepare(call, d)
 			if err != nil {
@@ -190,9 +191,10 @@ func (h *Handler) tryGroup(w *responseWriter, r *http.Request, rec *record, g *g
 				if d.TPM > 0 && rec.usage != nil {
 					h.state.AddTokens(d.ID, rec.usage.TotalTokens, h.now())
 				}
-				h.metrics.answered(g.name, d, rec)
+				h.metrics.answered(g.label(), d, rec)
 				return nil
 			}
+			h.metrics.upstreamTimes(g.label(), d, rec)
 			if ctx.Err() != nil {
 				return errClientGone
 			}
@@ -203,7 +205,7 @@ func (h *Handler) tryGroup(w *responseWriter, r *http.Request, rec *record, g *g
 			}
 			failed[idx] = err
 			if attempts <= h.numRetries {
-				h.metrics.failover(g.name)
+				h.metrics.failover(g.label())
 				h.log.LogAttrs(ctx, slog.LevelWarn, "upstream failed; trying again",
 					slog.String("model", g.name), slog.String("upstream", d.Model), slog.String("api_base", d.base),
 					slog.String("deployment", d.ID), slog.Int("attempt", attempts), slog.String("error", err.Error()))
@@ -239,7 +241,7 @@ func (h *Handler) failed(g *group, d *deployment, groupSize int, err error) {
 	var ae *moonshot.APIError
 	immediate := errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests
 	if h.state.Fail(d.ID, h.allowedFails, h.cooldown, immediate, h.now()) {
-		h.metrics.cooldown(g.name, d)
+		h.metrics.cooldown(g.label(), d)
 		h.log.Warn("deployment cooling down", "model", g.name, "deployment", d.ID, "upstream", d.Model,
 			"cooldown", h.cooldown.String(), "error", err.Error())
 	}
@@ -268,6 +270,14 @@ func (g *group) first(deps []*deployment, shuffle bool) int {
 		return rand.IntN(n)
 	}
 	return int((g.next.Add(1) - 1) % uint64(n))
+}
+
+// label names the group in metrics: its configured name, or the wildcard that made it.
+func (g *group) label() string {
+	if g.pattern != "" {
+		return g.pattern
+	}
+	return g.name
 }
 
 func weightOf(d *deployment) float64 {

@@ -94,6 +94,7 @@ func (h *Handler) groupFor(name string) *group {
 			continue // no match, or "*" would match nothing
 		}
 		g := h.newGroup(name)
+		g.pattern = pg.name
 		for _, pd := range pg.deployments {
 			model := expand(pg.name, name, pd.Model)
 			if model == "" {
