@@ -275,7 +275,8 @@ func serveRun(ctx context.Context, opts *Options) error {
 		}
 	} else {
 		pcfg = &proxy.Config{MasterKey: proxy.MasterKeyFromEnv(getenv), NumRetries: opts.Config.Value("max_retries").Int(),
-			RequestTimeout: opts.Config.Value("timeout").Duration(), RoutingStrategy: proxy.RoundRobin}
+			RequestTimeout: opts.Config.Value("timeout").Duration(), RoutingStrategy: proxy.RoundRobin,
+			Redis: proxy.RedisSettings{URL: getenv("REDIS_URL")}}
 	}
 	if pcfg.MasterKey == "" && !isLoopback(opts.Host) && !opts.InsecureNoAuth {
 		return &cli.UsageError{
@@ -297,6 +298,7 @@ func serveRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
 	if err != nil {
@@ -324,6 +326,16 @@ func serveRun(ctx context.Context, opts *Options) error {
 	}
 	if pcfg.MasterKey == "" {
 		logger.Warn("no master key: requests are not authenticated")
+	}
+	if pcfg.Redis.Enabled() {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		where, err := h.SharedState(pctx)
+		cancel()
+		if err != nil {
+			logger.Warn("shared state: Redis does not answer; counting rpm/tpm and cooldowns in this replica until it does", "where", where, "error", err.Error())
+		} else {
+			logger.Info("shared state", "where", where)
+		}
 	}
 	names := h.ModelNames()
 	logger.Info("listening", "url", "http://"+ln.Addr().String(), "models", len(names), "deployments", len(pcfg.Deployments),
@@ -393,7 +405,6 @@ func serveRun(ctx context.Context, opts *Options) error {
 	if metricsSrv != nil {
 		_ = metricsSrv.Close()
 	}
-	h.CloseIdleConnections()
 	logger.Info("stopped")
 	return nil
 }

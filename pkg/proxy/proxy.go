@@ -77,6 +77,7 @@ type Handler struct {
 	fallbacks    map[string][]string
 	ctxFallbacks map[string][]string
 	metrics      *metrics
+	redis        *redisState // when the state is shared through Redis
 	// catalog is the upstreams' model list from the last RefreshModels, if any.
 	catalog atomic.Pointer[[]moonshot.RemoteModel]
 }
@@ -192,7 +193,15 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 	for _, g := range h.wild.groups {
 		delete(h.groups, g.name) // served through groupFor, with the model filled in
 	}
+	h.metrics = newMetrics()
 	h.state, h.now = opts.State, opts.Now
+	if h.state == nil && cfg.Redis.Enabled() {
+		rs, err := newRedisState(cfg.Redis, h.log, h.metrics.stateFailed)
+		if err != nil {
+			return nil, fmt.Errorf("proxy: %w", err)
+		}
+		h.state, h.redis = rs, rs
+	}
 	if h.state == nil {
 		h.state = newMemoryState()
 	}
@@ -207,7 +216,6 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 		h.cooldown = DefaultCooldownTime
 	}
 	h.fallbacks, h.ctxFallbacks = cfg.Fallbacks, cfg.ContextWindowFallbacks
-	h.metrics = newMetrics()
 	return h, nil
 }
 
@@ -262,6 +270,24 @@ func (t *headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // CloseIdleConnections closes the idle upstream connections (at shutdown, and in tests that
 // count goroutines).
 func (h *Handler) CloseIdleConnections() { h.http.CloseIdleConnections() }
+
+// Close releases the idle upstream connections and the connection to Redis, if any.
+func (h *Handler) Close() error {
+	h.CloseIdleConnections()
+	if h.redis != nil {
+		return h.redis.Close()
+	}
+	return nil
+}
+
+// SharedState says where the rpm/tpm counts and cooldowns live ("memory", or "redis" and its
+// address) and, for Redis, whether it answers now.
+func (h *Handler) SharedState(ctx context.Context) (where string, err error) {
+	if h.redis == nil {
+		return "memory", nil
+	}
+	return "redis " + h.redis.client.Options().Addr, h.redis.Ping(ctx)
+}
 
 // Metrics serves the Prometheus metrics without authentication, for a listener of their own
 // (`serve --metrics-addr`); the handler's own /metrics route requires the master key.
