@@ -129,6 +129,7 @@ func (h *Handler) writeFailure(w *responseWriter, rec *record, err error) {
 // counts every extra upstream request.
 func (h *Handler) tryGroup(w *responseWriter, r *http.Request, rec *record, g *group, call *chatCall) error {
 	ctx := r.Context()
+	rec.group, rec.deployment = g.label(), ""
 	deps := g.deployments
 	if call.tags != nil {
 		if deps = withTags(g.deployments, call.tags); len(deps) == 0 {
