@@ -109,11 +109,16 @@ func ParseConfig(path string, data []byte, opts LoadOptions) (*Config, error) {
 	if list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
 		return nil, p.errf(list, "model_list must be a non-empty list of entries with model_name and litellm_params")
 	}
+	ids := map[string]int{}
 	for i, item := range list.Content {
 		d, err := p.entry(resolve(item), i)
 		if err != nil {
 			return nil, err
 		}
+		if line, dup := ids[d.ID]; dup && d.ID != "" {
+			return nil, p.errf(resolve(item), "model_info.id %q is also the id of the entry on line %d: each deployment needs its own (it names its rpm/tpm counts and cooldown)", d.ID, line)
+		}
+		ids[d.ID] = d.Line
 		cfg.Deployments = append(cfg.Deployments, d)
 	}
 	if err := p.checkFallbacks(cfg); err != nil {

@@ -77,6 +77,8 @@ func TestRouterKeyErrors(t *testing.T) {
 		{"zero weight", entry("      weight: 0\n"), "config.yaml:6: weight must be above 0"},
 		{"negative cost", entry("      input_cost_per_token: -1\n"), "config.yaml:6: input_cost_per_token must not be negative"},
 		{"drop messages", entry("      additional_drop_params: [messages]\n"), `config.yaml:6: additional_drop_params cannot drop "messages"`},
+		{"same id", "model_list:\n  - model_name: a\n    litellm_params: {model: moonshot/x, api_key: k}\n    model_info: {id: one}\n  - model_name: b\n    litellm_params: {model: moonshot/x, api_key: k}\n    model_info: {id: one}\n",
+			`config.yaml:5: model_info.id "one" is also the id of the entry on line 2`},
 		{"max_retries", entry("      max_retries: 3\n"), "config.yaml:6: litellm_params.max_retries is not supported: the proxy is the only retry loop"},
 		{"wildcard model, fixed name", "model_list:\n  - model_name: a\n    litellm_params:\n      model: moonshot/*\n      api_key: k\n",
 			`config.yaml:4: model moonshot/* has a wildcard but model_name "a" does not`},
@@ -89,5 +91,24 @@ func TestRouterKeyErrors(t *testing.T) {
 				t.Fatalf("error:\n  %v\nwant prefix:\n  %s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestDeploymentIDsAreUnique(t *testing.T) {
+	a, b := Deployment{ModelName: "a", Model: "kimi-k2.6", ID: "x"}, Deployment{ModelName: "b", Model: "kimi-k2.6", ID: "x"}
+	if _, err := New(&Config{Deployments: []Deployment{a, b}}, Options{}); err == nil || !strings.Contains(err.Error(), `two deployments have the id "x"`) {
+		t.Fatalf("%v", err)
+	}
+	b.ID = ""
+	h, err := New(&Config{Deployments: []Deployment{a, b, b}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range h.all {
+		ids = append(ids, d.ID)
+	}
+	if strings.Join(ids, " ") != "x b#0 b#1" {
+		t.Fatalf("ids %v", ids)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -39,7 +40,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// UserAgent is sent upstream.
 	UserAgent string
-	// State is shared by replicas (NewRedisState); nil keeps the counts in memory.
+	// State holds the rpm/tpm counts and cooldowns; nil means Redis when the config names one
+	// (Config.Redis), else memory.
 	State State
 	// Now is the clock of the rpm/tpm minutes and cooldowns (nil = time.Now), for tests.
 	Now func() time.Time
@@ -183,6 +185,10 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 		}
 		if d.ID == "" {
 			d.ID = fmt.Sprintf("%s#%d", dc.ModelName, len(g.deployments))
+		}
+		if slices.ContainsFunc(h.all, func(o *deployment) bool { return o.ID == d.ID }) {
+			// One id would share one rpm budget and one cooldown between two deployments.
+			return nil, fmt.Errorf("proxy: two deployments have the id %q (model_info.id)", d.ID)
 		}
 		g.deployments = append(g.deployments, d)
 		h.all = append(h.all, d)
