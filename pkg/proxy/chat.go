@@ -265,6 +265,7 @@ func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *gro
 		if !send(buf) {
 			rec.canceled = true
 			rec.usage = usage.total()
+			rec.cost = d.price.Cost(rec.usage) // for the log and the metrics: what was used is billed
 			return nil
 		}
 	}
