@@ -127,6 +127,11 @@ func ParseConfig(path string, data []byte, opts LoadOptions) (*Config, error) {
 	if !cfg.Redis.Enabled() {
 		cfg.Redis.URL = p.lookup("REDIS_URL")
 	}
+	if cfg.Redis.Enabled() {
+		if _, err := redisOptions(cfg.Redis); err != nil {
+			return nil, &ConfigError{Path: path, Msg: err.Error()}
+		}
+	}
 	if cfg.MasterKey == "" {
 		cfg.MasterKey = MasterKeyFromEnv(p.lookup)
 	}

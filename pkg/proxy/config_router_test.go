@@ -79,6 +79,8 @@ func TestRouterKeyErrors(t *testing.T) {
 		{"drop messages", entry("      additional_drop_params: [messages]\n"), `config.yaml:6: additional_drop_params cannot drop "messages"`},
 		{"same id", "model_list:\n  - model_name: a\n    litellm_params: {model: moonshot/x, api_key: k}\n    model_info: {id: one}\n  - model_name: b\n    litellm_params: {model: moonshot/x, api_key: k}\n    model_info: {id: one}\n",
 			`config.yaml:5: model_info.id "one" is also the id of the entry on line 2`},
+		{"bad redis port", entry("router_settings:\n  redis_host: r\n  redis_port: abc\n"), `config.yaml: redis_port "abc" is not a port number`},
+		{"bad redis url", entry("router_settings:\n  redis_url: http://r\n"), "config.yaml: REDIS_URL/redis_url: http://r is not a redis:// URL"},
 		{"max_retries", entry("      max_retries: 3\n"), "config.yaml:6: litellm_params.max_retries is not supported: the proxy is the only retry loop"},
 		{"wildcard model, fixed name", "model_list:\n  - model_name: a\n    litellm_params:\n      model: moonshot/*\n      api_key: k\n",
 			`config.yaml:4: model moonshot/* has a wildcard but model_name "a" does not`},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -72,6 +73,9 @@ func redisOptions(s RedisSettings) (*redis.Options, error) {
 		port := s.Port
 		if port == "" {
 			port = "6379"
+		}
+		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+			return nil, fmt.Errorf("redis_port %q is not a port number", port)
 		}
 		o = &redis.Options{Addr: net.JoinHostPort(s.Host, port), Password: s.Password}
 	}
