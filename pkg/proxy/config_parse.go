@@ -21,7 +21,7 @@ var (
 	entryKeys = []string{"model_name", "litellm_params", "model_info"}
 	paramKeys = []string{"model", "api_key", "api_base", "timeout", "stream_timeout", "rpm", "tpm", "extra_headers", "drop_params", "temperature", "top_p", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "stop", "reasoning_effort", "thinking",
 		"weight", "tags", "additional_drop_params", "allowed_openai_params", "input_cost_per_token", "output_cost_per_token", "seed"}
-	litellmKeys = []string{"drop_params", "num_retries", "request_timeout", "fallbacks", "context_window_fallbacks"}
+	litellmKeys = []string{"drop_params", "num_retries", "request_timeout", "fallbacks", "context_window_fallbacks", "allowed_fails", "cooldown_time"}
 	routerKeys  = []string{"routing_strategy", "num_retries", "allowed_fails", "cooldown_time", "fallbacks", "context_window_fallbacks", "redis_host", "redis_port", "redis_password", "redis_url"}
 	generalKeys = []string{"master_key"}
 	ignoredKeys = map[string][]string{
@@ -227,6 +227,13 @@ func (p *parser) litellmSettings(n *yaml.Node, cfg *Config) error {
 			err = p.duration(v, key, &cfg.RequestTimeout)
 		case "fallbacks", "context_window_fallbacks":
 			err = p.fallbacks(v, key, cfg)
+		case "allowed_fails":
+			var r *int
+			if r, err = p.integer(v, key, 1); err == nil && r != nil {
+				cfg.AllowedFails = *r
+			}
+		case "cooldown_time":
+			err = p.duration(v, key, &cfg.CooldownTime)
 		}
 		return err
 	})

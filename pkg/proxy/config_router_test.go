@@ -58,6 +58,11 @@ router_settings:
 	if cfg.Redis != (RedisSettings{Host: "10.0.0.5", Port: "6380", Password: "pw"}) || len(cfg.Notes) != 0 {
 		t.Fatalf("redis %+v notes %v", cfg.Redis, cfg.Notes)
 	}
+	// LiteLLM reads the cooldown settings from litellm_settings too.
+	cfg, err = parse(t, "model_list:\n  - model_name: a\n    litellm_params: {model: moonshot/x, api_key: k}\nlitellm_settings:\n  allowed_fails: 5\n  cooldown_time: 1.5\n", envMap())
+	if err != nil || cfg.AllowedFails != 5 || cfg.CooldownTime != 1500*time.Millisecond {
+		t.Fatalf("%v %+v", err, cfg)
+	}
 	cfg, err = parse(t, "model_list:\n  - model_name: a\n    litellm_params: {model: moonshot/x, api_key: k}\n", envMap("REDIS_URL", "redis://r:6379/0"))
 	if err != nil || cfg.Redis.URL != "redis://r:6379/0" || cfg.AllowedFails != 0 {
 		t.Fatalf("%v %+v", err, cfg)
