@@ -21,7 +21,6 @@ import (
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
-	"github.com/moonchat/moonchat/pkg/redistest"
 )
 
 const (
@@ -533,47 +532,5 @@ func TestMetricsAddr(t *testing.T) {
 	}
 	if resp, err := http.Get(s.url + "/metrics"); err != nil || resp.StatusCode != 401 {
 		t.Fatalf("/metrics on the main port without the key: %v %v", err, resp.StatusCode)
-	}
-}
-
-func TestTwoServersShareOneRedis(t *testing.T) {
-	isolate(t)
-	rs := redistest.Start(t)
-	host, port := rs.HostPort()
-	cfgFile := filepath.Join(t.TempDir(), "config.yaml")
-	config := "model_list:\n  - model_name: kimi\n    litellm_params:\n      model: moonshot/kimi-k2.6\n      rpm: 2\n" +
-		"router_settings:\n  redis_host: " + host + "\n  redis_port: " + port + "\n"
-	if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	one := start(t, []string{"--offline", "--config", cfgFile}, nil)
-	two := start(t, []string{"--offline", "--config", cfgFile}, nil)
-	post := func(s *server) *http.Response {
-		resp, err := http.Post(s.url+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"kimi","messages":[{"role":"user","content":"hi"}]}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
-	// rpm 2 between both servers. A minute may end between the requests, and the budget
-	// starts again: of six, at most four pass.
-	var codes []int
-	for _, s := range []*server{one, two, one, two, one, two} {
-		codes = append(codes, post(s).StatusCode)
-	}
-	refused := 0
-	for _, c := range codes {
-		if c == 429 {
-			refused++
-		}
-	}
-	if refused < 2 {
-		t.Fatalf("statuses %v: two servers sharing Redis let more than rpm 2 through", codes)
-	}
-	for _, s := range []*server{one, two} {
-		if logs := s.stderr.String(); !strings.Contains(logs, "msg=\"shared state\" where=\"redis "+rs.Addr+`"`) {
-			t.Fatalf("start-up log does not name the Redis:\n%s", logs)
-		}
 	}
 }
