@@ -349,7 +349,8 @@ func TestToolChoiceRequiredPerFamily(t *testing.T) {
 		{"kimi-k2-thinking", nil, false, "refused while kimi-k2-thinking thinks"},
 		{"kimi-k2.6", nil, false, "refused while kimi-k2.6 thinks"},
 		{"kimi-k3", nil, true, ""},
-		{"kimi-k2.6", []string{"--no-thinking"}, true, ""},
+		// Moonshot refuses "required" on k2.6 with thinking off too: rule 3 still applies.
+		{"kimi-k2.6", []string{"--no-thinking"}, false, `Moonshot does not support tool_choice "required" on kimi-k2.6`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.model+strings.Join(tt.extra, ""), func(t *testing.T) {
@@ -519,14 +520,16 @@ func TestAutoContinueAfterPrefill(t *testing.T) {
 func TestAutoModelPicksTheSmallestThatFits(t *testing.T) {
 	h := newHarness(t)
 	r := h.run("chat", "-m", "auto", "hello")
-	if r.code != 0 || h.chatBodies()[0]["model"] != "moonshot-v1-8k" {
+	if r.code != 0 || h.chatBodies()[0]["model"] != "kimi-k2.6" {
 		t.Fatalf("exit %d model %v stderr %q", r.code, h.chatBodies()[0]["model"], r.stderr)
 	}
-	if !strings.Contains(r.stderr, "-m auto picked moonshot-v1-8k (") || !strings.Contains(r.stderr, "+ 4,096 answer tokens fit 8,192)") {
+	if !strings.Contains(r.stderr, "-m auto picked kimi-k2.6 (") || !strings.Contains(r.stderr, "+ 4,096 answer tokens fit 262,144)") {
 		t.Fatalf("stderr %q", r.stderr)
 	}
 
-	// Over 8k tokens in the emulator's tokenizer (one per 4-letter word).
+	// Over 8k tokens in the emulator's tokenizer (one per 4-letter word), with a list of small
+	// windows.
+	t.Setenv("MOONCHAT_AUTO_MODELS", "moonshot-v1-8k,moonshot-v1-32k,kimi-k2.6")
 	h.srv.Reset()
 	big := writeFile(t, "big.txt", []byte(strings.Repeat("word ", 9000)))
 	r = h.run("chat", "-m", "auto", "-f", big, "Count the words")
@@ -535,6 +538,7 @@ func TestAutoModelPicksTheSmallestThatFits(t *testing.T) {
 	}
 
 	// An image needs a vision model: the first of the list that takes it.
+	t.Setenv("MOONCHAT_AUTO_MODELS", "moonshot-v1-8k,kimi-k2.6")
 	h.srv.Reset()
 	r = h.run("chat", "-m", "auto", "--dry-run", "-i", writeFile(t, "i.png", pngBytes), "What is it?")
 	if r.code != 0 || !strings.Contains(r.stdout, `"model":"kimi-k2.6"`) || len(h.chatBodies()) != 0 {
@@ -550,7 +554,7 @@ func TestAutoModelPicksTheSmallestThatFits(t *testing.T) {
 	}
 	t.Setenv("MOONCHAT_AUTO_MODELS", "")
 
-	if r := h.run("chat", "-m", "auto", "--max-tokens", "300000", "x"); r.code != 2 || !strings.Contains(r.stderr, "fit no model of auto_models") {
+	if r := h.run("chat", "-m", "auto", "--max-tokens", "2000000", "x"); r.code != 2 || !strings.Contains(r.stderr, "fit no model of auto_models") {
 		t.Fatalf("nothing fits: exit %d stderr %q", r.code, r.stderr)
 	}
 }
@@ -566,7 +570,7 @@ func TestThinkingControls(t *testing.T) {
 			return b["thinking"].(map[string]any)["type"] == "disabled"
 		}, ""},
 		{[]string{"-m", "kimi-k3", "--reasoning-effort", "low"}, 0, func(b map[string]any) bool { return b["reasoning_effort"] == "low" }, ""},
-		{[]string{"-m", "kimi-k3", "--no-thinking"}, 2, nil, "kimi-k3 always thinks; the switch is for kimi-k2.5 or kimi-k2.6"},
+		{[]string{"-m", "kimi-k3", "--no-thinking"}, 2, nil, "kimi-k3 always thinks; the switch is for kimi-k2.6"},
 		{[]string{"-m", "moonshot-v1-8k", "--no-thinking"}, 2, nil, "moonshot-v1-8k does not think"},
 		{[]string{"-m", "kimi-k2.6", "--reasoning-effort", "high"}, 2, nil, "--reasoning-effort is for kimi-k3, not kimi-k2.6"},
 		{[]string{"-m", "kimi-k3", "--reasoning-effort", "medium"}, 2, nil, "low, high or max"},

@@ -22,8 +22,10 @@ import (
 	"github.com/moonchat/moonchat/cmd/gendocs"
 	historycmd "github.com/moonchat/moonchat/cmd/history"
 	"github.com/moonchat/moonchat/cmd/models"
+	"github.com/moonchat/moonchat/cmd/roles"
 	"github.com/moonchat/moonchat/cmd/serve"
 	"github.com/moonchat/moonchat/cmd/tokens"
+	"github.com/moonchat/moonchat/cmd/tools"
 	"github.com/moonchat/moonchat/cmd/version"
 	"github.com/moonchat/moonchat/pkg/build"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -36,13 +38,14 @@ func Main() int {
 	sig := catchSignals(cancel)
 	defer sig.stop()
 	ios := iostreams.System()
+	defer followResize(ios)()
 	f := cli.New(ios)
 	f.Interrupts = sig.claim
 	root := NewCmdRoot(f)
 	root.SetArgs(os.Args[1:])
 	err := root.ExecuteContext(ctx)
 	if cerr := f.Close(); cerr != nil {
-		fmt.Fprintf(ios.ErrOut, "moonchat: warning: %v\n", cerr)
+		fmt.Fprintf(ios.ErrOut, "moonchat: warning: %s\n", ios.ErrPrintable(cerr.Error()))
 	}
 	return reportError(f, err)
 }
@@ -74,6 +77,31 @@ func catchSignals(cancel context.CancelFunc) *signals {
 }
 
 func (s *signals) stop() { signal.Stop(s.ch) }
+
+// followResize reports every change of the terminal's size (SIGWINCH) to the streams, so
+// that a live rendering follows it. It returns the function that stops it.
+func followResize(ios *iostreams.IOStreams) (stop func()) {
+	if len(resizeSignals) == 0 {
+		return func() {}
+	}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, resizeSignals...)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+				ios.Resized()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}
 
 // forward hands a Ctrl-C to the session holding it; a press the session has not taken yet
 // is enough, so further ones are dropped rather than blocking the handler.
@@ -149,7 +177,9 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	root.AddCommand(balance.NewCmdBalance(f, nil))
 	root.AddCommand(files.NewCmdFiles(f))
 	root.AddCommand(historycmd.NewCmdHistory(f, nil))
+	root.AddCommand(roles.NewCmdRoles(f, nil))
 	root.AddCommand(serve.NewCmdServe(f, nil))
+	root.AddCommand(tools.NewCmdTools(f, nil))
 	root.AddCommand(version.NewCmdVersion(f))
 	root.AddCommand(gendocs.NewCmdGendocs(f))
 	argsAreUsageErrors(root)
@@ -186,11 +216,14 @@ func reportError(f *cli.Factory, err error) int {
 	if errors.As(err, &ee) && ee.Err == nil {
 		return code // already reported
 	}
-	region := ""
-	if cfg, cerr := f.Config(); cerr == nil {
-		region = cfg.Value("region").Raw
+	cfg, cerr := f.Config()
+	if cerr != nil {
+		cfg = nil
 	}
-	msg, hint := cli.Describe(err, region)
+	msg, hint := cli.DescribeFor(err, cfg)
+	// The message may quote an upstream error body or a stored title: no escape sequence
+	// from outside reaches the terminal.
+	msg, hint = f.IOStreams.ErrPrintable(msg), f.IOStreams.ErrPrintable(hint)
 	fmt.Fprintf(f.IOStreams.ErrOut, "moonchat: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(f.IOStreams.ErrOut, "  hint: %s\n", hint)

@@ -166,12 +166,10 @@ func TestExitCodes(t *testing.T) {
 		requests int
 		stderr   string
 	}{
-		{"two 429s then success", &emulator.Fault{Kind: emulator.RateLimit, Times: 2}, nil, nil, 0, 3, ""},
-		{"quota is never retried", &emulator.Fault{Kind: emulator.Quota}, nil, nil, 4, 1, "moonchat balance"},
-		{"overload after retries", &emulator.Fault{Kind: emulator.Overload, Times: 5}, nil, nil, 75, 3, "engine_overloaded_error"},
+		// Moonshot's documented error answers: TestDocumentedErrorExitCodes (fixtures).
 		{"5xx after retries", &emulator.Fault{Kind: emulator.ServerError, Status: 503, Times: 5}, nil, []string{"--max-retries", "1"}, 75, 2, "503"},
-		{"wrong key", nil, map[string]string{"MOONSHOT_API_KEY": "sk-wrong"}, nil, 3, 1, "--region cn"},
-		{"missing key", nil, map[string]string{"MOONSHOT_API_KEY": ""}, nil, 3, 0, "MOONSHOT_API_KEY"},
+		{"wrong key", nil, map[string]string{"MOONSHOT_API_KEY": "sk-wrong"}, nil, 3, 1, "the key comes from $MOONSHOT_API_KEY; check it, or set up another with `moonchat config init`. Requests go to "},
+		{"missing key", nil, map[string]string{"MOONSHOT_API_KEY": ""}, nil, 3, 0, "hint: run `moonchat config init` to set one up"},
 		{"unknown model", nil, nil, []string{"-m", "no-such-model"}, 5, 1, "moonchat models"},
 		{"rejected by the API with fixes in place", nil, nil, []string{"-m", "moonshot-v1-8k", "--max-tokens", "9000"}, 5, 1, "token limit"},
 		{"bad flag", nil, nil, []string{"--temperature", "hot"}, 2, 0, "invalid argument"},

@@ -6,7 +6,8 @@
 # It reviews FILE (or what standard input brings, or else `git diff $BASE_REF`), writes
 # the review to standard output, and then continues the same conversation by its id to get a
 # one-line verdict. What it shows:
-#   - branching on moonchat's exit code (0 ok, 3 key, 4 balance, 5 rejected, 75 try again),
+#   - branching on moonchat's exit code (0 ok, 3 key, 4 balance, 5 rejected, 6 truncated,
+#     75 try again),
 #   - reading `--format json` with jq,
 #   - continuing a conversation with `--conversation "$id"`.
 #
@@ -77,6 +78,7 @@ fail() {
     3) say "authentication failed$detail; set MOONSHOT_API_KEY (a platform.moonshot.cn key also needs MOONCHAT_REGION=cn)" ;;
     4) say "the Moonshot balance is used up$detail; top it up on the platform" ;;
     5) say "the API rejected the request$detail" ;;
+    6) say "the answer was cut at the token limit$detail; a half review is not a review: raise --max-tokens or --max-continues" ;;
     75) say "Moonshot is busy or unreachable$detail; try again later" ;;
     130) say "interrupted" ;;
     *) say "moonchat failed with exit status $1$detail" ;;

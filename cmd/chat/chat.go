@@ -3,6 +3,7 @@
 package chat
 
 import (
+	"strings"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -47,6 +48,9 @@ type Options struct {
 	Conversation string // --conversation: an id, a unique id prefix or an exact title
 	NoSave       bool
 	Interactive  bool
+	Title        string // --title: the saved conversation's title instead of its first prompt's line
+	Copy         string // --copy: "answer", "code" or "code N", copied after the answer (clipboard.go)
+	Role         string // -r: the role of the config file applied (role.go); /role changes it
 
 	modelGiven, systemGiven bool // -m and -s override a continued conversation's
 	inSession               bool // running the interactive session (session.go)
@@ -112,11 +116,35 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			given. A question interrupted with Ctrl-C or cut short is saved with the part of the
 			answer that arrived, marked as such.
 
+			An answer that stops at the token limit (finish_reason "length", after any
+			--max-continues rounds) is printed and saved, marked cut short; one warning goes to
+			standard error even with -q, and chat exits 6 (in JSON output: error.type
+			"truncated", exit_code 6). Thinking models spend one budget on reasoning and answer:
+			when reasoning used all of it, chat says so and suggests a larger --max-tokens or a
+			lower --reasoning-effort. The limit is sent as max_completion_tokens to the models
+			that document it (max_tokens to older ones). Without --max-tokens, a thinking model
+			whose server default is unknown gets its family's default (131,072 for kimi-k3.1-pro),
+			capped by the context left after the prompt.
+
 			With no prompt, when standard input and output are terminals, chat starts an
 			interactive session (--interactive starts one after an initial prompt). Enter sends;
 			Alt-Enter or a line ending in \ starts a new line, and a paste is one message. Ctrl-C
 			stops an answer and keeps what arrived; on an empty line it asks to confirm, and Ctrl-D
-			quits. Type /help for the commands. What you type is remembered in
+			quits. Type /help for the commands; Tab completes them, model ids (after /model, checked
+			against moonchat's table and GET /models before the switch), conversations and paths.
+			/resume switches to a saved conversation without leaving; it, -c and --conversation
+			show a recap first (the last question and the first lines of its answer). /new starts
+			a new conversation; /fork copies the conversation so far into a new one and goes on
+			there (history fork does it from the shell). /file and /image attach to the next
+			question as -f and -i do. /role NAME switches to a role of the config file (see
+			moonchat roles --help; -r applies one from the start). /copy copies the last answer,
+			/copy code [N] its last (N-th) code block, as --copy does after a one-shot answer:
+			with OSC 52 on the terminal (through ssh and tmux, when the terminal allows it) and
+			with wl-copy, xclip, xsel or pbcopy when one is there; the note says which. /edit
+			writes the next message in $VISUAL or $EDITOR and shows it: Enter sends it, Esc
+			discards it; /edit last edits the last question and replaces its exchange (the
+			history keeps the old one, marked replaced, and does not send it again). /usage shows the tokens and estimated cost of the conversation so
+			far. What you type is remembered in
 			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
 		`),
 		Example: heredoc.Doc(`
@@ -138,7 +166,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			$ moonchat chat --offline "hello"
 
 			# See the exact request body after the fixes, without sending it
-			$ moonchat chat --dry-run --temperature 1.5 -n 2 -m moonshot-v1-8k "hi"
+			$ moonchat chat --dry-run --temperature 1.5 -n 2 -m kimi-k2.6 "hi"
 
 			# Use in a script: JSON out, exit code to branch on
 			$ moonchat chat --format json "Say OK" | jq -r .content
@@ -152,7 +180,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# Show the model an image (png, jpeg, webp, gif; needs a vision model)
 			$ moonchat chat -m kimi-k2.6 -i screenshot.png "What does this error say?"
 
-			# Let the model search the web (turns thinking off on kimi-k2.5/k2.6 for the request)
+			# Let the model search the web (turns thinking off on kimi-k2.6 for the request)
 			$ moonchat chat --web-search "What did Moonshot AI release this week?"
 
 			# Declare tools; moonchat prints the calls the model makes instead of running them
@@ -163,7 +191,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			$ moonchat chat --prefill '{"name": "' "Describe Kimi as JSON"
 			$ moonchat chat --max-tokens 2000 --max-continues 3 "Write a long story"
 
-			# Thinking: off on kimi-k2.5/k2.6, effort on kimi-k3
+			# Thinking: off on kimi-k2.6, effort on kimi-k3
 			$ moonchat chat -m kimi-k2.6 --no-thinking "Quick: 17 * 23?"
 			$ moonchat chat -m kimi-k3 --reasoning-effort low "Rename this variable"
 
@@ -181,7 +209,20 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# An interactive session (on a terminal), or one that continues a conversation
 			$ moonchat chat
 			$ moonchat chat -c
+			$ moonchat chat --conversation 3f9a
 			$ moonchat chat --interactive "Let's plan a trip to Kyoto"
+
+			# Apply a role of the config file (roles: in config.yaml; moonchat roles list)
+			$ moonchat chat -r reviewer -f main.go "Review this"
+
+			# Copy the answer, or its last code block, to the clipboard (OSC 52, or wl-copy,
+			# xclip, xsel or pbcopy)
+			$ moonchat chat --copy "Write a haiku about the moon"
+			$ moonchat chat --copy=code "A Go function that reverses a string"
+
+			# Name the conversation (history list shows it; --conversation finds it by it)
+			$ moonchat chat --title "Kyoto trip" "Plan three days in Kyoto"
+			$ moonchat chat --conversation "Kyoto trip" "Add a day in Nara"
 
 			# Ask without leaving a trace in the history
 			$ moonchat chat --no-save "A private question"
@@ -237,6 +278,17 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			opts.Config = cfg
 			opts.Model = cfg.Value("model").Raw
 			opts.modelGiven, opts.systemGiven = flags.Changed("model"), flags.Changed("system")
+			if _, _, err := copyTarget(opts.Copy); flags.Changed("copy") && err != nil {
+				return cli.Usagef("--copy: %v", err)
+			}
+			if flags.Changed("title") {
+				if opts.Title = strings.TrimSpace(opts.Title); opts.Title == "" || strings.ContainsAny(opts.Title, "\r\n") {
+					return cli.Usagef("--title must be one line of text")
+				}
+				if opts.NoSave {
+					return cli.Usagef("--title names the saved conversation; --no-save saves none")
+				}
+			}
 			if opts.Continue && opts.Conversation != "" {
 				return cli.Usagef("-c continues the most recent conversation and --conversation a given one; use one of them")
 			}
@@ -245,6 +297,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			opts.Wrap = cfg.Value("wrap").Int()
 			opts.ShowReasoning = cfg.Value("show_reasoning").Bool()
 			opts.IO.SetStyle(cfg.Value("style").Raw)
+			if err := roleFromFlags(cmd, opts); err != nil {
+				return err
+			}
 			if err := parseFeatureFlags(cmd, cfg, opts); err != nil {
 				return err
 			}
@@ -257,10 +312,11 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringP("model", "m", "", "model id (default from config, else kimi-k2.6)")
 	fl.StringVarP(&opts.System, "system", "s", "", "system prompt")
-	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.5 and later)")
-	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.5 and later)")
-	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.5 and later)")
-	fl.IntVar(&maxTokens, "max-tokens", 0, "maximum tokens of the answer")
+	fl.StringVarP(&opts.Role, "role", "r", "", "apply the role `NAME` of the config file (system prompt, model…; `moonchat roles list`)")
+	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.6 and later)")
+	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.6 and later)")
+	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.6 and later)")
+	fl.IntVar(&maxTokens, "max-tokens", 0, "maximum tokens of the answer, reasoning included on thinking models (exit 6 when it is reached)")
 	fl.StringArrayVar(&opts.Stop, "stop", nil, "stop sequence (repeatable, at most 5, each ≤ 32 bytes)")
 	fl.BoolVar(&opts.JSONMode, "json-mode", false, `ask for a JSON object (response_format json_object); describe it in the prompt`)
 	fl.BoolVar(&opts.NoStream, "no-stream", false, "wait for the whole answer instead of streaming it")
@@ -271,17 +327,21 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the request body that would be sent (after the fixes) and send nothing")
 	fl.BoolVar(&opts.Offline, "offline", false, "answer from the built-in emulator: no key, no network")
 	fl.StringVar(&opts.Format, "format", "auto", "output: auto, markdown, text, json, jsonl")
-	fl.BoolVar(&raw, "raw", false, "print the answer as received, never rendered (same as --format text)")
+	fl.BoolVar(&raw, "raw", false, "print the answer as received, never rendered (same as --format text); on a terminal without its escape sequences")
 	fl.Int("wrap", 0, "wrap rendered answers at `N` columns (0: the terminal's width, at most 120)")
 	fl.String("style", "auto", "markdown `STYLE`: auto (GLAMOUR_STYLE, else COLORFGBG, else dark), dark, light or notty")
 	fl.Bool("show-reasoning", false, "stream a thinking model's reasoning, dimmed, on stderr instead of a one-line summary")
-	fl.BoolVarP(&opts.Usage, "usage", "u", false, "print token usage and estimated cost on stderr after the answer")
+	fl.BoolVarP(&opts.Usage, "usage", "u", false, "print token usage and estimated cost on stderr after the answer (in a session, the conversation's running total too)")
 	fl.BoolVarP(&opts.Continue, "continue", "c", false, "continue the most recent conversation")
 	fl.StringVar(&opts.Conversation, "conversation", "", "continue the conversation with this `ID` (or a unique id prefix, or an exact title)")
 	fl.BoolVar(&opts.NoSave, "no-save", false, "do not save this conversation (config: save_history)")
+	fl.StringVar(&opts.Copy, "copy", "", "copy the answer to the clipboard after printing it; --copy=code: its last code block, --copy=code:N the N-th")
+	fl.Lookup("copy").NoOptDefVal = "answer"
+	fl.StringVar(&opts.Title, "title", "", "`TITLE` of the saved conversation (default: the first line of the first prompt)")
 	fl.BoolVar(&opts.Interactive, "interactive", false, "start an interactive session after the prompt (with no prompt, chat starts one on a terminal anyway)")
 	_ = cmd.RegisterFlagCompletionFunc("model", cli.CompleteModels(f))
 	_ = cmd.RegisterFlagCompletionFunc("conversation", cli.CompleteConversations(f))
+	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles(f))
 	_ = cmd.RegisterFlagCompletionFunc("style", cobra.FixedCompletions([]string{"auto", "dark", "light", "notty"}, cobra.ShellCompDirectiveNoFileComp))
 	addFeatureFlags(cmd, &opts.Features)
 	return cmd

@@ -2,12 +2,15 @@ package chat
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/reeflective/readline"
 	"github.com/reeflective/readline/inputrc"
+	"golang.org/x/term"
 
+	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/history"
 )
 
@@ -53,6 +56,12 @@ func newTerminalEditor(historyPath string) (lineEditor, error) {
 			_ = rl.Config.Bind(keymap, string(inputrc.Enmeta(key)), newlineCommand, false)
 		}
 	}
+	// Tab shows the menu of completions after inserting what they share, as zsh does; more
+	// Tabs walk through it. (The editor's default inserts the first candidate unseen.)
+	_ = rl.Config.Set("menu-complete-display-prefix", true)
+	for _, keymap := range []string{"emacs", "emacs-standard", "vi-insert"} {
+		_ = rl.Config.Bind(keymap, "\t", "menu-complete", false)
+	}
 	// Enter after a trailing backslash continues the message on a new line, as in a shell;
 	// the backslash goes.
 	rl.AcceptMultiline = func(line []rune) bool {
@@ -68,6 +77,55 @@ func newTerminalEditor(historyPath string) (lineEditor, error) {
 		rl.History.AddFromFile("moonchat", historyPath)
 	}
 	return &terminalEditor{rl: rl}, nil
+}
+
+// setCompleter makes Tab complete with c: a menu of the candidates, each with its
+// description, under a heading per kind.
+func (e *terminalEditor) setCompleter(c completer) {
+	e.rl.Completer = func(line []rune, cursor int) readline.Completions {
+		cursor = min(max(cursor, 0), len(line))
+		cands := c(string(line[:cursor]))
+		values := make([]readline.Completion, 0, len(cands))
+		for _, cd := range cands {
+			// The editor inserts the value as it is: a finished word brings its space along.
+			value := cd.value
+			if !cd.dir {
+				value += " "
+			}
+			// A file name may hold control characters: the menu shows it defanged.
+			values = append(values, readline.Completion{Value: value, Display: cli.ShownLine(cd.value), Description: cd.desc, Tag: cd.group})
+		}
+		// The session orders its candidates: newest conversations first, models as the table has them.
+		return readline.CompleteRaw(values).NoSpace('/').NoSort()
+	}
+}
+
+// confirm shows prompt and waits for one key: Enter confirms; Esc, Ctrl-C or Ctrl-D declines.
+// The terminal is in raw mode meanwhile, so the key needs no Enter after it and Ctrl-C is a
+// key rather than a signal.
+func (e *terminalEditor) confirm(prompt string) (bool, error) {
+	fd := int(os.Stdin.Fd())
+	state, err := term.MakeRaw(fd)
+	if err != nil {
+		return false, err
+	}
+	defer term.Restore(fd, state)
+	_, _ = io.WriteString(os.Stderr, prompt)
+	defer io.WriteString(os.Stderr, "\r\n")
+	key := make([]byte, 1)
+	for {
+		n, err := os.Stdin.Read(key)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case n == 0:
+		case key[0] == '\r' || key[0] == '\n':
+			return true, nil
+		case key[0] == 0x1b || key[0] == 0x03 || key[0] == 0x04:
+			return false, nil
+		}
+	}
 }
 
 func (e *terminalEditor) ReadLine(prompt string) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/history"
@@ -61,6 +62,9 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	for _, a := range adj {
 		opts.notice("%s", a)
 	}
+	if r, first := th.firstUseOfRetired(client, fixed.Model); first {
+		opts.notice("%s", r.Notice(fixed.Model))
+	}
 	if opts.DryRun {
 		return nil, dryRun(opts, client, fixed)
 	}
@@ -70,6 +74,9 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	}
 	progress.waiting()
 	opts.converse(ctx, client, fixed, adj, out, res)
+	if res.Err == nil {
+		res.Err = truncation(client, fixed, res)
+	}
 	res.Elapsed = opts.Factory.Now().Sub(start)
 	if errors.Is(res.Err, context.DeadlineExceeded) && context.Cause(ctx) != nil {
 		res.Err = context.Cause(ctx)
@@ -127,6 +134,7 @@ func (opts *Options) keep(ctx context.Context, th *thread, title string, sent []
 
 func (opts *Options) warnNotSaved(err error) {
 	msg, hint := cli.Describe(err, "")
+	msg, hint = opts.IO.ErrPrintable(msg), opts.IO.ErrPrintable(hint)
 	fmt.Fprintf(opts.IO.ErrOut, "moonchat: warning: the conversation was not saved: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "  hint: %s\n", hint)
@@ -152,4 +160,31 @@ func (opts *Options) dim(text string) string {
 		return text
 	}
 	return "\x1b[2m" + text + "\x1b[0m"
+}
+
+// truncation is the error of an answer that stopped at the token limit after any
+// --max-continues rounds (nil otherwise): the answer is kept and shown, the run exits 6.
+func truncation(client *moonshot.Client, fixed *moonshot.ChatRequest, res *result) error {
+	c := res.Completion
+	if c == nil {
+		return nil
+	}
+	for _, ch := range c.Choices {
+		if ch.FinishReason != "length" {
+			continue
+		}
+		spec, _ := client.Catalog().Lookup(fixed.Model)
+		te := &cli.TruncatedError{Model: fixed.Model, Budget: spec.DefaultOutput,
+			EffortTunable: spec.Family == moonshot.FamilyK3, ThinkingSwitchable: spec.Thinking == moonshot.ThinkingDefault,
+			ReasoningOnly: strings.TrimSpace(ch.Message.Content) == "" && len(ch.Message.ToolCalls) == 0 &&
+				(ch.Message.ReasoningContent != "" || c.Usage.ReasoningTokens() > 0)}
+		switch {
+		case fixed.MaxCompletionTokens != nil:
+			te.Budget = *fixed.MaxCompletionTokens
+		case fixed.MaxTokens != nil:
+			te.Budget = *fixed.MaxTokens
+		}
+		return te
+	}
+	return nil
 }

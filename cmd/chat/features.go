@@ -56,7 +56,7 @@ func addFeatureFlags(cmd *cobra.Command, f *Features) {
 	fl.StringVar(&f.ToolChoice, "tool-choice", "", "tool `CHOICE`: auto, none, required, or the name of a declared tool")
 	fl.StringVar(&f.Prefill, "prefill", "", "start the answer with `TEXT` (Moonshot's Partial Mode); the model continues it")
 	fl.IntVar(&f.MaxContinues, "max-continues", 0, "continue an answer cut by --max-tokens up to `N` times, seamlessly (Partial Mode)")
-	fl.BoolVar(&f.NoThinking, "no-thinking", false, "answer without thinking (kimi-k2.5, kimi-k2.6)")
+	fl.BoolVar(&f.NoThinking, "no-thinking", false, "answer without thinking (kimi-k2.6)")
 	fl.StringVar(&f.ReasoningEffort, "reasoning-effort", "", "`LEVEL` of kimi-k3's thinking: low, high or max")
 }
 
@@ -218,8 +218,8 @@ func (f *Features) checkModel(model string) error {
 // switchableModels are the current models whose thinking can be switched off.
 func switchableModels() string {
 	var ids []string
-	for _, m := range moonshot.KnownModels() {
-		if m.Thinking == moonshot.ThinkingDefault && m.Deprecated == "" {
+	for _, m := range moonshot.CurrentModels() {
+		if m.Thinking == moonshot.ThinkingDefault {
 			ids = append(ids, m.ID)
 		}
 	}

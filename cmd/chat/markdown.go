@@ -21,15 +21,18 @@ import (
 // arrive interleaved: each is rendered at the end after its "--- answer N ---" line, as the
 // text output does.
 type markdownOutput struct {
+	opts    *Options
 	w       io.Writer
 	ropts   render.Options   // with several answers, for the renderers of the others
 	md      *render.Markdown // the answer being streamed; with several, the first answer's
 	multi   bool
 	answers []*strings.Builder
+	// unwatch stops following the terminal's size; nil when the renderer has no live tail.
+	unwatch func()
 }
 
 func newMarkdownOutput(opts *Options) (*markdownOutput, error) {
-	o := &markdownOutput{w: opts.IO.Out, ropts: opts.renderOptions(), multi: opts.N != nil && *opts.N > 1}
+	o := &markdownOutput{opts: opts, w: opts.IO.Out, ropts: opts.renderOptions(), multi: opts.N != nil && *opts.N > 1}
 	if o.multi {
 		// Rendered whole at the end: no frames and no live tail to redraw.
 		o.ropts.Height, o.ropts.Clock = 0, noFrames{}
@@ -42,21 +45,40 @@ func newMarkdownOutput(opts *Options) (*markdownOutput, error) {
 			Hint: "set style (--style, MOONCHAT_STYLE) to auto, dark, light or notty, or point GLAMOUR_STYLE at a glamour JSON style file"}
 	}
 	o.md = md
+	if o.ropts.Height >= 2 {
+		// The live tail follows the terminal's size, and steps aside for any line written
+		// to stderr (a retry, "continuing…", a status) while the answer streams.
+		o.unwatch = opts.IO.OnResize(func() {
+			ro := opts.renderOptions()
+			_ = md.Resize(ro.Width, ro.Columns, ro.Height)
+		})
+		opts.IO.SetSuspender(md)
+	}
 	return o, nil
+}
+
+// unwatchTerminal undoes what newMarkdownOutput set up for the live tail. The suspender goes
+// first: a resize waiting for the renderer must not wait for a suspended one.
+func (o *markdownOutput) unwatchTerminal() {
+	if o.unwatch != nil {
+		o.opts.IO.SetSuspender(nil)
+		o.unwatch()
+		o.unwatch = nil
+	}
 }
 
 // renderOptions are the terminal's settings for the renderer: the width from the terminal
 // (at most 120 columns) unless --wrap or the wrap setting gives one, the style decided once
 // without querying the terminal, colour per NO_COLOR/CLICOLOR_FORCE.
 func (opts *Options) renderOptions() render.Options {
-	cols := opts.IO.Width()
-	ro := render.Options{Width: cols, Columns: cols, Style: opts.IO.Style(), Color: opts.IO.ColorEnabled()}
+	ro := render.Options{Width: opts.IO.Width(), Columns: opts.IO.Columns(), Style: opts.IO.Style(), Color: opts.IO.ColorEnabled()}
 	if opts.Wrap > 0 {
 		ro.Width = opts.Wrap
 	}
-	// The live tail moves the cursor: only on a terminal. Rendering into a pipe
-	// (CLICOLOR_FORCE into less -R) prints finished blocks only.
-	if opts.IO.IsStdoutTTY() {
+	// The live tail moves the cursor: only on a terminal that can. Rendering into a pipe
+	// (CLICOLOR_FORCE into less -R), or on TERM=dumb or an unknown terminal with
+	// CLICOLOR_FORCE, prints finished blocks only.
+	if opts.IO.CanMoveCursor() {
 		ro.Height = opts.IO.Height()
 	}
 	return ro
@@ -85,6 +107,7 @@ func (o *markdownOutput) Content(choice int, text string) {
 func (o *markdownOutput) Flush() {}
 
 func (o *markdownOutput) Finish(res *result) error {
+	o.unwatchTerminal()
 	if !o.multi {
 		// Ctrl-C shows the unfinished rest as the text it is, at once; any other end (a cut
 		// stream, --timeout) renders what arrived.

@@ -69,8 +69,13 @@ func newOutput(format string, opts *Options) (output, error) {
 
 // textOutput writes the content byte for byte (render.Plain). With several answers it keeps
 // them apart and prints each after a "--- answer N ---" line when the stream ends.
+//
+// On a terminal (TERM=dumb, --format text) the text goes through render.Sanitize on its way
+// out, so that the model cannot drive the terminal; into a pipe it stays byte-exact.
 type textOutput struct {
 	w        *render.Plain
+	tty      bool
+	clean    render.StreamSanitizer
 	multi    bool
 	answers  []*strings.Builder
 	lastByte byte
@@ -78,7 +83,31 @@ type textOutput struct {
 }
 
 func newTextOutput(opts *Options) *textOutput {
-	return &textOutput{w: render.NewPlain(opts.IO.Out), multi: opts.N != nil && *opts.N > 1}
+	return &textOutput{w: render.NewPlain(opts.IO.Out), tty: opts.IO.IsStdoutTTY(), multi: opts.N != nil && *opts.N > 1}
+}
+
+// write writes the content s, sanitized on a terminal (see textOutput).
+func (t *textOutput) write(s string) {
+	if t.tty {
+		s = t.clean.Next(s)
+	}
+	if s == "" {
+		return
+	}
+	t.w.WriteString(s)
+	t.lastByte = s[len(s)-1]
+	t.wrote = true
+}
+
+// endText writes what the sanitizer still holds back.
+func (t *textOutput) endText() {
+	if t.tty {
+		if s := t.clean.End(); s != "" {
+			t.w.WriteString(s)
+			t.lastByte = s[len(s)-1]
+			t.wrote = true
+		}
+	}
 }
 
 func (t *textOutput) Start(string, string)  {}
@@ -95,9 +124,7 @@ func (t *textOutput) Content(choice int, text string) {
 	if choice != 0 || text == "" {
 		return
 	}
-	t.w.WriteString(text)
-	t.lastByte = text[len(text)-1]
-	t.wrote = true
+	t.write(text)
 }
 
 func (t *textOutput) Flush() { _ = t.w.Flush() }
@@ -107,12 +134,18 @@ func (t *textOutput) Finish(res *result) error {
 		for i := range t.answers {
 			fmt.Fprintf(t.w, "--- answer %d ---\n", i+1)
 			s := t.answers[i].String()
+			if t.tty {
+				s = render.Sanitize(s)
+			}
 			t.w.WriteString(s)
 			if s != "" && !strings.HasSuffix(s, "\n") {
 				t.w.WriteString("\n")
 			}
 		}
-	} else if t.wrote && t.lastByte != '\n' {
+		return t.w.Close()
+	}
+	t.endText()
+	if t.wrote && t.lastByte != '\n' {
 		t.w.WriteString("\n")
 	}
 	return t.w.Close()

@@ -257,6 +257,13 @@ func (term *terminal) screen() string {
 	for i := 0; i < len(raw); {
 		// Only an ESC can start a sequence: trying the expression at every byte is slow on the
 		// long outputs of rendered answers.
+		// An operating system command (OSC 52, the clipboard) shows nothing.
+		if strings.HasPrefix(raw[i:], "\x1b]") {
+			if end := strings.IndexByte(raw[i:], '\a'); end >= 0 {
+				i += end + 1
+				continue
+			}
+		}
 		if m := escapeAt(raw, i); m != nil {
 			i += len(m[0])
 			n := 1

@@ -3,12 +3,11 @@ package chat
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // progressOutput shows on stderr what the answer on stdout cannot: a spinner until the first
@@ -34,9 +33,10 @@ type progressOutput struct {
 	thinking  time.Time // when the first reasoning delta arrived; zero before
 	thought   bool      // the thinking is over
 	tokens    reasoningTokens
-	drawn     time.Time // when the thinking line was last redrawn
-	reasoned  bool      // reasoning text was shown
-	lastByte  byte      // of the shown reasoning
+	drawn     time.Time              // when the thinking line was last redrawn
+	reasoned  bool                   // reasoning text was shown
+	clean     render.StreamSanitizer // of the shown reasoning
+	lastByte  byte                   // of the shown reasoning
 }
 
 // thinkingRedraw limits how often the thinking line is redrawn: a burst of deltas must not
@@ -114,8 +114,11 @@ func thinkingLabel(tokens int) string {
 
 // showReasoning streams reasoning to stderr, dimmed when stderr takes colour, each delta
 // closed on its own so that nothing else written to stderr, nor an abrupt end, stays dim.
+//
+// The text goes through render.Sanitize even when stderr is piped: it is shown for a person
+// to read, never parsed, and a log of it is read on a terminal too.
 func (p *progressOutput) showReasoning(text string) {
-	text = printable(text)
+	text = p.clean.Next(text)
 	if text == "" {
 		return
 	}
@@ -123,22 +126,15 @@ func (p *progressOutput) showReasoning(text string) {
 		p.reasoned = true
 		p.opts.IO.StopSpinner()
 	}
+	p.writeReasoning(text)
+}
+
+func (p *progressOutput) writeReasoning(text string) {
 	p.lastByte = text[len(text)-1]
 	if p.opts.IO.ErrColorEnabled() {
 		text = "\x1b[2m" + text + "\x1b[0m"
 	}
 	_, _ = io.WriteString(p.opts.IO.ErrOut, text)
-}
-
-// printable drops the control characters of model text but line breaks and tabs, so that
-// reasoning cannot send escape sequences to the terminal.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
-			return r
-		}
-		return -1
-	}, s)
 }
 
 func (p *progressOutput) Content(choice int, text string) {
@@ -163,6 +159,9 @@ func (p *progressOutput) Finish(res *result) error {
 func (p *progressOutput) endThinking(done bool) {
 	if p.reasoned {
 		p.reasoned = false
+		if rest := p.clean.End(); rest != "" {
+			p.writeReasoning(rest)
+		}
 		end := ""
 		if p.lastByte != '\n' {
 			end = "\n"

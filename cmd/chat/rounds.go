@@ -42,6 +42,18 @@ func (opts *Options) prepare(ctx context.Context, client *moonshot.Client, req *
 		}
 		req.Model, opts.Model = model, model
 	}
+	if opts.MaxTokens == nil && !f.NoThinking {
+		// A thinking model shares one budget between reasoning and answer: where its server
+		// default is unknown or small, send one that lets it finish.
+		spec, _ := client.Catalog().Lookup(req.Model)
+		if n := spec.DefaultBudget(moonshot.EstimatePromptTokens(req.Messages)); n > 0 {
+			if spec.OutputField() == "max_tokens" {
+				req.MaxTokens = &n
+			} else {
+				req.MaxCompletionTokens = &n
+			}
+		}
+	}
 	fixed, adj, err := client.Prepare(req, moonshot.FixOptions{})
 	if err != nil {
 		return nil, nil, err
@@ -70,7 +82,6 @@ func (opts *Options) pickModel(ctx context.Context, client *moonshot.Client, req
 		messages = append(slices.Clip(messages), partialMessage(f.Prefill))
 	}
 	var (
-		remote  []moonshot.RemoteModel
 		fetched bool
 		skipped []string
 		prompt  int
@@ -80,22 +91,18 @@ func (opts *Options) pickModel(ctx context.Context, client *moonshot.Client, req
 			skipped = append(skipped, id+" (it does not take the flags given)")
 			continue
 		}
-		spec, _ := moonshot.LookupModel(id)
+		spec, _ := client.Catalog().Lookup(id)
 		window := spec.Context
 		if window == 0 {
 			// A model the built-in table does not know: the server says how large it is.
 			if !fetched {
 				fetched = true
-				if remote, _ = client.Models(ctx); ctx.Err() != nil {
+				if _, _ = client.Models(ctx); ctx.Err() != nil {
 					return "", ctx.Err()
 				}
 			}
-			for i := range remote {
-				if remote[i].ID == id {
-					window = remote[i].ContextLength
-				}
-			}
-			if window == 0 {
+			spec, _ = client.Catalog().Lookup(id)
+			if window = spec.Context; window == 0 {
 				skipped = append(skipped, id+" (context length unknown)")
 				continue
 			}
@@ -416,12 +423,13 @@ func (o *featureOutput) Finish(res *result) error {
 	if o.format == "json" || o.format == "jsonl" || res.Err != nil {
 		return nil
 	}
-	return printToolCalls(o.opts.IO.Out, res.Completion)
+	return printToolCalls(o.opts.IO.Out, o.opts.IO.Printable, res.Completion)
 }
 
 // printToolCalls shows the calls the model made, one line each: moonchat does not run tools,
 // so the calls are the answer.
-func printToolCalls(w io.Writer, c *moonshot.ChatCompletion) error {
+// The model chose name and arguments: printable makes them safe for a terminal.
+func printToolCalls(w io.Writer, printable func(string) string, c *moonshot.ChatCompletion) error {
 	if c == nil {
 		return nil
 	}
@@ -432,7 +440,7 @@ func printToolCalls(w io.Writer, c *moonshot.ChatCompletion) error {
 			if len(c.Choices) > 1 {
 				fmt.Fprintf(&b, "(answer %d) ", ch.Index+1)
 			}
-			fmt.Fprintf(&b, "%s(%s)\n", tc.Function.Name, tc.Function.Arguments)
+			fmt.Fprintf(&b, "%s(%s)\n", printable(tc.Function.Name), printable(tc.Function.Arguments))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

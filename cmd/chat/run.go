@@ -28,8 +28,13 @@ func buildRequest(opts *Options, prompt string) *moonshot.ChatRequest {
 		Temperature: opts.Temperature,
 		TopP:        opts.TopP,
 		N:           opts.N,
-		MaxTokens:   opts.MaxTokens,
 		Stop:        opts.Stop,
+	}
+	// The output limit goes in the field the model's family documents (-m auto: the newer one).
+	if spec, _ := moonshot.LookupModel(opts.Model); spec.OutputField() == "max_tokens" && opts.Model != "auto" {
+		req.MaxTokens = opts.MaxTokens
+	} else {
+		req.MaxCompletionTokens = opts.MaxTokens
 	}
 	if opts.System != "" {
 		req.Messages = append(req.Messages, moonshot.TextMessage("system", opts.System))
@@ -43,7 +48,8 @@ func buildRequest(opts *Options, prompt string) *moonshot.ChatRequest {
 
 func (opts *Options) notice(format string, args ...any) {
 	if !opts.Quiet {
-		fmt.Fprintf(opts.IO.ErrOut, "moonchat: "+format+"\n", args...)
+		// Notices quote outside text at times (a file name, an upstream message).
+		fmt.Fprintln(opts.IO.ErrOut, opts.IO.ErrPrintable("moonchat: "+fmt.Sprintf(format, args...)))
 	}
 }
 
@@ -72,7 +78,13 @@ func chatRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	_, err = opts.exchange(ctx, client, th, question{prompt: prompt}, format)
+	res, err := opts.exchange(ctx, client, th, question{prompt: prompt}, format)
+	if opts.Copy != "" && res != nil && res.Completion != nil && len(res.Completion.Choices) > 0 {
+		// After the answer is shown: a clipboard failure is a warning, not the command's.
+		if cerr := opts.copyAnswer(res.Completion.Choices[0].Message.Content, opts.Copy); cerr != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "moonchat: warning: not copied: %v\n", cerr)
+		}
+	}
 	return err
 }
 

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
@@ -88,6 +86,9 @@ func sessionRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	s := &session{opts: opts, client: client, editor: editor, th: th, format: format}
+	if ce, ok := editor.(completingEditor); ok {
+		ce.setCompleter(s.complete)
+	}
 	if opts.Factory.Interrupts != nil {
 		presses, release := opts.Factory.Interrupts()
 		defer release()
@@ -105,16 +106,21 @@ func (s *session) greet() {
 	if o.Quiet {
 		return
 	}
+	fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("moonchat %s · /help for commands · Alt-Enter or \\ for a new line · Ctrl-D quits", cli.ShownLine(o.Model))))
 	if c := s.th.conv; c.ID != "" {
-		fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("continuing conversation %s %q (%d messages)", c.ID, c.Title, c.MessageCount)))
+		fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("continuing conversation %s %q (%d messages)", c.ID, cli.ShownLine(c.Title), c.MessageCount)))
+		s.recap()
 	}
-	fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("moonchat %s · /help for commands · Alt-Enter or \\ for a new line · Ctrl-D quits", o.Model)))
 }
 
 func (s *session) prompt() string {
-	p := s.opts.Model + " › "
+	model := cli.ShownLine(s.opts.Model)
+	if s.opts.Role != "" {
+		model += " (" + s.opts.Role + ")"
+	}
+	p := model + " › "
 	if s.opts.IO.ColorEnabled() {
-		return "\x1b[2m" + s.opts.Model + "\x1b[0m › "
+		return "\x1b[2m" + model + "\x1b[0m › "
 	}
 	return p
 }
@@ -171,94 +177,6 @@ func slashCommand(text string) (name, arg string, ok bool) {
 	return strings.ToLower(name), strings.TrimSpace(arg), true
 }
 
-const sessionHelp = `Commands:
-  /help          this help
-  /model [NAME]  show the model, or switch to NAME for the next questions
-  /system [TEXT] show the system prompt, or set it (/system - removes it)
-  /clear         start a new conversation
-  /retry         ask the last question again (its answer is dropped)
-  /edit [TEXT]   write the next message in $VISUAL or $EDITOR (starting from TEXT)
-  /history       list recent conversations (continue one with: moonchat chat --conversation ID)
-  /exit          quit (also /quit, Ctrl-D, or Ctrl-C twice on an empty line)
-Keys:
-  Enter sends; Alt-Enter, or \ at the end of a line, starts a new line; a paste is one message.
-  Ctrl-C stops an answer and keeps what arrived; on a line being typed, it drops the line.
-  Up and Down walk through what you typed before; Ctrl-R searches it.
-A message that starts with / is sent by doubling it: //etc/hosts is "/etc/hosts".
-`
-
-// command runs a slash command and reports whether the session ends.
-func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
-	o := s.opts
-	switch name {
-	case "help", "?":
-		fmt.Fprint(o.IO.Out, sessionHelp)
-	case "exit", "quit", "q":
-		return true
-	case "model":
-		if arg == "" {
-			fmt.Fprintln(o.IO.Out, o.Model)
-			break
-		}
-		check := o.Features.checkModel(arg)
-		if arg == "auto" {
-			check = o.Features.checkAutoModels()
-		}
-		if check != nil {
-			s.report(check)
-			break
-		}
-		o.Model = arg
-		s.note("model: %s", arg)
-	case "system":
-		switch arg {
-		case "":
-			if o.System == "" {
-				fmt.Fprintln(o.IO.Out, "(no system prompt)")
-			} else {
-				fmt.Fprintln(o.IO.Out, o.System)
-			}
-		case "-":
-			o.System = ""
-			s.note("system prompt removed")
-		default:
-			o.System = arg
-			s.note("system prompt set")
-		}
-	case "clear", "new":
-		s.th, s.failed = &thread{save: s.th.save, open: s.th.open}, nil
-		s.note("new conversation")
-	case "retry":
-		if s.failed != nil {
-			s.ask(ctx, *s.failed)
-			break
-		}
-		resend, err := s.th.dropLastExchange(ctx)
-		if err != nil {
-			s.report(err)
-			break
-		}
-		s.ask(ctx, question{resend: resend})
-	case "edit":
-		text, err := s.compose(arg)
-		if err != nil {
-			s.report(err)
-			break
-		}
-		if strings.TrimSpace(text) == "" {
-			s.note("nothing written; nothing sent")
-			break
-		}
-		fmt.Fprintln(o.IO.Out, text)
-		s.ask(ctx, question{prompt: text})
-	case "history":
-		s.listRecent(ctx)
-	default:
-		s.report(fmt.Errorf("unknown command /%s; /help lists them (start a message with // to send one that begins with /)", name))
-	}
-	return false
-}
-
 // ask sends one question. Ctrl-C stops its answer, not the session: the answer's context is
 // canceled, the part that arrived is kept (and saved, marked interrupted), and the prompt
 // comes back. Other failures are reported and the session goes on.
@@ -300,6 +218,10 @@ func (s *session) ask(ctx context.Context, q question) {
 	default:
 		s.report(err)
 	}
+	// -u: after the answer's own usage line, the conversation's running total.
+	if o.Usage && res != nil && res.Completion != nil {
+		fmt.Fprintln(o.IO.ErrOut, "conversation so far: "+s.th.usageTotal().String())
+	}
 	fmt.Fprintln(o.IO.Out)
 }
 
@@ -320,7 +242,8 @@ func (s *session) note(format string, args ...any) {
 }
 
 func (s *session) report(err error) {
-	msg, hint := cli.Describe(err, s.opts.Config.Value("region").Raw)
+	msg, hint := cli.DescribeFor(err, s.opts.Config)
+	msg, hint = s.opts.IO.ErrPrintable(msg), s.opts.IO.ErrPrintable(hint)
 	fmt.Fprintf(s.opts.IO.ErrOut, "moonchat: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(s.opts.IO.ErrOut, "  hint: %s\n", hint)
@@ -354,9 +277,9 @@ func (s *session) listRecent(ctx context.Context) {
 		if c.ID == s.th.conv.ID {
 			mark = "*"
 		}
-		fmt.Fprintf(o.IO.Out, "%s %s  %-9s %3d  %s\n", mark, c.ID, ago(now, c.UpdatedAt), c.MessageCount, history.TitleFromPrompt(c.Title))
+		fmt.Fprintf(o.IO.Out, "%s %s  %-9s %3d  %s\n", mark, c.ID, ago(now, c.UpdatedAt), c.MessageCount, cli.ShownLine(history.TitleFromPrompt(c.Title)))
 	}
-	fmt.Fprintln(o.IO.Out, o.dim("continue one with: moonchat chat --conversation ID"))
+	fmt.Fprintln(o.IO.Out, o.dim("switch to one with: /resume ID"))
 }
 
 // ago is a short relative time: "just now", "5m ago", "3h ago", "2d ago".
@@ -371,46 +294,4 @@ func ago(now, t time.Time) string {
 		return fmt.Sprintf("%dh ago", int(d/time.Hour))
 	}
 	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
-}
-
-// compose is /edit: the next message is written in $VISUAL or $EDITOR (vi, or notepad on
-// Windows, when neither is set), in a private temporary file.
-func (s *session) compose(initial string) (string, error) {
-	editor := os.Getenv("VISUAL")
-	if editor == "" {
-		editor = os.Getenv("EDITOR")
-	}
-	if editor == "" {
-		editor = "vi"
-		if runtime.GOOS == "windows" {
-			editor = "notepad"
-		}
-	}
-	f, err := os.CreateTemp("", "moonchat-*.md")
-	if err != nil {
-		return "", err
-	}
-	path := f.Name()
-	defer os.Remove(path)
-	_, werr := f.WriteString(initial)
-	if err := errors.Join(werr, f.Close()); err != nil {
-		return "", err
-	}
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		fields := strings.Fields(editor)
-		cmd = exec.Command(fields[0], append(fields[1:], path)...)
-	} else {
-		// Through the shell, as git does, so that EDITOR="code --wait" works.
-		cmd = exec.Command("sh", "-c", editor+` "$1"`, "moonchat-editor", path)
-	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.opts.IO.In, s.opts.IO.Out, s.opts.IO.ErrOut
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("the editor (%s) failed: %w", editor, err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimRight(string(data), " \t\r\n"), nil
 }

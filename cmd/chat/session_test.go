@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonchat/moonchat/internal/vt"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
@@ -201,7 +202,13 @@ func TestSessionEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("VISUAL", script)
-	r := e.runWith(invocation{editor: typed("/edit Start")}, "-m", "kimi-k2-turbo-preview")
+	// The text is shown for a last look: an empty line (Enter) sends it, anything else
+	// discards it.
+	r := e.runWith(invocation{editor: typed("/edit Start", "no")}, "-m", "kimi-k2-turbo-preview")
+	if r.code != 0 || len(e.chatBodies()) != 0 || !strings.Contains(r.stderr, "discarded; nothing sent") {
+		t.Fatalf("a discarded edit: exit %d, %d requests: %s", r.code, len(e.chatBodies()), r.stderr)
+	}
+	r = e.runWith(invocation{editor: typed("/edit Start", "")}, "-m", "kimi-k2-turbo-preview")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -327,5 +334,29 @@ func TestSessionRetryAfterAFailedQuestion(t *testing.T) {
 	c := e.conversations()
 	if len(c) != 1 || roles(c[0].msgs) != "user,assistant" || !strings.Contains(c[0].msgs[0].Content, "the attachment") {
 		t.Errorf("saved %d conversations: %+v", len(c), c)
+	}
+}
+
+// The interactive session prints outside text too: the answer, the reasoning, a stored
+// system prompt (/system), stored titles (/history). On a terminal none of it may carry an
+// escape sequence to the screen.
+func TestSessionKeepsOutsideEscapesOffTheTerminal(t *testing.T) {
+	e := newTestEnv(t)
+	e.srv.SetReply(func(*emulator.ChatRequest) emulator.Reply {
+		return emulator.Reply{Content: "answer " + vt.Hostile + "\n", Reasoning: "think " + vt.Hostile}
+	})
+	seed(t, e, "-m", "kimi-k2.6", "-s", "system "+vt.Hostile, "question "+vt.Hostile)
+	r := e.runWith(invocation{stderrTTY: true, editor: typed("/system", "/history", "again")}, "-m", "kimi-k2.6", "--show-reasoning", "-c")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "system pwn") || !strings.Contains(r.stderr, "think pwn") || !strings.Contains(visible(r.stdout), "answer pwn") {
+		t.Fatalf("the outside text was not shown: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	if bad := vt.ForeignControl(r.stdout); bad != "" {
+		t.Errorf("stdout holds %q:\n%q", bad, r.stdout)
+	}
+	if bad := vt.ForeignControl(r.stderr); bad != "" {
+		t.Errorf("stderr holds %q:\n%q", bad, r.stderr)
 	}
 }

@@ -29,25 +29,29 @@ func replyWith(e *testEnv, content string) {
 	e.srv.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: content} })
 }
 
+// Piped output is byte-exact; the unrendered answer on a terminal (--raw, --format text,
+// TERM=dumb) is the same text without its escape sequences.
 func TestPipedAndRawOutputIsByteExact(t *testing.T) {
 	e := newTestEnv(t)
 	answer := "# Title\r\n\n* a\n* b\n\n```go\nfmt.Println(\"界\")\n```\n\tend \x1b[31mwithout newline"
+	onTerminal := "# Title\n\n* a\n* b\n\n```go\nfmt.Println(\"界\")\n```\n\tend without newline"
 	replyWith(e, answer)
 	tests := []struct {
 		name string
 		inv  invocation
 		args []string
+		want string
 	}{
-		{"piped", invocation{}, nil},
-		{"piped, stderr a terminal", invocation{stderrTTY: true}, nil},
-		{"--raw on a terminal", invocation{stdoutTTY: true, stderrTTY: true}, []string{"--raw"}},
-		{"--format text on a terminal", invocation{stdoutTTY: true, stderrTTY: true}, []string{"--format", "text"}},
-		{"piped with a wrap and a style", invocation{}, []string{"--wrap", "20", "--style", "light"}},
+		{"piped", invocation{}, nil, answer},
+		{"piped, stderr a terminal", invocation{stderrTTY: true}, nil, answer},
+		{"--raw on a terminal", invocation{stdoutTTY: true, stderrTTY: true}, []string{"--raw"}, onTerminal},
+		{"--format text on a terminal", invocation{stdoutTTY: true, stderrTTY: true}, []string{"--format", "text"}, onTerminal},
+		{"piped with a wrap and a style", invocation{}, []string{"--wrap", "20", "--style", "light"}, answer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.runWith(tt.inv, append([]string{"-m", "kimi-k2-turbo-preview", "--no-save", "x"}, tt.args...)...)
-			if r.code != 0 || r.stdout != answer+"\n" {
+			if r.code != 0 || r.stdout != tt.want+"\n" {
 				t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 			}
 		})
@@ -374,5 +378,40 @@ func TestReasoningTokenEstimate(t *testing.T) {
 		if whole.estimate() != tt.want || pieces.estimate() != tt.want {
 			t.Errorf("%q: %d whole, %d rune by rune; want %d", tt.text, whole.estimate(), pieces.estimate(), tt.want)
 		}
+	}
+}
+
+// cursorMotion matches what drawing in place writes: cursor up, erase down or line, a CR.
+var cursorMotion = regexp.MustCompile(`\x1b\[[0-9]*[AJK]|\r`)
+
+// A terminal that cannot move the cursor gets finished blocks only, never a live tail, even
+// when CLICOLOR_FORCE asks for rendering. The answer is paced so that frames run while it
+// streams: with a live tail they would draw it.
+func TestNoLiveTailWithoutCursorControl(t *testing.T) {
+	e := newTestEnv(t)
+	answer := "# Heading\n\n" + strings.Repeat("A paragraph that streams slowly, word by word. ", 6) + "\n\n- one\n- two\n"
+	replyWith(e, answer)
+	force := map[string]string{"CLICOLOR_FORCE": "1"}
+	for _, tc := range []struct {
+		name string
+		inv  invocation
+	}{
+		{"TERM=dumb with CLICOLOR_FORCE", invocation{stdoutTTY: true, env: map[string]string{"TERM": "dumb", "CLICOLOR_FORCE": "1"}}},
+		{"unknown TERM", invocation{stdoutTTY: true, env: map[string]string{"TERM": "hal9000"}}},
+		{"CLICOLOR_FORCE into a pipe", invocation{env: force}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.srv.Inject(emulator.Fault{Kind: emulator.Slow, Delay: 10 * time.Millisecond})
+			r := e.runWith(tc.inv, "-m", "kimi-k2-turbo-preview", "--no-save", "x")
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			if !strings.Contains(visible(r.stdout), "• one") {
+				t.Fatalf("not rendered: %q", r.stdout)
+			}
+			if m := cursorMotion.FindString(r.stdout); m != "" {
+				t.Errorf("cursor motion %q written:\n%q", m, r.stdout)
+			}
+		})
 	}
 }

@@ -43,6 +43,22 @@ type thread struct {
 	save      bool // new exchanges go to the history database
 	open      func() (*history.Store, error)
 	announced bool // the conversation id was shown
+	// retiredShown are the retired models whose notice was shown: once per model.
+	retiredShown map[string]bool
+}
+
+// firstUseOfRetired reports whether model is retired (and not listed by the server) and its
+// notice was not shown yet in this thread.
+func (th *thread) firstUseOfRetired(client *moonshot.Client, model string) (*moonshot.Retirement, bool) {
+	spec, _ := client.Catalog().Lookup(model)
+	if spec.Retired == nil || th.retiredShown[spec.ID] {
+		return nil, false
+	}
+	if th.retiredShown == nil {
+		th.retiredShown = map[string]bool{}
+	}
+	th.retiredShown[spec.ID] = true
+	return spec.Retired, true
 }
 
 // turn is one message of the thread: as history keeps it and, for the messages sent in this
@@ -81,10 +97,7 @@ func (opts *Options) newThread(ctx context.Context) (*thread, error) {
 	if err != nil {
 		return nil, continueError(opts, err)
 	}
-	th.conv = conv
-	for _, m := range msgs {
-		th.turns = append(th.turns, turn{stored: m})
-	}
+	th.conv, th.turns = conv, storedTurns(msgs)
 	if !opts.modelGiven && conv.Model != "" {
 		opts.Model = conv.Model
 	}
@@ -92,6 +105,18 @@ func (opts *Options) newThread(ctx context.Context) (*thread, error) {
 		opts.System = conv.System
 	}
 	return th, nil
+}
+
+// storedTurns are the saved messages a continuation sends again: all but the exchanges that
+// /edit last replaced.
+func storedTurns(msgs []history.Message) []turn {
+	var turns []turn
+	for _, m := range msgs {
+		if !m.Replaced {
+			turns = append(turns, turn{stored: m})
+		}
+	}
+	return turns
 }
 
 func continueError(opts *Options, err error) error {
@@ -120,7 +145,8 @@ func continueError(opts *Options, err error) error {
 // models that do not think have no use for it. An answer stopped before its first word is
 // left out (Moonshot refuses an empty message); the question before it stays.
 func (th *thread) replay(model string) ([]moonshot.Message, error) {
-	keepAll := preservesThinking(model)
+	spec, _ := moonshot.LookupModel(model)
+	keepAll := spec.PreservesThinking
 	var out []moonshot.Message
 	for _, t := range th.turns {
 		m := t.stored
@@ -148,13 +174,6 @@ func (th *thread) replay(model string) ([]moonshot.Message, error) {
 		out = append(out, msg)
 	}
 	return out, nil
-}
-
-// preservesThinking reports whether the model reads its earlier reasoning on every turn
-// (moonshot-api.md §2.10): kimi-k2.7-code and kimi-k3.
-func preservesThinking(model string) bool {
-	spec, _ := moonshot.LookupModel(model)
-	return spec.Family == moonshot.FamilyK3 || spec.Thinking == moonshot.ThinkingRequired
 }
 
 // sentMessages converts the messages of one question, as sent, for history. images are the
@@ -205,7 +224,10 @@ func answerMessage(res *result, model string) (m history.Message, ok bool) {
 	if res.Completion == nil && !interrupted {
 		return m, false
 	}
-	m = history.Message{Role: "assistant", Model: model, Interrupted: interrupted, Incomplete: res.Err != nil && !interrupted}
+	// A truncated answer is whole up to the limit: its finish_reason "length" marks it.
+	var truncated *cli.TruncatedError
+	m = history.Message{Role: "assistant", Model: model, Interrupted: interrupted,
+		Incomplete: res.Err != nil && !interrupted && !errors.As(res.Err, &truncated)}
 	c := res.Completion
 	if c == nil {
 		return m, true
@@ -251,15 +273,21 @@ func (th *thread) record(ctx context.Context, opts *Options, title string, sent 
 	if err != nil {
 		return err
 	}
+	if opts.Title != "" {
+		title = opts.Title // --title
+	}
 	if th.conv.ID == "" {
 		conv, err := store.Create(ctx, history.Conversation{Title: title, Model: answer.Model, System: opts.System, CreatedAt: now})
 		if err != nil {
 			return err
 		}
 		th.conv = conv
-	} else if th.conv.Model != answer.Model || th.conv.System != opts.System {
+	} else if th.conv.Model != answer.Model || th.conv.System != opts.System || (opts.Title != "" && th.conv.Title != opts.Title) {
 		c := th.conv
 		c.Model, c.System = answer.Model, opts.System
+		if opts.Title != "" {
+			c.Title = opts.Title
+		}
 		if c, err = store.Update(ctx, c); err != nil {
 			return err
 		}
@@ -316,26 +344,37 @@ func (th *thread) dropLastExchange(ctx context.Context) ([]moonshot.Message, err
 	return resend, nil
 }
 
-// forget deletes the dropped messages from the end of the stored conversation, after
-// checking that they are still its last ones: another moonchat may have continued it.
+// forget deletes the dropped messages from the end of the stored conversation.
 func (th *thread) forget(ctx context.Context, dropped []turn) error {
-	store, err := th.open()
+	store, from, err := th.storedTail(ctx, dropped, "/retry")
 	if err != nil {
 		return err
+	}
+	_, err = store.DeleteMessagesFrom(ctx, th.conv.ID, from)
+	return err
+}
+
+// storedTail checks that the dropped messages are still the last ones of the stored
+// conversation (another moonchat may have continued it) and returns the id of the first.
+// command names what leaves the conversation as it is when they are not.
+func (th *thread) storedTail(ctx context.Context, dropped []turn, command string) (*history.Store, int64, error) {
+	store, err := th.open()
+	if err != nil {
+		return nil, 0, err
 	}
 	_, msgs, err := store.Get(ctx, th.conv.ID)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
+	changed := fmt.Errorf("conversation %s changed in another moonchat; %s left it as it is", th.conv.ID, command)
 	from := len(msgs) - len(dropped)
 	if from < 0 {
-		return fmt.Errorf("conversation %s changed in another moonchat; /retry left it as it is", th.conv.ID)
+		return nil, 0, changed
 	}
 	for i, t := range dropped {
 		if m := msgs[from+i]; m.Role != t.stored.Role || m.Content != t.stored.Content {
-			return fmt.Errorf("conversation %s changed in another moonchat; /retry left it as it is", th.conv.ID)
+			return nil, 0, changed
 		}
 	}
-	_, err = store.DeleteMessagesFrom(ctx, th.conv.ID, msgs[from].ID)
-	return err
+	return store, msgs[from].ID, nil
 }

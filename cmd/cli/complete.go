@@ -8,30 +8,46 @@ import (
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
+// ModelChoice is a model id offered by completion, with its one-line description.
+type ModelChoice struct {
+	ID, Description string
+}
+
+// ModelChoices are the model ids completion offers, in the shell and in the session alike:
+// "auto", the current models of the built-in table (retired ones are left out, the API
+// refuses them) and the configured model when the table does not know it.
+func ModelChoices(configured string) []ModelChoice {
+	var out []ModelChoice
+	seen := map[string]bool{}
+	add := func(id, desc string) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, ModelChoice{id, desc})
+		}
+	}
+	add("auto", "the first of auto_models whose context fits the prompt")
+	for _, m := range moonshot.CurrentModels() {
+		add(m.ID, ModelSummary(m))
+	}
+	if configured != "" {
+		add(configured, "configured model")
+	}
+	return out
+}
+
 // CompleteModels completes -m/--model. It answers from the built-in model table, so a Tab
-// never waits for the network or needs a key; the configured model is offered too when the
-// table does not know it. Discontinued models are left out: the API refuses them.
+// never waits for the network or needs a key.
 func CompleteModels(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		var out []string
-		seen := map[string]bool{}
-		add := func(id, desc string) {
-			if seen[id] || !strings.HasPrefix(id, toComplete) {
-				return
-			}
-			seen[id] = true
-			out = append(out, id+"\t"+desc)
-		}
-		add("auto", "the first of auto_models whose context fits the prompt")
-		for _, m := range moonshot.KnownModels() {
-			if m.Deprecated == "" {
-				add(m.ID, ModelSummary(m))
-			}
-		}
+		configured := ""
 		// A broken config file must not break completion; the command reports it when run.
 		if cfg, err := f.Config(); err == nil {
-			if id := cfg.Value("model").Raw; id != "" {
-				add(id, "configured model")
+			configured = cfg.Value("model").Raw
+		}
+		var out []string
+		for _, c := range ModelChoices(configured) {
+			if strings.HasPrefix(c.ID, toComplete) {
+				out = append(out, c.ID+"\t"+c.Description)
 			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/moonchat/moonchat/pkg/config"
@@ -19,6 +20,7 @@ const (
 	ExitAuth        = 3
 	ExitQuota       = 4
 	ExitRejected    = 5
+	ExitTruncated   = 6
 	ExitTemporary   = 75
 	ExitInterrupted = 130
 )
@@ -31,6 +33,8 @@ const ExitStatusHelp = `  0    success
   4    quota or balance exhausted (exceeded_current_quota_error)
   5    request rejected by the API (400/404/422: bad parameters, context too long,
        content filter, unknown model)
+  6    answer truncated at the token limit (finish_reason "length" after any
+       --max-continues rounds; the partial answer is printed and saved)
   75   temporary failure after retries (429 rate limit/overload, 5xx, network,
        timeout, incomplete stream)
   130  interrupted (Ctrl-C)`
@@ -47,6 +51,52 @@ func (e *UsageError) Unwrap() error { return e.Err }
 // Usagef builds a UsageError.
 func Usagef(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// TruncatedError is an answer that stopped at the token limit (finish_reason "length") after
+// any --max-continues rounds: what arrived is printed and saved, and the run exits 6 so that a
+// script cannot take half an answer for a whole one.
+type TruncatedError struct {
+	Model string
+	// Budget is the output limit the request had (sent, or the server's known default); 0 when
+	// unknown.
+	Budget int
+	// ReasoningOnly: the model spent the whole budget reasoning and wrote no answer.
+	ReasoningOnly bool
+	// EffortTunable: the model takes --reasoning-effort; ThinkingSwitchable: --no-thinking.
+	EffortTunable, ThinkingSwitchable bool
+}
+
+func (e *TruncatedError) Error() string {
+	limit := "the token limit"
+	if e.Budget > 0 {
+		limit = fmt.Sprintf("the token limit (%s tokens)", FormatInt(e.Budget))
+	}
+	if e.ReasoningOnly {
+		return fmt.Sprintf("no answer: %s spent its whole output budget on reasoning and stopped at %s before writing one", e.Model, limit)
+	}
+	return "answer truncated at " + limit
+}
+
+// ExitCode is 6.
+func (e *TruncatedError) ExitCode() int { return ExitTruncated }
+
+func (e *TruncatedError) hint() string {
+	more := "raise --max-tokens"
+	if e.Budget > 0 {
+		more = fmt.Sprintf("raise --max-tokens (e.g. --max-tokens %d)", max(e.Budget*2, 16000))
+	}
+	if e.ReasoningOnly {
+		h := more + "; reasoning and answer share one budget"
+		if e.EffortTunable {
+			h += ", or lower --reasoning-effort (low thinks least)"
+		}
+		if e.ThinkingSwitchable {
+			h += ", or answer without thinking: --no-thinking"
+		}
+		return h
+	}
+	return more + ", or let moonchat continue the answer: --max-continues 3"
 }
 
 // ExitError carries an exit code for a failure that was already reported (for example in a
@@ -119,6 +169,8 @@ func ErrorKind(err error) string {
 		return "quota"
 	case ExitRejected:
 		return "rejected"
+	case ExitTruncated:
+		return "truncated"
 	case ExitTemporary:
 		return "temporary"
 	case ExitInterrupted:
@@ -140,7 +192,10 @@ func Describe(err error, region string) (msg, hint string) {
 		msg = strings.TrimPrefix(apiErr.Error(), "moonshot: ")
 	}
 	var corrupt *history.CorruptError
+	var truncated *TruncatedError
 	switch {
+	case errors.As(err, &truncated):
+		return msg, truncated.hint()
 	case errors.Is(err, context.Canceled):
 		return "interrupted", ""
 	case errors.As(err, &corrupt):
@@ -149,7 +204,7 @@ func Describe(err error, region string) (msg, hint string) {
 		return msg, "raise --timeout (or `moonchat config set timeout 20m`) or try again later"
 	case apiErr != nil && apiErr.Type == moonshot.ErrTypeMissingAPIKey:
 		return "no Moonshot API key is set",
-			"export MOONSHOT_API_KEY=sk-... or run `moonchat config set api_key` (keys: platform.moonshot.ai, or platform.moonshot.cn with --region cn); try `moonchat chat --offline` without one"
+			"run `moonchat config init` to set one up (or export MOONSHOT_API_KEY=sk-...); keys are made at platform.moonshot.ai, or platform.moonshot.cn for the China platform; `moonchat chat --offline` works without one"
 	case moonshot.IsAuth(err):
 		other := "--region cn (platform.moonshot.cn)"
 		if region == "cn" {
@@ -158,14 +213,53 @@ func Describe(err error, region string) (msg, hint string) {
 		return msg, "check MOONSHOT_API_KEY / `moonchat config get api_key`; keys of api.moonshot.ai and api.moonshot.cn are not interchangeable: if your key is from the other platform, use " + other
 	case moonshot.IsQuota(err):
 		return msg, "your quota or balance is used up: check it with `moonchat balance` and top up on the Moonshot platform"
+	case apiErr != nil && apiErr.Type == moonshot.ErrTypeContentFilter:
+		return msg, "Moonshot's content filter refused the request (its input or the answer being written); rephrase it"
 	case moonshot.IsContextTooLong(err):
 		return msg, "shorten the input, lower --max-tokens, or pick a model with a larger context (`moonchat models`, or -m auto)"
+	case apiErr != nil && apiErr.StatusCode == 404 && retired(err) != "":
+		return msg, retired(err)
 	case apiErr != nil && apiErr.StatusCode == 404:
 		return msg, "list the models your key can use with `moonchat models`"
+	case apiErr != nil && apiErr.StatusCode == 400 && documentedHint(apiErr.Message) != "":
+		return msg, documentedHint(apiErr.Message)
 	case apiErr != nil && apiErr.Type == moonshot.ErrTypeIncompleteStream:
 		return msg, "the partial answer was kept; run the command again (with -c to continue the conversation)"
 	case moonshot.IsTemporary(err):
 		return msg, "Moonshot is busy or unreachable; try again later, raise --max-retries, or check your proxy settings"
 	}
 	return msg, ""
+}
+
+// retired is the hint for a 404 on a model Moonshot retired: the model to use instead.
+func retired(err error) string {
+	spec, ok := moonshot.RetiredModel(err)
+	if !ok {
+		return ""
+	}
+	r := spec.Retired
+	return fmt.Sprintf("%s: -m %s, or `moonchat config set model %s`", r.Sentence(spec.ID), r.Replacement, r.Replacement)
+}
+
+var (
+	pinnedValue     = regexp.MustCompile(`^invalid (\w+): only (\S+) is allowed for this model`)
+	missingThinking = regexp.MustCompile(`reasoning_content is missing in assistant tool call message at index (\d+)`)
+)
+
+// documentedHint is the hint for one of the 400 messages Moonshot documents for the rules of
+// its newer models, or "".
+func documentedHint(message string) string {
+	switch {
+	case strings.HasPrefix(message, "invalid thinking: only type=enabled"):
+		return "this model always thinks: leave out --no-thinking (or thinking: {type: disabled})"
+	case strings.Contains(message, "is incompatible with thinking enabled"):
+		return "the model refuses a forced tool choice while it thinks: use --no-thinking on a model that can switch it off, or tool_choice auto"
+	}
+	if m := pinnedValue.FindStringSubmatch(message); m != nil {
+		return fmt.Sprintf("this model fixes the value of %s to %s: leave it out (moonchat's fixes drop it on the models they know)", m[1], m[2])
+	}
+	if m := missingThinking.FindStringSubmatch(message); m != nil {
+		return fmt.Sprintf("the assistant tool-call turn at message %s was sent without its reasoning_content, which a thinking model needs back: send every such turn's reasoning (moonchat's history keeps it)", m[1])
+	}
+	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/moonchat/moonchat/pkg/moonshot"
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // ModelSummary describes a model in a few words: its context and capabilities.
@@ -70,10 +71,15 @@ func FormatInt(n int) string {
 
 // WriteTable prints rows as columns separated by two spaces, each as wide as its widest cell.
 // Columns listed in right are aligned right (numbers); the last column is never padded.
+//
+// A table is for a terminal: cells hold model ids, file names and titles from outside, so
+// each goes through render.Sanitize.
 func WriteTable(w io.Writer, rows [][]string, right ...int) error {
 	var widths []int
 	for _, row := range rows {
 		for i, cell := range row {
+			cell = strings.NewReplacer("\n", " ", "\t", " ").Replace(render.Sanitize(cell))
+			row[i] = cell
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}

@@ -60,17 +60,21 @@ func TestCompleteModels(t *testing.T) {
 	}
 	for _, m := range moonshot.KnownModels() {
 		_, offered := ids[m.ID]
-		if offered != (m.Deprecated == "") {
-			t.Errorf("%s offered = %v (deprecated %q)", m.ID, offered, m.Deprecated)
+		if offered != (m.Retired == nil) {
+			t.Errorf("%s offered = %v (retired %v)", m.ID, offered, m.Retired)
 		}
 	}
 	if d := ids["kimi-k2.6"]; d != "256k context, tools, vision, video, thinking" {
 		t.Errorf("kimi-k2.6 described as %q", d)
 	}
 
-	got, _ = CompleteModels(New(ios))(nil, nil, "moonshot-v1-1")
-	if len(got) != 2 || !strings.HasPrefix(got[0], "moonshot-v1-128k\t") || !strings.HasPrefix(got[1], "moonshot-v1-128k-vision-preview\t") {
-		t.Errorf("prefix moonshot-v1-1 completes to %q", got)
+	got, _ = CompleteModels(New(ios))(nil, nil, "kimi-k3")
+	if len(got) != 3 || !strings.HasPrefix(got[0], "kimi-k3.1-pro\t") || !strings.HasPrefix(got[1], "kimi-k3.1-pro-highspeed\t") || !strings.HasPrefix(got[2], "kimi-k3\t") {
+		t.Errorf("prefix kimi-k3 completes to %q", got)
+	}
+	// Retired models are not offered: Moonshot answers 404.
+	if got, _ = CompleteModels(New(ios))(nil, nil, "moonshot-v1"); len(got) != 0 {
+		t.Errorf("prefix moonshot-v1 completes to %q", got)
 	}
 
 	// A model configured by the user is offered even when the table does not know it.

@@ -56,7 +56,7 @@ func NewCmdConfig(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		`) + keysHelp(),
 		Example: heredoc.Doc(`
 			$ moonchat config init
-			$ moonchat config set model kimi-k2.5
+			$ moonchat config set model kimi-k3
 			$ moonchat config get model
 			$ moonchat config list --origin
 			$ printf %s "$KEY" | moonchat config set api_key
@@ -185,18 +185,21 @@ func newCmdSet(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			it stays out of your shell history; or from standard input when that is a pipe
 			or a file.
 
+			A model is checked first: an id of moonchat's table is taken at once (with a note
+			when Moonshot retired it), any other only when GET /models lists it for your key.
+
 			An environment variable or flag for the same key still wins; a note on standard
 			error says so.
 		`),
 		Example: heredoc.Doc(`
-			$ moonchat config set model kimi-k2.5
+			$ moonchat config set model kimi-k3
 			$ moonchat config set temperature 0.3
 			$ moonchat config set api_key
 			$ pass show moonshot | moonchat config set api_key
 		`),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
-				return cli.Usagef("config set needs a key and a value, e.g. `moonchat config set model kimi-k2.5`")
+				return cli.Usagef("config set needs a key and a value, e.g. `moonchat config set model kimi-k3`")
 			}
 			return nil
 		},
@@ -258,6 +261,10 @@ func newCmdInit(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			platform.moonshot.ai, or cn: platform.moonshot.cn) and the default model, check
 			the key against the API, and write the config file with mode 0600. Pressing
 			Enter keeps the value shown in brackets.
+
+			A key the platform refuses is explained (a key of platform.moonshot.cn works only
+			with cn) and asked for again, with the platform, up to three times; then nothing is
+			written and the exit status is 3.
 
 			It needs a terminal. In scripts, use MOONSHOT_API_KEY, or pipe the key into
 			` + "`moonchat config set api_key`" + `.

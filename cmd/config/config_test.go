@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
+	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
 const testKey = "sk-config-test-0123456789abcdef"
@@ -393,7 +395,7 @@ func TestSetReadsTheValue(t *testing.T) {
 func TestSetNotesOverride(t *testing.T) {
 	isolate(t)
 	t.Setenv("MOONCHAT_MODEL", "kimi-k3")
-	r := mustRun(t, streams{}, "set", "model", "kimi-k2.5")
+	r := mustRun(t, streams{}, "set", "model", "kimi-k2.6")
 	if r.errOut != "moonchat: note: $MOONCHAT_MODEL is set and takes precedence over the config file for model\n" {
 		t.Errorf("stderr = %q", r.errOut)
 	}
@@ -534,7 +536,7 @@ func TestInit(t *testing.T) {
 		"Platform: global (platform.moonshot.ai, USD) or cn (platform.moonshot.cn, CNY) [global]: ",
 		`region: "mars" is not one of global, cn; try again`,
 		"Default model [kimi-k2.6]: ",
-		"The key works on " + strings.TrimSuffix(strings.TrimPrefix(srv.URL, "http://"), "/v1") + ": 18 models available",
+		"The key works on " + strings.TrimSuffix(strings.TrimPrefix(srv.URL, "http://"), "/v1") + ": 20 models available",
 		"Wrote " + path,
 	} {
 		if !strings.Contains(r.errOut, want) {
@@ -562,21 +564,64 @@ func TestInit(t *testing.T) {
 
 func TestInitRejectedKeyWritesNothing(t *testing.T) {
 	path := isolate(t)
-	serve(t)
-	r := run(t, streams{stdinTTY: true, stdin: "sk-wrong-0123456789abcdef\n\n\n"}, "init")
+	srv := serve(t)
+	// Three refused keys (each with Enter for the platform): the setup stops.
+	const wrong = "sk-wrong-0123456789abcdef\n\n"
+	r := run(t, streams{stdinTTY: true, stdin: wrong + wrong + wrong}, "init")
 	if cli.ExitCode(r.err) != cli.ExitAuth {
 		t.Fatalf("exit %d: %v", cli.ExitCode(r.err), r.err)
-	}
-	if !strings.Contains(r.errOut, "Nothing was written.") {
-		t.Errorf("stderr = %q", r.errOut)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("a rejected key was written")
 	}
+	if n := strings.Count(r.errOut, "Moonshot API key (input hidden)"); n != 3 {
+		t.Errorf("the key was asked %d times:\n%s", n, r.errOut)
+	}
+	// The explanation, then "Nothing was written." last, and no other error after it.
+	explain := strings.LastIndex(r.errOut, "The key was refused: ")
+	nothing := strings.Index(r.errOut, "Nothing was written.")
+	if explain < 0 || nothing < explain || !strings.HasSuffix(r.errOut, "Nothing was written.\n") {
+		t.Errorf("stderr = %q", r.errOut)
+	}
+	// The advice fits the wizard: the API base of the environment decides here, not the
+	// platform answer, and it says so.
+	if !strings.Contains(r.errOut, "Requests go to "+srv.URL+" (api_base, from $MOONSHOT_API_BASE), whatever the platform answer") ||
+		strings.Contains(r.errOut, "--region") {
+		t.Errorf("advice: %q", r.errOut)
+	}
+	var ee *cli.ExitError
+	if !errors.As(r.err, &ee) || ee.Err != nil {
+		t.Errorf("the root would print more after the explanation: %v", r.err)
+	}
+
+	// A refused key, then the right one: the setup goes on.
+	r = mustRun(t, streams{stdinTTY: true, stdin: wrong + testKey + "\n\n\n"}, "init")
+	if !strings.Contains(r.errOut, "Try again (2 of 3).") || !strings.HasSuffix(readFile(t, path), "\napi_key: "+testKey+"\n") {
+		t.Errorf("stderr = %q", r.errOut)
+	}
+
 	// --no-verify skips the check.
 	mustRun(t, streams{stdinTTY: true, stdin: "sk-wrong-0123456789abcdef\n\n\n"}, "init", "--no-verify")
 	if got := readFile(t, path); !strings.HasSuffix(got, "\napi_key: sk-wrong-0123456789abcdef\n") {
 		t.Errorf("file:\n%s", got)
+	}
+}
+
+func TestInitRefusalAdviceNamesThePlatformQuestion(t *testing.T) {
+	isolate(t)
+	// With no API base set, the platform answer decides where the key is checked, and the
+	// advice is about that answer. (A test can reach a local server only through api_base,
+	// so this case is checked on the explanation itself.)
+	ios, _, _, errOut := iostreams.Test()
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	explainRefusal(&Options{IO: ios, Config: cfg}, &moonshot.APIError{StatusCode: 401, Type: "invalid_authentication_error", Message: "Invalid Authentication"})
+	got := errOut.String()
+	if !strings.HasPrefix(got, "The key was refused: ") || !strings.Contains(got, "choose cn at the platform question if your key is from platform.moonshot.cn") ||
+		strings.Contains(got, "MOONSHOT_API_KEY") || strings.Contains(got, "--region") {
+		t.Errorf("advice = %q", got)
 	}
 }
 
@@ -612,5 +657,42 @@ func TestInitNeedsTerminal(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("file written after short input")
+	}
+}
+
+func TestSetModelIsChecked(t *testing.T) {
+	path := isolate(t)
+	srv, err := emulator.Start(emulator.Config{APIKey: testKey,
+		Models: append(emulator.DefaultModels(), emulator.Model{ID: "kimi-k9-preview", ContextLength: 1 << 20})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	t.Setenv("MOONSHOT_API_BASE", srv.URL)
+	t.Setenv("MOONSHOT_API_KEY", testKey)
+	// A model of the table needs no request; one the server lists is asked about and kept.
+	mustRun(t, streams{}, "set", "model", "kimi-k2.5")
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("a model of the table cost %d requests", n)
+	}
+	mustRun(t, streams{}, "set", "model", "kimi-k9-preview")
+	if got := readFile(t, path); !strings.Contains(got, "model: kimi-k9-preview\n") {
+		t.Errorf("file:\n%s", got)
+	}
+	// An unknown one is refused, and the file keeps the model it had.
+	r := run(t, streams{}, "set", "model", "gpt-4o")
+	if cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), `unknown model "gpt-4o"`) {
+		t.Errorf("set model gpt-4o: %v (exit %d)", r.err, cli.ExitCode(r.err))
+	}
+	if got := readFile(t, path); !strings.Contains(got, "model: kimi-k9-preview\n") {
+		t.Errorf("the refused model changed the file:\n%s", got)
+	}
+	// A retired one is kept with a note, without a request: the server decides, as for -m.
+	before := len(srv.Requests())
+	if r := mustRun(t, streams{}, "set", "model", "kimi-thinking-preview"); !strings.Contains(r.errOut, "note: kimi-thinking-preview was retired by Moonshot") {
+		t.Errorf("set a retired model: %q", r.errOut)
+	}
+	if len(srv.Requests()) != before {
+		t.Errorf("a retired model of the table cost a request")
 	}
 }

@@ -32,23 +32,38 @@ func initRun(ctx context.Context, opts *Options) error {
 	}
 	fmt.Fprintf(ios.ErrOut, "Setting up %s\n", path)
 
-	key, err := askKey(ctx, opts)
-	if err != nil {
-		return err
-	}
-	region, err := ask(ctx, opts, "region", "Platform: global (platform.moonshot.ai, USD) or cn (platform.moonshot.cn, CNY)")
-	if err != nil {
-		return err
+	// A key the platform refuses is asked again, with the platform: a key of the other
+	// platform is the usual cause.
+	var key, region string
+	for attempt := 1; ; attempt++ {
+		var err error
+		if key, err = askKey(ctx, opts); err != nil {
+			return err
+		}
+		if region, err = ask(ctx, opts, "region", "Platform: global (platform.moonshot.ai, USD) or cn (platform.moonshot.cn, CNY)"); err != nil {
+			return err
+		}
+		if opts.NoVerify {
+			break
+		}
+		err = verifyKey(ctx, opts, key, region)
+		if err == nil {
+			break
+		}
+		if !moonshot.IsAuth(err) {
+			fmt.Fprintln(ios.ErrOut, "Nothing was written.")
+			return err
+		}
+		explainRefusal(opts, err)
+		if attempt == maxAttempts {
+			fmt.Fprintln(ios.ErrOut, "Nothing was written.")
+			return &cli.ExitError{Code: cli.ExitAuth} // explained above
+		}
+		fmt.Fprintf(ios.ErrOut, "Try again (%d of %d).\n", attempt+1, maxAttempts)
 	}
 	model, err := ask(ctx, opts, "model", "Default model")
 	if err != nil {
 		return err
-	}
-	if !opts.NoVerify {
-		if err := verifyKey(ctx, opts, key, region); err != nil {
-			fmt.Fprintln(ios.ErrOut, "Nothing was written.")
-			return err
-		}
 	}
 
 	if _, err := config.CreateFile(path); err != nil {
@@ -130,6 +145,24 @@ func ask(ctx context.Context, opts *Options, name, question string) (string, err
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "%s: %v; try again\n", name, err)
 	}
+}
+
+// explainRefusal says why a key was refused, in the wizard's terms: the answer to change is
+// the platform question, unless an API base from the environment or the file decides where
+// requests go whatever the answer.
+func explainRefusal(opts *Options, err error) {
+	msg, _ := cli.Describe(err, "")
+	w := opts.IO.ErrOut
+	fmt.Fprintf(w, "The key was refused: %s\n", opts.IO.ErrPrintable(msg))
+	if base := opts.Config.Value("api_base"); base.IsSet() {
+		from := base.Source
+		if base.Origin == config.OriginEnv {
+			from = "$" + from
+		}
+		fmt.Fprintf(w, "Requests go to %s (api_base, from %s), whatever the platform answer; check that the key is for that server.\n", base.String(), from)
+		return
+	}
+	fmt.Fprintln(w, "Keys from platform.moonshot.ai work on global and keys from platform.moonshot.cn on cn: choose cn at the platform question if your key is from platform.moonshot.cn, and check that it was pasted whole.")
 }
 
 // inputError explains an input that ended (Ctrl-D) instead of a bare EOF.

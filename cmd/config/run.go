@@ -104,6 +104,11 @@ func setRun(ctx context.Context, opts *Options) error {
 			return err
 		}
 	}
+	if k.Name == "model" && value != "" {
+		if err := checkModel(ctx, opts, value); err != nil {
+			return err
+		}
+	}
 	if err := opts.Config.Set(k.Name, value); err != nil {
 		return err
 	}
@@ -113,6 +118,22 @@ func setRun(ctx context.Context, opts *Options) error {
 	}
 	noteOverride(opts, k.Name)
 	return nil
+}
+
+// checkModel refuses a model the API would refuse, as /model in the session does: the
+// table first, then GET /models with the configured key.
+func checkModel(ctx context.Context, opts *Options, model string) error {
+	client, err := opts.Factory.Client(opts.Config, cli.ClientOptions{})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	notice, err := cli.CheckModel(ctx, client, model)
+	if notice != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "moonchat: note: %s\n", notice)
+	}
+	return err
 }
 
 func unsetRun(opts *Options) error {

@@ -219,7 +219,7 @@ func open(ctx context.Context, opts *Options) (*session, context.Context, contex
 }
 
 func (s *session) notice(format string, args ...any) {
-	fmt.Fprintf(s.opts.IO.ErrOut, "moonchat: "+format+"\n", args...)
+	fmt.Fprintln(s.opts.IO.ErrOut, s.opts.IO.ErrPrintable("moonchat: "+fmt.Sprintf(format, args...)))
 }
 
 // ours is the set of file ids moonchat uploaded to this platform.
@@ -386,7 +386,7 @@ func (s *session) report(targets []deletion) error {
 			continue
 		}
 		if t.Filename != "" {
-			b.WriteString(" " + t.Filename)
+			b.WriteString(" " + s.opts.IO.Printable(t.Filename))
 		}
 		b.WriteByte('\n')
 	}

@@ -25,7 +25,7 @@ type Options struct {
 	// Now is the clock behind relative times and --older-than.
 	Now func() time.Time
 
-	Action string // list, show, search, rm or export
+	Action string // list, show, search, rm, export, rename or fork
 
 	JSON      bool
 	Limit     int           // list, search: at most this many; 0 means all
@@ -33,6 +33,8 @@ type Options struct {
 	Query     string        // search: the words, joined by spaces
 	OlderThan time.Duration // rm --older-than
 	Format    string        // export: markdown or json
+	Title     string        // rename: the new title; fork: the copy's ("" = the original's + " (fork)")
+	At        int           // fork: copy messages 1 to At (0: all)
 
 	// How show renders answers on a terminal (the wrap and style settings).
 	Wrap  int
@@ -51,7 +53,7 @@ func NewCmdHistory(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "history <command>",
 		Aliases: []string{"log"},
-		Short:   "List, show, search and delete saved conversations",
+		Short:   "List, show, search, rename, fork and delete saved conversations",
 		Long: heredoc.Doc(`
 			moonchat chat saves every conversation (unless --no-save, or save_history is false)
 			in a SQLite database: $XDG_DATA_HOME/moonchat/history.db, by default
@@ -70,6 +72,8 @@ func NewCmdHistory(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			$ moonchat history search "connection pool"
 			$ moonchat history rm --older-than 90d
 			$ moonchat history export 3f2a9c01 --format markdown > notes.md
+			$ moonchat history rename 3f2a "Kyoto trip"
+			$ moonchat history fork 3f2a --at 4
 			$ moonchat chat --conversation 3f2a "And how do I test that?"
 		`),
 		Args: cobra.ArbitraryArgs,
@@ -77,7 +81,7 @@ func NewCmdHistory(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	}
 	for _, sub := range []*cobra.Command{
 		newCmdList(f, runF), newCmdShow(f, runF), newCmdSearch(f, runF),
-		newCmdRm(f, runF), newCmdExport(f, runF),
+		newCmdRm(f, runF), newCmdExport(f, runF), newCmdRename(f, runF), newCmdFork(f, runF),
 	} {
 		cmd.AddCommand(sub)
 	}
@@ -104,6 +108,10 @@ func run(ctx context.Context, opts *Options, runF func(*Options) error) error {
 		return rmRun(ctx, opts)
 	case "export":
 		return exportRun(ctx, opts)
+	case "rename":
+		return renameRun(ctx, opts)
+	case "fork":
+		return forkRun(ctx, opts)
 	}
 	return fmt.Errorf("unknown history action %q", opts.Action)
 }
@@ -160,13 +168,14 @@ func newCmdShow(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			Show a saved conversation the way chat printed it: each prompt marked with "> ",
 			then the answer. On a terminal the answers are rendered as markdown (the wrap and
 			style settings apply); piped, they are printed exactly as the model sent them.
-			An answer that was stopped with Ctrl-C, cut off by a broken stream, or cut short by
-			max_tokens is marked as such. Reasoning is not shown; --json and export include it.
+			An answer that was stopped with Ctrl-C, cut off by a broken stream, cut short by
+			max_tokens, or replaced by chat's /edit last is marked as such. Reasoning is not shown; --json and export include it.
 
 			--json prints one object: the conversation's fields (as in "history list --json")
 			and "messages", each with every saved field: id, role, content, reasoning_content,
 			name, tool_call_id, tool_calls (as sent or received, or null), prompt_tokens,
-			completion_tokens, cached_tokens, finish_reason, interrupted, incomplete, model and
+			completion_tokens, cached_tokens, finish_reason, interrupted, incomplete, replaced
+			(an exchange that chat's /edit last replaced: kept, no longer sent again), model and
 			created_at.
 		`),
 		Example: heredoc.Doc(`
@@ -212,9 +221,13 @@ func newCmdSearch(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			tab, title, tab, snippet. --json prints an array of objects with the fields id,
 			title, updated_at, message_id (null when the title matched), role, snippet and
 			matches (the byte ranges [start, end) of the words in the snippet).
+
+			As grep does, search exits 1 when nothing matches (--json then prints []), so a
+			script can branch on it; 0 means at least one hit.
 		`, defaultSearchLimit),
 		Example: heredoc.Doc(`
 			$ moonchat history search goroutine leak
+			$ moonchat history search Kyoto >/dev/null || echo "never talked about Kyoto"
 			$ moonchat history search 数据库
 			$ moonchat history search --json retry | jq -r '.[].id' | sort -u
 		`),
@@ -293,7 +306,7 @@ func newCmdExport(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			--format markdown (the default) writes a document: the title, the id, model and
 			times, then each message under a heading for its role, with the reasoning of each
 			answer in a collapsed <details> block, tool calls and results in code blocks, and a
-			note on answers that were interrupted, incomplete or cut short. An answer that
+			note on answers that were interrupted, incomplete, cut short or replaced. An answer that
 			stopped inside a code block gets the block closed, so the rest of the document
 			renders.
 

@@ -268,8 +268,8 @@ func TestEmptyHistory(t *testing.T) {
 	if r := fx.mustRun(piped, "list", "--json"); r.stdout != "[]\n" {
 		t.Fatalf("--json: %q", r.stdout)
 	}
-	if r := fx.mustRun(terminal, "search", "anything"); r.stdout != "" || r.stderr != "no conversations yet\n" {
-		t.Fatalf("search: stdout %q, stderr %q", r.stdout, r.stderr)
+	if r := fx.run(terminal, "search", "anything"); r.stdout != "" || r.stderr != "no conversations yet\n" || cli.ExitCode(r.err) != cli.ExitFailure {
+		t.Fatalf("search: stdout %q, stderr %q, %v", r.stdout, r.stderr, r.err)
 	}
 	err := fx.run(terminal, "show", "ab12").err
 	msg, hint := cli.Describe(err, "")
@@ -327,8 +327,8 @@ func TestShowOnATerminalRendersTheAnswers(t *testing.T) {
 		t.Fatalf("header %q", lines[0])
 	}
 	for _, want := range []string{
-		"> How do I **reverse** a slice?\n> In Go.[2J\n", // the prompt as typed, marked, without ESC
-		"Use slices.Reverse:",                            // the answer rendered: no asterisks
+		"> How do I **reverse** a slice?\n> In Go.\n", // the prompt as typed, marked, without its escape sequence
+		"Use slices.Reverse:",                         // the answer rendered: no asterisks
 		"slices.Reverse(s)",
 		"tool call get_weather({\"city\":\"Paris\"})",
 		"[interrupted: stopped before the answer was complete]",
@@ -364,9 +364,9 @@ func TestShowOnATerminalRendersTheAnswers(t *testing.T) {
 		t.Fatalf("NO_COLOR output:\n%s", r.stdout)
 	}
 
-	// TERM=dumb gets the raw transcript, as when piped.
+	// TERM=dumb gets the raw transcript, as when piped, but without escape sequences.
 	r = fx.mustRun(func(ios *iostreams.IOStreams) { terminal(ios); ios.SetEnv("TERM", "dumb") }, "show", "ab12cd34")
-	if raw := fx.mustRun(piped, "show", "ab12cd34").stdout; r.stdout != raw {
+	if raw := strings.Replace(fx.mustRun(piped, "show", "ab12cd34").stdout, "\x1b[2J", "", 1); r.stdout != raw {
 		t.Fatalf("TERM=dumb output:\n%q\nwant the piped transcript:\n%q", r.stdout, raw)
 	}
 }
@@ -405,7 +405,7 @@ func TestShowJSONHasEveryField(t *testing.T) {
 		t.Fatalf("document: %+v", doc)
 	}
 	want := []string{"cached_tokens", "completion_tokens", "content", "created_at", "finish_reason", "id",
-		"incomplete", "interrupted", "model", "name", "prompt_tokens", "reasoning_content", "role",
+		"incomplete", "interrupted", "model", "name", "prompt_tokens", "reasoning_content", "replaced", "role",
 		"tool_call_id", "tool_calls"}
 	for i, m := range doc.Messages {
 		if keys := sortedKeys(m); !slices.Equal(keys, want) {
@@ -585,11 +585,15 @@ func TestSearch(t *testing.T) {
 		t.Fatalf("title hit: %s", r.stdout)
 	}
 
-	if r := fx.mustRun(terminal, "search", "nothing like this"); r.stdout != "" || r.stderr != "no matches for \"nothing like this\"\n" {
-		t.Fatalf("no hits: stdout %q, stderr %q", r.stdout, r.stderr)
+	// No match is exit 1, as with grep, in every output.
+	if r := fx.run(terminal, "search", "nothing like this"); r.stdout != "" || r.stderr != "no matches for \"nothing like this\"\n" || cli.ExitCode(r.err) != cli.ExitFailure {
+		t.Fatalf("no hits: stdout %q, stderr %q, %v", r.stdout, r.stderr, r.err)
 	}
-	if r := fx.mustRun(piped, "search", "--json", "nothing like this"); r.stdout != "[]\n" {
-		t.Fatalf("no hits, --json: %q", r.stdout)
+	if r := fx.run(piped, "search", "--json", "nothing like this"); r.stdout != "[]\n" || cli.ExitCode(r.err) != cli.ExitFailure {
+		t.Fatalf("no hits, --json: %q, %v", r.stdout, r.err)
+	}
+	if r := fx.run(piped, "search", "nothing like this"); r.stdout != "" || r.stderr != "" || cli.ExitCode(r.err) != cli.ExitFailure {
+		t.Fatalf("no hits, piped: %q %q, %v", r.stdout, r.stderr, r.err)
 	}
 	if err := fx.run(piped, "search", " ").err; cli.ExitCode(err) != cli.ExitUsage {
 		t.Fatalf("blank search: %v", err)
@@ -681,7 +685,7 @@ func TestRmRefusesBadForms(t *testing.T) {
 func TestExportMarkdown(t *testing.T) {
 	fx := newFixture(t)
 	c := conversationWithEverything(fx)
-	r := fx.mustRun(terminal, "export", "ab12")
+	r := fx.mustRun(piped, "export", "ab12")
 	created := c.CreatedAt.UTC().Format(time.RFC3339)
 	got := regexp.MustCompile(`(?m)^- updated: .*$`).ReplaceAllString(r.stdout, "- updated: UPDATED")
 	want := "# How do I **reverse** a slice?\n" +
@@ -706,6 +710,10 @@ func TestExportMarkdown(t *testing.T) {
 	}
 	if md := fx.mustRun(piped, "export", "ab12", "--format", "md").stdout; md != r.stdout {
 		t.Fatalf("--format md differs from the default:\n%q", md)
+	}
+	// On a terminal the document is the same without the prompt's escape sequence.
+	if tty := fx.mustRun(terminal, "export", "ab12").stdout; tty != strings.Replace(r.stdout, "\x1b[2J", "", 1) {
+		t.Fatalf("export on a terminal:\n%q", tty)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/history"
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // emptyHistory is what every subcommand says when there is nothing saved at all.
@@ -83,9 +84,10 @@ func candidatesHint(cs []history.Conversation) string {
 	return b.String()
 }
 
-// displayTitle is a title as one clean line (titles set through Update may hold anything).
+// displayTitle is a title as one clean line for a terminal (titles set through Update may
+// hold anything, escape sequences included).
 func displayTitle(title string) string {
-	if t := history.TitleFromPrompt(title); t != "" {
+	if t := history.TitleFromPrompt(render.Sanitize(title)); t != "" {
 		return t
 	}
 	return "(untitled)"
@@ -249,7 +251,14 @@ func searchRun(ctx context.Context, opts *Options) error {
 	default:
 		writeHits(out, opts, hits)
 	}
-	return out.Flush()
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	if len(hits) == 0 {
+		// grep's convention: no match is exit 1, already said on a terminal.
+		return &cli.ExitError{Code: cli.ExitFailure}
+	}
+	return nil
 }
 
 // writeHits shows the hits grouped under their conversation: a line with the id and title,
@@ -266,7 +275,7 @@ func writeHits(w io.Writer, opts *Options, hits []history.SearchHit) {
 			fmt.Fprintf(w, "%s  %s  %s\n", st.bold(id), displayTitle(h.Conversation.Title),
 				st.dim(when(opts.now(), h.Conversation.UpdatedAt)))
 		}
-		label := h.Role
+		label := render.Sanitize(h.Role)
 		if label == "" {
 			label = "title"
 		}

@@ -32,6 +32,7 @@ type messageJSON struct {
 	FinishReason     string          `json:"finish_reason"`
 	Interrupted      bool            `json:"interrupted"`
 	Incomplete       bool            `json:"incomplete"`
+	Replaced         bool            `json:"replaced"`
 	Model            string          `json:"model"`
 	CreatedAt        time.Time       `json:"created_at"`
 }
@@ -48,7 +49,7 @@ func document(c history.Conversation, msgs []history.Message) documentJSON {
 		doc.Messages[i] = messageJSON{ID: m.ID, Role: m.Role, Content: m.Content, ReasoningContent: m.ReasoningContent,
 			Name: m.Name, ToolCallID: m.ToolCallID, ToolCalls: m.ToolCalls, PromptTokens: m.PromptTokens,
 			CompletionTokens: m.CompletionTokens, CachedTokens: m.CachedTokens, FinishReason: m.FinishReason,
-			Interrupted: m.Interrupted, Incomplete: m.Incomplete, Model: m.Model, CreatedAt: m.CreatedAt.UTC()}
+			Interrupted: m.Interrupted, Incomplete: m.Incomplete, Replaced: m.Replaced, Model: m.Model, CreatedAt: m.CreatedAt.UTC()}
 	}
 	return doc
 }
@@ -75,7 +76,7 @@ func showRun(ctx context.Context, opts *Options) error {
 		return cli.WriteJSON(opts.IO.Out, document(c, msgs))
 	}
 	out := bufio.NewWriterSize(opts.IO.Out, 32<<10)
-	t := &transcript{w: out, st: newStyler(opts.IO.ColorEnabled())}
+	t := &transcript{w: out, st: newStyler(opts.IO.ColorEnabled()), tty: opts.IO.IsStdoutTTY()}
 	if opts.IO.RenderEnabled() {
 		t.markdown = &render.Options{
 			Width: opts.IO.Width(),
@@ -112,13 +113,14 @@ type transcript struct {
 	w        *bufio.Writer
 	st       styler
 	markdown *render.Options
+	tty      bool // stdout is a terminal, even one that gets no markdown (TERM=dumb)
 	gap      bool // a blank line is owed before the next part
 }
 
 func (t *transcript) header(c history.Conversation, now time.Time) {
 	parts := []string{c.ID, displayTitle(c.Title)}
 	if c.Model != "" {
-		parts = append(parts, c.Model)
+		parts = append(parts, t.text(c.Model))
 	}
 	messages := fmt.Sprintf("%d messages", c.MessageCount)
 	if c.MessageCount == 1 {
@@ -160,10 +162,10 @@ func (t *transcript) conversation(c history.Conversation, msgs []history.Message
 			if name == "" {
 				name = m.ToolCallID
 			}
-			fmt.Fprintln(t.w, t.st.dim(fmt.Sprintf("tool result (%s): %s", name, summary(m.Content, 100))))
+			fmt.Fprintln(t.w, t.st.dim(t.text(fmt.Sprintf("tool result (%s): %s", name, summary(m.Content, 100)))))
 		default:
 			t.separate()
-			fmt.Fprintf(t.w, "%s %s\n", t.st.dim(m.Role+":"), t.text(m.Content))
+			fmt.Fprintf(t.w, "%s %s\n", t.st.dim(t.text(m.Role)+":"), t.text(m.Content))
 		}
 	}
 	return nil
@@ -193,8 +195,9 @@ func (t *transcript) assistant(m history.Message) error {
 		t.gap = false
 	case m.Content != "":
 		t.separate()
-		t.w.WriteString(m.Content)
-		if !strings.HasSuffix(m.Content, "\n") {
+		content := t.text(m.Content)
+		t.w.WriteString(content)
+		if !strings.HasSuffix(content, "\n") {
 			t.w.WriteByte('\n')
 		}
 	default:
@@ -224,21 +227,13 @@ func (t *transcript) render(content string) error {
 	return md.Close()
 }
 
-// text is s as it may be printed: untouched in raw mode; on a terminal without the control
-// characters (escape sequences in a saved prompt must not drive the terminal).
+// text is s as it may be printed: untouched into a pipe; on a terminal through
+// render.Sanitize (escape sequences in a saved prompt must not drive the terminal).
 func (t *transcript) text(s string) string {
-	if t.markdown == nil {
+	if t.markdown == nil && !t.tty {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return r
-		}
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			return -1
-		}
-		return r
-	}, s)
+	return render.Sanitize(s)
 }
 
 // toolCalls decodes the calls an answer made; calls that do not decode are left out (the
@@ -262,6 +257,9 @@ func notes(m history.Message) []string {
 	}
 	if m.Incomplete {
 		out = append(out, "incomplete: the stream was cut before the answer was complete")
+	}
+	if m.Replaced {
+		out = append(out, "replaced: /edit last asked an edited question instead; later turns do not include this exchange")
 	}
 	switch m.FinishReason {
 	case "length":
@@ -299,9 +297,11 @@ func (s styler) warn(text string) string   { return s.wrap("33", text) }
 func (s styler) prompt(text string) string { return s.wrap("1;36", text) }
 
 // highlight marks the spans of text (byte ranges, in order, not overlapping).
+// It is for a terminal: each piece goes through render.Sanitize (the spans count bytes of
+// the stored text, so the pieces are cut first).
 func (s styler) highlight(text string, spans []history.Span) string {
 	if !s.on {
-		return text
+		return render.Sanitize(text)
 	}
 	var b strings.Builder
 	at := 0
@@ -309,11 +309,11 @@ func (s styler) highlight(text string, spans []history.Span) string {
 		if sp.Start < at || sp.End > len(text) || sp.Start >= sp.End {
 			continue
 		}
-		b.WriteString(text[at:sp.Start])
-		b.WriteString(s.wrap("1;33", text[sp.Start:sp.End]))
+		b.WriteString(render.Sanitize(text[at:sp.Start]))
+		b.WriteString(s.wrap("1;33", render.Sanitize(text[sp.Start:sp.End])))
 		at = sp.End
 	}
-	b.WriteString(text[at:])
+	b.WriteString(render.Sanitize(text[at:]))
 	return b.String()
 }
 
@@ -324,6 +324,13 @@ func exportRun(ctx context.Context, opts *Options) error {
 	}
 	if opts.Format == "json" {
 		return cli.WriteJSON(opts.IO.Out, document(c, msgs))
+	}
+	if opts.IO.IsStdoutTTY() {
+		// A document read on the terminal: stored text must not drive it.
+		var b strings.Builder
+		writeMarkdown(&b, c, msgs)
+		_, err := io.WriteString(opts.IO.Out, render.Sanitize(b.String()))
+		return err
 	}
 	out := bufio.NewWriterSize(opts.IO.Out, 32<<10)
 	writeMarkdown(out, c, msgs)

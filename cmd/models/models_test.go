@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/config"
@@ -95,14 +96,27 @@ func TestPipedPrintsOneIDPerLine(t *testing.T) {
 	}
 }
 
+func runWide(t *testing.T, width int, args ...string) result {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	ios.SetWrap(width)
+	cmd := NewCmdModels(cli.New(ios), nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	err := cmd.ExecuteContext(context.Background())
+	return result{out.String(), errOut.String(), err}
+}
+
 func TestTerminalTable(t *testing.T) {
 	serve(t, served)
-	r := run(t, true)
+	r := runWide(t, 160)
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
 	lines := strings.Split(strings.TrimSuffix(r.out, "\n"), "\n")
-	if len(lines) != 7 {
+	if len(lines) != 8 {
 		t.Fatalf("%d lines:\n%s", len(lines), r.out)
 	}
 	fields := func(i int) []string { return strings.Fields(lines[i]) }
@@ -113,10 +127,11 @@ func TestTerminalTable(t *testing.T) {
 		line int
 		want string
 	}{
-		{1, "kimi-k2.6 256k tools, vision, video, thinking 0.16 0.95 4.00 price: third-party figure"},
-		{2, "moonshot-v1-8k 8k tools — 0.20 2.00"},
-		{3, "kimi-thinking-preview 128k vision, thinking — — — deprecated: discontinued 2025-11-11"},
-		{4, "acme-custom-1 64k tools, thinking — — — not in moonchat's table"},
+		// kimi-k2.6's prices are third-party figures: marked.
+		{1, "kimi-k2.6 256k tools, vision, video, thinking 0.16* 0.95* 4.00*"},
+		{2, "moonshot-v1-8k 8k tools — 0.20 2.00 use kimi-k2.6 (retired 2026-08-31*)"},
+		{3, "kimi-thinking-preview 128k vision, thinking — — — use kimi-k2.6 (retired 2025-11-11)"},
+		{4, "acme-custom-1 64k tools, thinking — — — unknown to moonchat"},
 	}
 	for _, c := range checks {
 		if got := strings.Join(fields(c.line), " "); got != c.want {
@@ -130,18 +145,46 @@ func TestTerminalTable(t *testing.T) {
 			t.Errorf("context not right-aligned under its header:\n%s\n%s", lines[0], l)
 		}
 	}
-	if lines[5] != "" || lines[6] != "Prices in USD per 1M tokens." {
+	if lines[5] != "" || lines[6] != "Prices in USD per 1M tokens." || !strings.HasPrefix(lines[7], "* third-party figure") {
 		t.Errorf("footer = %q", lines[5:])
+	}
+}
+
+// TestTableFitsTheTerminal: at any width no row is wider than the terminal (a terminal would
+// wrap it), the ids stay whole while there is room for them, and letters are explained.
+func TestTableFitsTheTerminal(t *testing.T) {
+	serve(t, served)
+	for _, width := range []int{100, 80, 60, 48, 30} {
+		r := runWide(t, width)
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		table, _, _ := strings.Cut(r.out, "\n\n")
+		for _, l := range strings.Split(table, "\n") {
+			if n := utf8.RuneCountInString(l); n > width {
+				t.Errorf("width %d: a %d-column row:\n%s", width, n, r.out)
+			}
+		}
+		if width >= 60 && !strings.Contains(table, "kimi-thinking-preview") {
+			t.Errorf("width %d: an id was cut:\n%s", width, r.out)
+		}
+		if strings.Contains(table, "CAPS") != strings.Contains(r.out, "CAPS: T tools") {
+			t.Errorf("width %d: abbreviations not explained:\n%s", width, r.out)
+		}
+	}
+	r := runWide(t, 80)
+	if !strings.Contains(r.out, "use kimi-k2.6") {
+		t.Errorf("at 80 columns the replacement of a retired model is cut:\n%s", r.out)
 	}
 }
 
 func TestTerminalTableOnChinaPlatform(t *testing.T) {
 	serve(t, served)
-	r := run(t, true, "--region", "cn")
+	r := runWide(t, 160, "--region", "cn")
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	if !strings.HasSuffix(r.out, "Prices in USD per 1M tokens. Your platform bills in CNY; see its pricing page for the local prices.\n") {
+	if !strings.Contains(r.out, "\nPrices in USD per 1M tokens. Your platform bills in CNY; see its pricing page for the local prices.\n") {
 		t.Errorf("footer does not warn about CNY:\n%s", r.out)
 	}
 }
@@ -163,15 +206,16 @@ func TestJSON(t *testing.T) {
 		k26 := got[0]
 		price, _ := k26["price"].(map[string]any)
 		if k26["id"] != "kimi-k2.6" || k26["context_length"] != 262144.0 || k26["vision"] != true || k26["video"] != true ||
-			k26["tools"] != true || k26["thinking"] != "switchable" || k26["deprecated"] != nil || k26["builtin"] != true ||
+			k26["tools"] != true || k26["thinking"] != "switchable" || k26["retired"] != nil || k26["builtin"] != true || price["third_party"] != true ||
 			k26["owned_by"] != "moonshot" || price["currency"] != "USD" || price["input"] != 0.95 ||
 			price["input_cache_hit"] != 0.16 || price["output"] != 4.0 {
 			t.Errorf("kimi-k2.6 = %v", k26)
 		}
-		if v8 := got[1]; v8["thinking"] != "none" || v8["vision"] != false || v8["context_length"] != 8192.0 {
+		if v8 := got[1]; v8["thinking"] != "none" || v8["vision"] != false || v8["context_length"] != 8192.0 || v8["retired"].(map[string]any)["third_party"] != true {
 			t.Errorf("moonshot-v1-8k = %v", v8)
 		}
-		if tp := got[2]; tp["deprecated"] != "discontinued 2025-11-11" || tp["thinking"] != "always" || tp["price"] != nil {
+		ret, _ := got[2]["retired"].(map[string]any)
+		if tp := got[2]; ret["date"] != "2025-11-11" || ret["replacement"] != "kimi-k2.6" || ret["third_party"] != false || tp["thinking"] != "always" || tp["price"] != nil {
 			t.Errorf("kimi-thinking-preview = %v", tp)
 		}
 		// Unknown to the table: the server's facts, no price, not builtin.

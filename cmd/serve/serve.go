@@ -200,7 +200,7 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# Then, from any OpenAI client
 			$ curl http://localhost:4000/v1/chat/completions -H "Authorization: Bearer sk-team" \
 			    -H "Content-Type: application/json" \
-			    -d '{"model":"moonshot-v1-8k","messages":[{"role":"user","content":"Hello"}]}'
+			    -d '{"model":"kimi-k2.6","messages":[{"role":"user","content":"Hello"}]}'
 			$ OPENAI_BASE_URL=http://localhost:4000/v1 OPENAI_API_KEY=sk-team python app.py
 		`),
 		Args: cobra.NoArgs,
@@ -323,6 +323,13 @@ func serveRun(ctx context.Context, opts *Options) error {
 	}
 	for _, note := range pcfg.Notes {
 		logger.Info("config note", "note", note)
+	}
+	// A retired id still loads (the server decides), but its deployment will likely get 404s.
+	for _, d := range pcfg.Deployments {
+		if spec, _ := moonshot.LookupModel(d.Model); spec.Retired != nil {
+			logger.Warn("a deployment routes to a retired model", "model_name", d.ModelName, "model", d.Model,
+				"line", d.Line, "retired", spec.Retired.Sentence(spec.ID))
+		}
 	}
 	if pcfg.MasterKey == "" {
 		logger.Warn("no master key: requests are not authenticated")
@@ -480,10 +487,8 @@ func defaultDeployments(ctx context.Context, opts *Options, hc *http.Client, log
 	if err != nil {
 		reason = err.Error()
 	}
-	for _, m := range moonshot.KnownModels() {
-		if m.Deprecated == "" {
-			out = append(out, proxy.Deployment{ModelName: m.ID, Model: m.ID, APIKey: key, APIBase: base})
-		}
+	for _, m := range moonshot.CurrentModels() {
+		out = append(out, proxy.Deployment{ModelName: m.ID, Model: m.ID, APIKey: key, APIBase: base})
 	}
 	logger.Warn("could not list Moonshot's models; serving the built-in list", "error", reason, "models", len(out))
 	return out, nil

@@ -58,7 +58,7 @@ func NewCmdTokens(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		`),
 		Example: heredoc.Doc(`
 			$ moonchat tokens "How long is this prompt?"
-			$ moonchat tokens -m moonshot-v1-8k < report.md
+			$ moonchat tokens -m kimi-k2.6 < report.md
 			$ git diff | moonchat tokens "Review this change"
 			$ n=$(moonchat tokens < notes.md); [ "$n" -lt 8000 ] && echo "fits in 8k"
 			$ moonchat tokens --json -m auto < notes.txt | jq -r .model
@@ -149,13 +149,13 @@ func tokensRun(ctx context.Context, opts *Options) error {
 func countTokens(ctx context.Context, client *moonshot.Client, candidates []string, messages []moonshot.Message) (*count, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	listed := make(chan []moonshot.RemoteModel, 1)
+	// Listing the models refines the client's catalog, which describe reads.
+	listed := make(chan struct{}, 1)
 	go func() {
-		remote, _ := client.Models(ctx)
-		listed <- remote
+		_, _ = client.Models(ctx)
+		listed <- struct{}{}
 	}()
 	var (
-		remote  []moonshot.RemoteModel
 		fetched bool
 		res     *count
 	)
@@ -167,9 +167,10 @@ func countTokens(ctx context.Context, client *moonshot.Client, candidates []stri
 			return nil, err
 		}
 		if !fetched {
-			remote, fetched = <-listed, true
+			<-listed
+			fetched = true
 		}
-		res = describe(moonshot.StripProvider(id), n, remote)
+		res = describe(client.Catalog(), moonshot.StripProvider(id), n)
 		if res.Fits {
 			break
 		}
@@ -181,14 +182,8 @@ func countTokens(ctx context.Context, client *moonshot.Client, candidates []stri
 }
 
 // describe relates a count to the model's context and price.
-func describe(id string, tokens int, remote []moonshot.RemoteModel) *count {
-	spec, _ := moonshot.LookupModel(id)
-	for i := range remote {
-		if remote[i].ID == id {
-			spec = spec.Refine(&remote[i])
-			break
-		}
-	}
+func describe(catalog *moonshot.Catalog, id string, tokens int) *count {
+	spec, _ := catalog.Lookup(id)
 	c := &count{Model: id, Tokens: tokens, ContextLength: spec.Context, Fits: true}
 	if spec.Context > 0 {
 		p := 100 * float64(tokens) / float64(spec.Context)

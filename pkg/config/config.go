@@ -44,6 +44,7 @@ type Config struct {
 	file    map[string]fileValue
 	env     map[string]envValue
 	flags   map[string]string
+	roles   map[string]Role // roles.go
 }
 
 type fileValue struct {
@@ -129,11 +130,11 @@ func Load() (*Config, error) {
 // LoadFile is Load with an explicit file, for a --config flag.
 func LoadFile(path string) (*Config, error) {
 	c := &Config{path: path, flags: map[string]string{}}
-	_, values, err := readFile(path)
+	doc, values, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
-	c.file = values
+	c.file, c.roles = values, rolesOf(path, doc)
 	if err := c.readEnv(); err != nil {
 		return nil, err
 	}

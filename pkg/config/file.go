@@ -63,6 +63,18 @@ func parse(path string, data []byte) (*yaml.Node, map[string]fileValue, error) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		kn, vn := root.Content[i], resolveAlias(root.Content[i+1])
 		name := kn.Value
+		if name == rolesKey && kn.Kind == yaml.ScalarNode {
+			if _, err := parseRoles(path, vn); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if kn.Kind == yaml.ScalarNode && name == MCPServersKey {
+			if err := parseMCPServers(path, kn, vn, values); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
 		k, ok := Lookup(name)
 		if kn.Kind != yaml.ScalarNode || !ok {
 			return nil, nil, &FileError{Path: path, Line: kn.Line, Msg: unknownKey(name).Error()}

@@ -47,15 +47,13 @@ const (
 )
 
 // DefaultAutoModels is the `-m auto` list, cheapest first; `-m auto` takes the first model whose
-// context window fits the request. Each entry is the cheapest model for its window (per 1M tokens,
-// input/output, global prices in moonshot-api.md §4):
-//   - moonshot-v1-8k ($0.20/$2) for short prompts, the cheapest input price of any model;
-//   - moonshot-v1-32k ($1/$3) up to 32k: kimi-k2.6's input price is similar but it thinks by
-//     default, and reasoning tokens are billed as output at $4;
-//   - kimi-k2.6 (262k) beyond that: cheaper than moonshot-v1-128k ($2/$5) with twice its window,
-//     and it is the default model, so the list always ends in a current model even after the
-//     legacy ids are retired.
-const DefaultAutoModels = "moonshot-v1-8k,moonshot-v1-32k,kimi-k2.6"
+// context window fits the request. Each entry is the cheapest current model for its window (per
+// 1M tokens, input/output, third-party global prices of pkg/moonshot's table):
+//   - kimi-k2.6 (262k, $0.95/$4), the default model;
+//   - kimi-k3.1-pro (1M, $2/$10) beyond that: cheaper than kimi-k3 ($3/$15) with the same window.
+//
+// The moonshot-v1 models this list began with were retired on 2026-08-31.
+const DefaultAutoModels = "kimi-k2.6,kimi-k3.1-pro"
 
 var keyTable = []Key{
 	{
@@ -170,6 +168,20 @@ var keyTable = []Key{
 		Default:     "false",
 		Description: "stream a thinking model's reasoning (dimmed, on stderr) instead of a one-line summary",
 		Env:         []string{"MOONCHAT_SHOW_REASONING"},
+	},
+	{
+		Name:        "mcp_default",
+		Type:        TypeList,
+		Description: "MCP servers (names from mcp_servers in this file) whose tools every chat may use",
+		Env:         []string{"MOONCHAT_MCP_DEFAULT"},
+		Validate:    validateServerNames,
+	},
+	{
+		Name:        "allow_tools",
+		Type:        TypeList,
+		Description: "MCP tools that run without asking: SERVER/TOOL, SERVER/* or TOOL",
+		Env:         []string{"MOONCHAT_ALLOW_TOOLS"},
+		Validate:    validateAllowTools,
 	},
 }
 

@@ -135,6 +135,7 @@ type Emulator struct {
 	chatSeq  int // chat completions: chatcmpl-<n> and created
 	files    []*storedFile
 	fileSeq  int
+	formulas formulaState
 	notify   chan struct{} // closed and replaced whenever requests or canceled change
 }
 
@@ -388,6 +389,8 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, body []byte, re
 		default:
 			notAllowed("GET, DELETE")
 		}
+	case strings.HasPrefix(path, "/v1/formulas/"):
+		e.serveFormula(w, r, body)
 	default:
 		writeError(w, notFound(path))
 	}

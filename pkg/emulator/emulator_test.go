@@ -175,7 +175,8 @@ func TestModels(t *testing.T) {
 		"kimi-k2-0711-preview":           {ContextLength: 131072},
 		"kimi-k2-thinking":               {ContextLength: 262144, SupportsReasoning: true},
 		"kimi-k2.6":                      {ContextLength: 262144, SupportsImageIn: true, SupportsVideoIn: true, SupportsReasoning: true},
-		"kimi-k3":                        {ContextLength: 262144, SupportsImageIn: true, SupportsVideoIn: true, SupportsReasoning: true},
+		"kimi-k3":                        {ContextLength: 1048576, SupportsImageIn: true, SupportsVideoIn: true, SupportsReasoning: true},
+		"kimi-k3.1-pro":                  {ContextLength: 1048576, SupportsImageIn: true, SupportsVideoIn: true, SupportsReasoning: true},
 	} {
 		m := byID[id]
 		if m.ContextLength != want.ContextLength || m.SupportsImageIn != want.SupportsImageIn ||

@@ -26,14 +26,30 @@ const (
 	FamilyK3       = "k3"
 )
 
-// DefaultModels returns the models the real platform served in 2026
-// (contexts from moonshot-api.md §4). kimi-k3's vision support is not
-// confirmed by any source; it is marked multimodal like its k2.7 predecessor.
+// DefaultModels returns the models the emulator serves: the ones Moonshot served
+// late in 2026 (moonshot-2026.md §1.1) first, then the retired ids
+// (moonshot-api.md §4), which the real platform answers with 404 but which the
+// emulator keeps serving so that the legacy and thinking families' rules stay
+// testable offline.
 func DefaultModels() []Model {
 	m := func(id string, ctx int, vision, video, reasoning bool, family string) Model {
 		return Model{ID: id, ContextLength: ctx, Vision: vision, Video: video, Reasoning: reasoning, Family: family, Owner: "moonshot"}
 	}
 	return []Model{
+		m("kimi-k3.1-pro", 1048576, true, true, true, FamilyK3),
+		m("kimi-k3.1-pro-highspeed", 1048576, true, true, true, FamilyK3),
+		m("kimi-k3", 1048576, true, true, true, FamilyK3),
+		m("kimi-k2.7-code", 262144, true, true, true, FamilyFixed),
+		m("kimi-k2.7-code-highspeed", 262144, true, true, true, FamilyFixed),
+		m("kimi-k2.6", 262144, true, true, true, FamilyFixed),
+
+		m("kimi-k2.5", 262144, true, true, true, FamilyFixed),
+		m("kimi-k2-thinking", 262144, false, false, true, FamilyThinking),
+		m("kimi-k2-thinking-turbo", 262144, false, false, true, FamilyThinking),
+		m("kimi-k2-0711-preview", 131072, false, false, false, FamilyLegacy),
+		m("kimi-k2-0905-preview", 262144, false, false, false, FamilyLegacy),
+		m("kimi-k2-turbo-preview", 262144, false, false, false, FamilyLegacy),
+		m("kimi-latest", 131072, true, false, false, FamilyLegacy),
 		m("moonshot-v1-8k", 8192, false, false, false, FamilyLegacy),
 		m("moonshot-v1-32k", 32768, false, false, false, FamilyLegacy),
 		m("moonshot-v1-128k", 131072, false, false, false, FamilyLegacy),
@@ -42,17 +58,6 @@ func DefaultModels() []Model {
 		m("moonshot-v1-8k-vision-preview", 8192, true, false, false, FamilyLegacy),
 		m("moonshot-v1-32k-vision-preview", 32768, true, false, false, FamilyLegacy),
 		m("moonshot-v1-128k-vision-preview", 131072, true, false, false, FamilyLegacy),
-		m("kimi-latest", 131072, true, false, false, FamilyLegacy),
-		m("kimi-k2-0711-preview", 131072, false, false, false, FamilyLegacy),
-		m("kimi-k2-0905-preview", 262144, false, false, false, FamilyLegacy),
-		m("kimi-k2-turbo-preview", 262144, false, false, false, FamilyLegacy),
-		m("kimi-k2-thinking", 262144, false, false, true, FamilyThinking),
-		m("kimi-k2-thinking-turbo", 262144, false, false, true, FamilyThinking),
-		m("kimi-k2.5", 262144, true, true, true, FamilyFixed),
-		m("kimi-k2.6", 262144, true, true, true, FamilyFixed),
-		m("kimi-k2.7-code", 262144, true, true, true, FamilyFixed),
-		m("kimi-k2.7-code-highspeed", 262144, true, true, true, FamilyFixed),
-		m("kimi-k3", 262144, true, true, true, FamilyK3),
 	}
 }
 
@@ -69,10 +74,26 @@ func familyOf(m Model) string {
 		return FamilyK3
 	case strings.HasPrefix(id, "kimi-k2-thinking"):
 		return FamilyThinking
-	case strings.HasPrefix(id, "kimi-k2.") && len(id) > len("kimi-k2.") && id[len("kimi-k2.")] >= '5' && id[len("kimi-k2.")] <= '9':
+	case k2Minor(id) >= 5:
 		return FamilyFixed
 	}
 	return FamilyLegacy
+}
+
+// k2Minor is N of a kimi-k2.N id (kimi-k2.10-x gives 10), or -1.
+func k2Minor(id string) int {
+	rest, ok := strings.CutPrefix(id, "kimi-k2.")
+	if !ok {
+		return -1
+	}
+	n, digits := 0, 0
+	for ; digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' && digits < 4; digits++ {
+		n = n*10 + int(rest[digits]-'0')
+	}
+	if digits == 0 {
+		return -1
+	}
+	return n
 }
 
 // thinkingAlwaysOn reports fixed-family models that refuse thinking

@@ -144,7 +144,7 @@ func TestValidation(t *testing.T) {
 		{"k2.6 required", chatBody("kimi-k2.6", "", weatherTool+`,"tool_choice":"required"`), bad, "", "tool_choice 'required' is incompatible with thinking enabled"},
 		{"k2.6 named", chatBody("kimi-k2.6", "", weatherTool+`,"tool_choice":{"type":"function","function":{"name":"get_weather"}}`), bad, "", "tool_choice 'specified' is incompatible"},
 		{"k2.6 auto", chatBody("kimi-k2.6", "", weatherTool+`,"tool_choice":"auto"`), ok, "", ""},
-		{"k2.6 thinking off required", chatBody("kimi-k2.6", "", weatherTool+`,"tool_choice":"required","thinking":{"type":"disabled"}`), ok, "", ""},
+		{"k2.6 thinking off required", chatBody("kimi-k2.6", "", weatherTool+`,"tool_choice":"required","thinking":{"type":"disabled"}`), bad, "", "tool_choice 'required' is not supported"},
 		{"k2.6 thinking off named", chatBody("kimi-k2.6", "", weatherTool+`,"tool_choice":{"type":"function","function":{"name":"get_weather"}},"thinking":{"type":"disabled"}`), ok, "", ""},
 		{"k3 required", chatBody("kimi-k3", "", weatherTool+`,"tool_choice":"required"`), ok, "", ""},
 		{"k3 named", chatBody("kimi-k3", "", weatherTool+`,"tool_choice":{"type":"function","function":{"name":"get_weather"}}`), ok, "", ""},

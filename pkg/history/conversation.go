@@ -44,6 +44,7 @@ type Message struct {
 	FinishReason     string
 	Interrupted      bool // the user stopped the answer (Ctrl-C)
 	Incomplete       bool // the stream was cut before it finished
+	Replaced         bool // /edit last asked an edited question instead (MarkReplaced)
 	Model            string
 	CreatedAt        time.Time
 }
@@ -367,7 +368,7 @@ func (s *Store) Get(ctx context.Context, id string) (Conversation, []Message, er
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, role, content, reasoning_content, name, tool_call_id,
 		tool_calls, prompt_tokens, completion_tokens, cached_tokens, finish_reason, interrupted,
-		incomplete, model, created_at FROM messages WHERE conversation_id = ? ORDER BY id`, id)
+		incomplete, model, created_at, replaced FROM messages WHERE conversation_id = ? ORDER BY id`, id)
 	if err != nil {
 		return Conversation{}, nil, s.wrap(err)
 	}
@@ -379,7 +380,7 @@ func (s *Store) Get(ctx context.Context, id string) (Conversation, []Message, er
 		var created string
 		err := rows.Scan(&m.ID, &m.Role, &m.Content, &m.ReasoningContent, &m.Name, &m.ToolCallID,
 			&toolCalls, &m.PromptTokens, &m.CompletionTokens, &m.CachedTokens, &m.FinishReason,
-			&m.Interrupted, &m.Incomplete, &m.Model, &created)
+			&m.Interrupted, &m.Incomplete, &m.Model, &created, &m.Replaced)
 		if err != nil {
 			return Conversation{}, nil, s.wrap(err)
 		}

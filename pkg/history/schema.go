@@ -77,6 +77,8 @@ CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations B
 	INSERT INTO conversations_fts(rowid, title) VALUES (new.seq, new.title);
 END;
 `,
+	// 2: an exchange that /edit last replaced stays, marked, and is no longer sent again.
+	`ALTER TABLE messages ADD COLUMN replaced INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // checkSchema refuses, before Open changes anything (even the journal

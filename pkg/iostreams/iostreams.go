@@ -15,7 +15,8 @@
 //   - Width: SetWrap(n) when n > 0, else the terminal width capped at 120, else COLUMNS, else 80.
 //   - Style: decided once, never by querying the terminal (see Style).
 //   - The live line (spinner, status) is drawn only when stderr is a terminal that understands
-//     cursor control, and never touches stdout.
+//     cursor control, and never touches stdout. CanMoveCursor says the same of stdout, for the
+//     renderer's live tail: not TERM=dumb, not a TERM without terminfo, not a pipe.
 package iostreams
 
 import (
@@ -55,6 +56,9 @@ type IOStreams struct {
 	size func() (cols, rows int, ok bool)
 	wrap int
 
+	// terminfoDirs lists where to look for a terminfo entry (see CanMoveCursor); nil: nowhere.
+	terminfoDirs func() []string
+
 	envMu  sync.RWMutex
 	env    map[string]string   // overrides set with SetEnv
 	getenv func(string) string // the environment behind them
@@ -63,7 +67,8 @@ type IOStreams struct {
 	stylePref string
 	style     string // "" until detected
 
-	live *liveLine
+	live   *liveLine
+	resize resizeWatchers
 }
 
 // System returns the process's streams. It detects which are terminals, but queries sizes
@@ -98,6 +103,7 @@ func System() *IOStreams {
 		}
 		return 0, 0, false
 	}
+	s.terminfoDirs = s.systemTerminfoDirs
 	s.live = newLiveLine(stderr, s)
 	s.live.interval = spinnerInterval
 	s.ErrOut = &stderrWriter{l: s.live}

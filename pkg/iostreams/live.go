@@ -5,9 +5,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/mattn/go-runewidth"
+
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // Terminal control used by the live line.
@@ -38,8 +39,13 @@ type liveLine struct {
 	hidden   bool   // we hid the cursor
 	midLine  bool   // the last other write to stderr did not end its line
 	interval time.Duration
-	stop     chan struct{} // closes to end the spinner goroutine
-	done     chan struct{} // closed by the goroutine when it has ended
+	// susp is what is drawn in place on stdout (the renderer's live tail) when stdout and
+	// stderr are one terminal; held: it is suspended while stderr is written or a live line
+	// shows.
+	susp Suspender
+	held bool
+	stop chan struct{} // closes to end the spinner goroutine
+	done chan struct{} // closed by the goroutine when it has ended
 
 	// newTicker is time.NewTicker, replaced by tests to drive the goroutine by hand.
 	newTicker func(time.Duration) (<-chan time.Time, func())
@@ -59,6 +65,12 @@ func (w *stderrWriter) Write(p []byte) (int, error) {
 	l := w.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.hold()
+	defer func() {
+		if l.shown == "" {
+			l.release()
+		}
+	}()
 	l.eraseLocked()
 	n, err := l.w.Write(p)
 	if len(p) > 0 {
@@ -74,7 +86,7 @@ func (w *stderrWriter) Write(p []byte) (int, error) {
 
 // liveEnabled: the live line needs a terminal on stderr that understands cursor control.
 func (s *IOStreams) liveEnabled() bool {
-	return s.stderrTTY && !s.dumbTerminal()
+	return s.ErrCanMoveCursor()
 }
 
 // StartSpinner shows an animated spinner with a label on stderr, only when stderr is a
@@ -176,6 +188,7 @@ func (l *liveLine) clear() {
 		l.write(showCursor)
 		l.hidden = false
 	}
+	l.release()
 	l.mu.Unlock()
 	wait(stop, done)
 }
@@ -208,6 +221,7 @@ func (l *liveLine) drawLocked() {
 	if line == l.shown {
 		return
 	}
+	l.hold()
 	var b strings.Builder
 	if l.midLine {
 		b.WriteString("\n")
@@ -236,9 +250,47 @@ func (l *liveLine) write(s string) { _, _ = io.WriteString(l.w, s) }
 // sanitize keeps the live line on one line and free of escape sequences from outside.
 func sanitize(s string) string {
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if r == '\t' || r == '\n' {
 			return ' '
 		}
 		return r
-	}, s))
+	}, render.Sanitize(s)))
+}
+
+// Suspender is something drawn in place on stdout, such as the renderer's live tail, that
+// must step aside while a line is written to stderr on the same terminal: Suspend takes it
+// off the screen and holds it, Resume draws it again below what was written meanwhile.
+type Suspender interface {
+	Suspend()
+	Resume()
+}
+
+// SetSuspender registers x to be suspended around every write to ErrOut and while a live
+// line (spinner, status) shows; nil removes it. It has an effect only when stdout and stderr
+// are both terminals, as they are one screen then.
+func (s *IOStreams) SetSuspender(x Suspender) {
+	if !s.stdoutTTY || !s.stderrTTY {
+		x = nil
+	}
+	l := s.live
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.susp != x {
+		l.release()
+		l.susp = x
+	}
+}
+
+func (l *liveLine) hold() {
+	if l.susp != nil && !l.held {
+		l.held = true
+		l.susp.Suspend()
+	}
+}
+
+func (l *liveLine) release() {
+	if l.held {
+		l.held = false
+		l.susp.Resume()
+	}
 }

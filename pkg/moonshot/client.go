@@ -78,6 +78,7 @@ type Client struct {
 	maxDelay      time.Duration
 	disableFixes  bool
 	onRetry       func(int, time.Duration, error)
+	catalog       *Catalog
 }
 
 // NewClient builds a client. The key is only checked when a request is made, so commands that
@@ -85,7 +86,7 @@ type Client struct {
 func NewClient(opts Options) (*Client, error) {
 	c := &Client{key: opts.APIKey, base: opts.BaseURL, ua: opts.UserAgent, http: opts.HTTPClient,
 		maxRetries: 2, timeout: opts.Timeout, baseDelay: opts.RetryBaseDelay, maxDelay: opts.MaxRetryDelay,
-		disableFixes: opts.DisableFixes, onRetry: opts.OnRetry}
+		disableFixes: opts.DisableFixes, onRetry: opts.OnRetry, catalog: NewCatalog()}
 	if c.key == "" {
 		c.key = os.Getenv(EnvAPIKey)
 	}
@@ -135,8 +136,14 @@ func (c *Client) Prepare(req *ChatRequest, opts FixOptions) (*ChatRequest, []Adj
 	if c.disableFixes {
 		return req.Clone(), nil, nil
 	}
+	if opts.Remote == nil {
+		opts.Remote = c.catalog.Remote(req.Model)
+	}
 	return Fix(req, opts)
 }
+
+// Catalog is the model table as this client knows it: refined by every Models call.
+func (c *Client) Catalog() *Catalog { return c.catalog }
 
 // ChatCompletion sends a non-streamed request (stream is forced off).
 func (c *Client) ChatCompletion(ctx context.Context, req *ChatRequest) (*ChatCompletion, error) {
@@ -196,6 +203,7 @@ func (c *Client) Models(ctx context.Context) ([]RemoteModel, error) {
 	if _, err := c.doJSON(ctx, http.MethodGet, "/models", nil, &out); err != nil {
 		return nil, err
 	}
+	c.catalog.Refine(out.Data)
 	return out.Data, nil
 }
 

@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Moonshot's error types (moonshot-api.md §5).
@@ -95,8 +99,32 @@ func parseAPIError(status int, header http.Header, body []byte) *APIError {
 	if e.Type == "" {
 		e.Type = defaultTypeFor(status)
 	}
-	e.RetryAfter = retryAfter(header, e.Message)
+	e.RetryAfter = serverWait(header, e.Message)
 	return e
+}
+
+// serverWait is the wait a 429 or 5xx asked for, in seconds: Retry-After or Moonshot's "try
+// again after N seconds", else X-RateLimit-Reset, which the kimi.com help centre names. Its
+// format is not documented, so a duration ("6s", "1m30s"), seconds, or a Unix time are read.
+func serverWait(h http.Header, message string) float64 {
+	if s := retryAfter(h, message); s > 0 {
+		return s
+	}
+	v := strings.TrimSpace(h.Get("X-RateLimit-Reset"))
+	if v == "" {
+		return 0
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d.Seconds()
+	}
+	s, err := strconv.ParseFloat(v, 64)
+	switch {
+	case err != nil || s <= 0 || math.IsInf(s, 0) || math.IsNaN(s):
+		return 0
+	case s > 1e9: // a Unix time, not a number of seconds
+		return max(time.Until(time.Unix(int64(s), 0)).Seconds(), 0)
+	}
+	return s
 }
 
 func defaultTypeFor(status int) string {
@@ -192,6 +220,23 @@ func IsTemporary(err error) bool {
 	}
 	var oe *net.OpError
 	return errors.As(err, &oe)
+}
+
+var notFoundModel = regexp.MustCompile(`^Not found the model (\S+) or Permission denied`)
+
+// RetiredModel reports a 404 for a model the built-in table marks retired (Moonshot answers
+// `Not found the model <id> or Permission denied`), with the model's spec.
+func RetiredModel(err error) (ModelSpec, bool) {
+	e, ok := asAPIError(err)
+	if !ok || e.StatusCode != http.StatusNotFound {
+		return ModelSpec{}, false
+	}
+	m := notFoundModel.FindStringSubmatch(e.Message)
+	if m == nil {
+		return ModelSpec{}, false
+	}
+	spec, known := LookupModel(m[1])
+	return spec, known && spec.Retired != nil
 }
 
 // IsContextTooLong reports the API's refusal of a prompt that does not fit the model.

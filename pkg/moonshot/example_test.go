@@ -96,7 +96,7 @@ func ExampleFix() {
 	// Output:
 	// model "moonshot/moonshot-v1-8k" → "moonshot-v1-8k" (provider prefix removed)
 	// temperature 0.1 → 0.3 (Moonshot rejects a temperature near 0 with n > 1)
-	// tool_choice "required" dropped (Moonshot does not support tool_choice "required"; a user message asks for a tool instead)
+	// tool_choice "required" dropped (Moonshot does not support tool_choice "required" on moonshot-v1-8k; a user message asks for a tool instead)
 	// model: moonshot-v1-8k temperature: 0.3 messages: 2
 }
 

@@ -42,6 +42,10 @@ func formatValue(v any) string {
 	case nil:
 		return "unset"
 	}
+	// Maps, lists and numbers of other types print as JSON, as the user wrote them.
+	if b, err := json.Marshal(v); err == nil {
+		return string(b)
+	}
 	return fmt.Sprint(v)
 }
 
@@ -161,9 +165,24 @@ func (f *fixer) joinTextParts() error {
 	return nil
 }
 
+// maxCompletionTokens sends the output budget in the field the model's family documents:
+// max_completion_tokens for kimi-k2.5 and later (max_tokens is its deprecated alias), max_tokens
+// for the models that predate it (as LiteLLM does).
 func (f *fixer) maxCompletionTokens() error {
 	r := f.r
-	if r.MaxCompletionTokens == nil || f.spec.Family == FamilyFixed || f.spec.Family == FamilyK3 {
+	if f.spec.OutputField() == "max_completion_tokens" {
+		switch {
+		case r.MaxTokens == nil:
+		case r.MaxCompletionTokens == nil:
+			r.MaxCompletionTokens = r.MaxTokens
+			f.adjust("max_tokens", *r.MaxTokens, "max_completion_tokens", r.Model+" documents max_completion_tokens; max_tokens is its deprecated alias")
+		default:
+			f.adjust("max_tokens", *r.MaxTokens, nil, "max_completion_tokens is also set and wins")
+		}
+		r.MaxTokens = nil
+		return nil
+	}
+	if r.MaxCompletionTokens == nil {
 		return nil
 	}
 	if r.MaxTokens == nil {
@@ -204,6 +223,10 @@ func (f *fixer) thinking() error {
 		}
 	case ThinkingRequired:
 		f.thinkingOn = true
+		if hasWebSearch(r.Tools) {
+			// $web_search needs thinking off, which this model refuses: no fix makes it valid.
+			return invalid("%s always thinks and cannot use $web_search; use a model that can switch thinking off (%s)", r.Model, DefaultModel)
+		}
 		if th != nil && th.Type == "disabled" {
 			f.adjust("thinking", "disabled", "enabled", r.Model+" always thinks")
 			r.Thinking.Type = "enabled"
@@ -252,7 +275,7 @@ func (f *fixer) sampling() error {
 	if n < 1 {
 		return invalid("n must be at least 1, not %d", n)
 	}
-	if f.spec.Family == FamilyFixed || f.spec.Family == FamilyK3 {
+	if f.spec.FixedSampling() {
 		reason := r.Model + " fixes %s on the server"
 		drop := func(name string, p **float64) {
 			if *p != nil {
@@ -324,18 +347,19 @@ func (f *fixer) toolChoice() error {
 			return invalid("tool_choice must be auto, none, required or a function, not %q", tc.Mode)
 		}
 	}
-	thinkingBlocks := f.thinkingOn && f.spec.Family != FamilyK3
 	switch {
-	case f.spec.Family == FamilyK3:
-		return nil
 	case tc.Function != "":
-		if thinkingBlocks {
+		// A named choice is refused only while a model that is not k3 thinks.
+		if f.thinkingOn && f.spec.Family != FamilyK3 {
 			f.requiredToUserMessage("a named tool_choice is refused while " + r.Model + " thinks; a user message asks for a tool instead")
 		}
-	case f.spec.Family == FamilyLegacy && !f.thinkingOn:
-		f.requiredToUserMessage(`Moonshot does not support tool_choice "required"; a user message asks for a tool instead`)
-	case thinkingBlocks:
+	case f.spec.RequiredToolChoice:
+	case f.thinkingOn:
 		f.requiredToUserMessage(`tool_choice "required" is refused while ` + r.Model + " thinks; a user message asks for a tool instead")
+	default:
+		// LiteLLM's rule 3 applies to every model not known to accept "required", thinking or
+		// not: Moonshot documents "required" as unsupported outside the k3 family.
+		f.requiredToUserMessage(`Moonshot does not support tool_choice "required" on ` + r.Model + `; a user message asks for a tool instead`)
 	}
 	return nil
 }
@@ -351,6 +375,10 @@ func (f *fixer) reasoningOnToolTurns() error {
 		m := &f.r.Messages[i]
 		if m.Role != "assistant" || len(m.ToolCalls) == 0 {
 			continue
+		}
+		if (m.ReasoningContent == nil || *m.ReasoningContent == "") && m.ProviderReasoning != nil && *m.ProviderReasoning != "" {
+			// LiteLLM keeps a turn's reasoning in provider_specific_fields: it is the real one.
+			m.ReasoningContent = m.ProviderReasoning
 		}
 		if m.ReasoningContent == nil || *m.ReasoningContent == "" {
 			space := " "

@@ -221,14 +221,26 @@ func TestFamilies(t *testing.T) {
 					t.Fatal("rule 3 not applied")
 				}
 			}}},
-		{"fixed: required with thinking disabled unchanged", "kimi-k2.6",
+		// --no-thinking on k2.5/k2.6 (or a proxy alias with thinking disabled): Moonshot still
+		// refuses "required", so rule 3 applies as on every model not known to accept it.
+		{"fixed: required with thinking disabled becomes rule 3", "kimi-k2.6",
 			func(r *ChatRequest) {
 				r.Thinking = &Thinking{Type: "disabled"}
 				r.Tools = []Tool{weatherTool}
 				r.ToolChoice = &ToolChoice{Mode: "required"}
 			},
 			[]check{func(t *testing.T, got *ChatRequest, adj []Adjustment) {
-				if got.ToolChoice == nil || got.ToolChoice.Mode != "required" || len(adj) != 0 {
+				if got.ToolChoice != nil || len(got.Messages) != 2 || got.Messages[1].Content.String() != RequiredToolMessage || len(got.Tools) != 1 {
+					t.Fatalf("rule 3 not applied: %v %v", got.ToolChoice, got.Messages)
+				}
+				if got.Thinking == nil || got.Thinking.Type != "disabled" {
+					t.Fatalf("thinking changed: %v", got.Thinking)
+				}
+			}, hasAdj("tool_choice")}},
+		{"k3: required passes", "kimi-k3",
+			func(r *ChatRequest) { r.Tools = []Tool{weatherTool}; r.ToolChoice = &ToolChoice{Mode: "required"} },
+			[]check{func(t *testing.T, got *ChatRequest, adj []Adjustment) {
+				if got.ToolChoice == nil || got.ToolChoice.Mode != "required" || len(got.Messages) != 1 || len(adj) != 0 {
 					t.Fatalf("changed: %v %v", got.ToolChoice, adj)
 				}
 			}}},
@@ -409,6 +421,77 @@ func TestAdjustmentString(t *testing.T) {
 	b := Adjustment{Param: "temperature", From: 0.7, Reason: "x"}
 	if got := b.String(); got != "temperature 0.7 dropped (x)" {
 		t.Fatalf("%q", got)
+	}
+}
+
+// TestAdjustmentStringPrintsJSON: a dropped map or list is shown as JSON, never in Go syntax.
+func TestAdjustmentStringPrintsJSON(t *testing.T) {
+	for _, c := range []struct {
+		from any
+		want string
+	}{
+		{map[string]any{"tag": "x"}, `metadata {"tag":"x"} dropped (r)`},
+		{[]any{"a", 1.0}, `metadata ["a",1] dropped (r)`},
+		{true, `metadata true dropped (r)`},
+		{3, `metadata 3 dropped (r)`},
+	} {
+		if got := (Adjustment{Param: "metadata", From: c.from, Reason: "r"}).String(); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}
+
+// TestUnknownContentPartsSentVerbatim: parts of a type this package does not read
+// (input_audio, file) reach the server exactly as the caller sent them.
+func TestUnknownContentPartsSentVerbatim(t *testing.T) {
+	in := `{"model":"kimi-k2.6","messages":[{"role":"user","content":[` +
+		`{"type":"text","text":"what is said?"},` +
+		`{"type":"input_audio","input_audio":{"data":"UklGRg==","format":"wav"}},` +
+		`{"type":"file","file":{"file_id":"f-1","filename":"a.pdf"}}]}]}`
+	var r ChatRequest
+	if err := json.Unmarshal([]byte(in), &r); err != nil {
+		t.Fatal(err)
+	}
+	fixed, adj, err := Fix(&r, FixOptions{})
+	if err != nil || len(adj) != 0 {
+		t.Fatalf("err %v adj %v", err, adj)
+	}
+	body, _ := json.Marshal(fixed)
+	for _, part := range []string{`{"type":"input_audio","input_audio":{"data":"UklGRg==","format":"wav"}}`,
+		`{"type":"file","file":{"file_id":"f-1","filename":"a.pdf"}}`, `{"type":"text","text":"what is said?"}`} {
+		if !strings.Contains(string(body), part) {
+			t.Errorf("part %s not sent verbatim in %s", part, body)
+		}
+	}
+}
+
+// TestProviderReasoningPromoted: LiteLLM keeps a tool-call turn's reasoning in
+// provider_specific_fields; it is sent as reasoning_content, not replaced by " ".
+func TestProviderReasoningPromoted(t *testing.T) {
+	in := `{"model":"kimi-k2.6","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],"messages":[` +
+		`{"role":"user","content":"weather?"},` +
+		`{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":"{}"}}],"provider_specific_fields":{"reasoning_content":"I should call get_weather."}},` +
+		`{"role":"tool","tool_call_id":"c1","content":"sunny"}]}`
+	var r ChatRequest
+	if err := json.Unmarshal([]byte(in), &r); err != nil {
+		t.Fatal(err)
+	}
+	fixed, adj, err := Fix(&r, FixOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(adj) != 0 {
+		t.Errorf("promotion is not a change of value: %v", adj)
+	}
+	if rc := fixed.Messages[1].ReasoningContent; rc == nil || *rc != "I should call get_weather." {
+		t.Fatalf("reasoning_content = %v", rc)
+	}
+	if r.Messages[1].ReasoningContent != nil {
+		t.Fatal("Fix mutated its input")
+	}
+	body, _ := json.Marshal(fixed)
+	if strings.Contains(string(body), "provider_specific_fields") {
+		t.Fatalf("provider_specific_fields sent upstream: %s", body)
 	}
 }
 

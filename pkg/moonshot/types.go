@@ -202,12 +202,37 @@ type Message struct {
 	ReasoningContent *string    `json:"reasoning_content,omitempty"`
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID       string     `json:"tool_call_id,omitempty"`
+
+	// ProviderReasoning is provider_specific_fields.reasoning_content, where LiteLLM clients
+	// keep a turn's reasoning. It is not sent; Fix promotes it to ReasoningContent where a
+	// thinking model needs it.
+	ProviderReasoning *string `json:"-"`
+}
+
+// UnmarshalJSON reads the message and LiteLLM's provider_specific_fields.reasoning_content.
+func (m *Message) UnmarshalJSON(data []byte) error {
+	type plain Message
+	var w struct {
+		plain
+		Provider *struct {
+			ReasoningContent *string `json:"reasoning_content"`
+		} `json:"provider_specific_fields"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*m = Message(w.plain)
+	if w.Provider != nil {
+		m.ProviderReasoning = w.Provider.ReasoningContent
+	}
+	return nil
 }
 
 func (m Message) clone() Message {
 	c := m
 	c.Content = m.Content.clone()
 	c.ReasoningContent = clonePtr(m.ReasoningContent)
+	c.ProviderReasoning = clonePtr(m.ProviderReasoning)
 	if m.ToolCalls != nil {
 		c.ToolCalls = append([]ToolCall(nil), m.ToolCalls...)
 		for i := range c.ToolCalls {
@@ -310,6 +335,35 @@ type ContentPart struct {
 	Text     string    `json:"text,omitempty"`
 	ImageURL *MediaURL `json:"image_url,omitempty"`
 	VideoURL *MediaURL `json:"video_url,omitempty"`
+	// Raw keeps a part of another type (input_audio, file, ...) as it came, to be sent
+	// verbatim: the server decides whether it takes it.
+	Raw json.RawMessage `json:"-"`
+}
+
+type plainPart ContentPart
+
+// knownPartType reports the part types this package reads; others are kept in Raw.
+func knownPartType(t string) bool { return t == "text" || t == "image_url" || t == "video_url" }
+
+// UnmarshalJSON reads a part, keeping one of an unknown type whole.
+func (p *ContentPart) UnmarshalJSON(data []byte) error {
+	var v plainPart
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*p = ContentPart(v)
+	if !knownPartType(p.Type) {
+		p.Raw = append(json.RawMessage(nil), data...)
+	}
+	return nil
+}
+
+// MarshalJSON writes a part of an unknown type exactly as it was read.
+func (p ContentPart) MarshalJSON() ([]byte, error) {
+	if p.Raw != nil && !knownPartType(p.Type) {
+		return p.Raw, nil
+	}
+	return json.Marshal(plainPart(p))
 }
 
 // MediaURL is {"url": "data:image/png;base64,..." | "ms://<file id>"}.

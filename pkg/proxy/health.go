@@ -127,13 +127,16 @@ func (h *Handler) modelInfo(w http.ResponseWriter) {
 			spec = spec.Refine(d.remote.Load())
 			info["known"] = known
 			info["max_input_tokens"] = spec.Context
-			info["max_tokens"] = spec.Context
+			if spec.MaxOutput > 0 {
+				info["max_output_tokens"] = spec.MaxOutput
+				info["max_tokens"] = spec.MaxOutput // LiteLLM's max_tokens is the output limit
+			}
 			info["supports_vision"] = spec.Vision
 			info["supports_video_input"] = spec.Video
 			info["supports_function_calling"] = spec.Tools
 			info["supports_reasoning"] = spec.Thinking != moonshot.ThinkingNone
-			if spec.Deprecated != "" {
-				info["deprecated"] = spec.Deprecated
+			if spec.Retired != nil {
+				info["retired"] = spec.Retired
 			}
 			if d.price.Known() {
 				info["input_cost_per_token"] = d.price.Input / 1e6
@@ -143,6 +146,7 @@ func (h *Handler) modelInfo(w http.ResponseWriter) {
 				if d.price.Note != "" {
 					info["price_note"] = d.price.Note
 				}
+				info["price_third_party"] = d.price.ThirdParty
 			}
 		}
 		data = append(data, map[string]any{"model_name": d.ModelName, "litellm_params": params, "model_info": info})

@@ -198,7 +198,7 @@ func TestAdjustmentsHeaderAndLog(t *testing.T) {
 			t.Errorf("first adjustment %q", parts[0])
 		}
 		second, err := url.PathUnescape(parts[1])
-		if err != nil || !strings.HasPrefix(second, `tool_choice "required" dropped (Moonshot does not support tool_choice "required"; a user message`) {
+		if err != nil || !strings.HasPrefix(second, `tool_choice "required" dropped (Moonshot does not support tool_choice "required" on kimi-k2-turbo-preview; a user message`) {
 			t.Errorf("second adjustment %q (%v)", second, err)
 		}
 		body := chatRequests(up)[0]

@@ -141,7 +141,7 @@ func (h *Handler) wildcardNames() []string {
 		}
 	} else {
 		for _, m := range moonshot.KnownModels() {
-			if m.Deprecated == "" {
+			if m.Retired == nil {
 				ids = append(ids, m.ID)
 			}
 		}

@@ -33,7 +33,7 @@ func BenchmarkMarkdown(b *testing.B) {
 				if mode == "paced" {
 					step = 10 * time.Millisecond
 				}
-				benchStream(b, benchDoc(kb), step)
+				benchStream(b, benchDoc(kb), step, 0)
 			})
 		}
 	}
@@ -47,7 +47,7 @@ func BenchmarkLongLine(b *testing.B) {
 		doc = append(doc, "The bounded stream flushes the lazy buffer 流式输出 again. "...)
 	}
 	doc = append(doc, '\n')
-	benchStream(b, doc, 10*time.Millisecond)
+	benchStream(b, doc, 10*time.Millisecond, 0)
 }
 
 func benchOptions() Options {
@@ -78,10 +78,20 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// BenchmarkResize streams a 128 KB answer at 100 tokens a second into a 100x40 terminal
+// that is resized 100 times along the way, between 100 and 60 columns and 40 and 20 rows
+// (a tmux pane split and joined 50 times). resize-ms is the costliest Resize call, the
+// other metrics are those of BenchmarkMarkdown: a resize costs one layout of the live tail
+// (and a new glamour renderer for the new width), never a render of the answer so far.
+func BenchmarkResize(b *testing.B) {
+	benchStream(b, benchDoc(128), 10*time.Millisecond, 100)
+}
+
 // benchStream streams doc in 4-byte deltas, moving the fake clock by step after each, and
 // renders it whole once per iteration too, outside the timer, so that both costs are
-// measured under the same conditions (the machine may be shared).
-func benchStream(b *testing.B, doc []byte, step time.Duration) {
+// measured under the same conditions (the machine may be shared). With resizes > 0 the
+// terminal changes size that many times, evenly spread over the stream.
+func benchStream(b *testing.B, doc []byte, step time.Duration, resizes int) {
 	th, err := newTheme(benchOptions())
 	if err != nil {
 		b.Fatal(err)
@@ -99,6 +109,7 @@ func benchStream(b *testing.B, doc []byte, step time.Duration) {
 	var (
 		cpu, oneShot time.Duration
 		maxFrame     time.Duration
+		maxResize    time.Duration
 		written      int
 		oneShotBytes int
 	)
@@ -123,7 +134,23 @@ func benchStream(b *testing.B, doc []byte, step time.Duration) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		every, n := 0, 0
+		if resizes > 0 {
+			every = len(doc) / 4 / (resizes + 1)
+		}
 		for i := 0; i < len(doc); i += 4 {
+			if every > 0 && i/4 > 0 && (i/4)%every == 0 && n < resizes {
+				cols, rows := 60, 20
+				if n%2 == 1 {
+					cols, rows = opts.Width, opts.Height
+				}
+				n++
+				t0 := threadTime()
+				if err := m.Resize(cols, cols, rows); err != nil {
+					b.Fatal(err)
+				}
+				maxResize = max(maxResize, threadTime()-t0)
+			}
 			m.Write(doc[i:min(i+4, len(doc))])
 			if !clock.Due(step) {
 				clock.Advance(step)
@@ -148,4 +175,7 @@ func benchStream(b *testing.B, doc []byte, step time.Duration) {
 	b.ReportMetric(float64(maxFrame)/1e6, "frame-ms")
 	b.ReportMetric(float64(written)/float64(oneShotBytes), "bytes-x")
 	b.ReportMetric(float64(oneShot/n)/1e6, "oneshot-ms")
+	if resizes > 0 {
+		b.ReportMetric(float64(maxResize)/1e6, "resize-ms")
+	}
 }

@@ -118,10 +118,10 @@ func oneShot(t testing.TB, doc []byte, opts Options) []byte {
 func screenOf(t testing.TB, out []byte, opts Options) []string {
 	t.Helper()
 	v := emulate(out, opts.Width+40, max(opts.Height, 24))
-	for _, e := range v.errs {
+	for _, e := range v.Errs {
 		t.Error("terminal: " + e)
 	}
-	return v.screen()
+	return v.Screen()
 }
 
 // lockedBuffer is a bytes.Buffer that frames on another goroutine may write to.

@@ -25,7 +25,8 @@
 //     it is complete. The closing fence prints the block's bottom margin.
 //   - The unfinished rest (the "live tail") is shown as plain wrapped text below the
 //     committed output and redrawn in place (cursor up, erase down; never the alternate
-//     screen) when it changes. It is capped to Height-1 rows, showing the newest rows.
+//     screen) when it changes. It is capped to min(Height-1, 4) rows of at most 79 columns,
+//     showing the newest rows, so that it can still be erased after a resize (see Resize).
 //   - [Markdown.Write] only appends to a buffer under a mutex, so the goroutine reading the
 //     network is never held back by rendering; a slow frame simply takes more text.
 //
@@ -111,8 +112,8 @@ type Options struct {
 	// terminal (an explicit --wrap).
 	Columns int
 	// Height is the terminal's height in rows. The live tail is never taller than
-	// Height-1 rows. Below 2 there is no live tail at all: only final blocks are printed and
-	// no cursor movement is ever written (TERM=dumb, unknown size).
+	// Height-1 rows (nor 4). Below 2 there is no live tail at all: only final blocks are
+	// printed and no cursor movement is ever written (TERM=dumb, unknown size).
 	Height int
 	// Style is a glamour style: "dark" (the default), "light", "notty", "ascii", "dracula",
 	// "pink", "tokyo-night", or the path of a glamour JSON style file. "auto" means "dark":

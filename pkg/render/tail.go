@@ -211,3 +211,99 @@ var asciiStrings = func() (t [utf8.RuneSelf]string) {
 	}
 	return t
 }()
+
+// drawTail shows the unfinished unit (or the incomplete line of an open fence) as plain text.
+//
+// A tail taller than the screen shows its newest rows. When it needs to scroll, it scrolls
+// by half the window at once, so that the window is redrawn once per half a screen of new
+// rows rather than for every row; in between, new text is only appended. Only the rows that
+// are shown are gathered, so a frame costs the same however long the unit is.
+func (m *Markdown) drawTail() {
+	t := &m.tail
+	var part []string
+	if len(m.line) > 0 {
+		indent := m.th.marginWidth
+		if m.split.top != nil {
+			indent += m.th.code.indentWidth
+		}
+		prefix, width := m.rowLayout(indent)
+		z := &t.part
+		if z.line != m.lines || z.prefix != prefix || z.row == nil {
+			z.reset(prefix, width, m.lines)
+		}
+		part = z.update(trimEOL(m.line))
+	}
+	var unit []string
+	blanks := 0
+	key := -1 - m.lines // an open fence shows one line at a time
+	if m.split.top == nil {
+		m.updateUnitRows()
+		unit, blanks, key = t.rows, m.split.blanks, m.split.gen
+	}
+	total := len(unit) + blanks + len(part)
+	if key != t.key || total <= m.maxRows {
+		t.key, t.top = key, 0
+	}
+	if total-t.top > m.maxRows {
+		t.top = total - max(1, (m.maxRows+1)/2)
+	}
+	rows := t.buf[:0]
+	if t.top < len(unit) {
+		rows = append(rows, unit[t.top:]...)
+	}
+	for i := len(unit); i < len(unit)+blanks; i++ {
+		if i >= t.top {
+			rows = append(rows, "")
+		}
+	}
+	rows = append(rows, part[max(0, t.top-len(unit)-blanks):]...)
+	if !m.started && len(rows) > 0 {
+		// The blank line that will open the answer, shown but not yet committed: what
+		// stays on the screen must not depend on whether a tail was ever drawn.
+		rows = append(rows[:1], rows...)
+		rows[0] = ""
+		if len(rows) > m.maxRows {
+			rows = rows[1:]
+		}
+	}
+	t.buf = rows[:0]
+	t.draw(&m.out, rows)
+}
+
+// updateUnitRows lays out the lines of the unfinished unit that are new since the last frame.
+func (m *Markdown) updateUnitRows() {
+	t := &m.tail
+	if t.gen != m.split.gen || t.done > len(m.split.unit) {
+		t.rows, t.done, t.gen = t.rows[:0], 0, m.split.gen
+	}
+	u := m.split.unit
+	for t.done < len(u) {
+		i := bytes.IndexByte(u[t.done:], '\n')
+		t.rows = m.layoutText(t.rows, u[t.done:t.done+i])
+		t.done += i + 1
+	}
+}
+
+func (m *Markdown) layoutText(rows []string, ln []byte) []string {
+	return m.layoutWith(rows, ln, m.th.marginWidth)
+}
+
+// layoutWith lays out a line indented by indent columns.
+func (m *Markdown) layoutWith(rows []string, ln []byte, indent int) []string {
+	prefix, width := m.rowLayout(indent)
+	return layout(rows, prefix, ln, width)
+}
+
+// rowLayout returns the prefix and text width of live rows indented by indent columns:
+// within the terminal (and liveCols) and no wider than glamour's text, leaving the last column free so
+// the terminal never wraps a row by itself.
+func (m *Markdown) rowLayout(indent int) (string, int) {
+	width := min(m.cols-1, liveCols) - indent
+	if m.th.width > 0 && m.th.width < width {
+		width = m.th.width
+	}
+	if width < 4 {
+		indent, width = 0, max(1, m.cols-1)
+	}
+	return strings.Repeat(" ", indent), width
+}

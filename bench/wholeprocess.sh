@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Measures whole moonchat processes against two yardsticks (bench/minimal, bench/cobraglamour):
+# CPU user+sys of piped chat and of start-up, interleaved rounds, medians. Nothing here is shipped.
+#   bash bench/wholeprocess.sh [-runs N] [-kb N] [-chunk N] [-model ID]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+go build -trimpath -ldflags "-s -w" -o "$bin/moonchat" .
+go build -trimpath -ldflags "-s -w" -o "$bin/minimal" ./bench/minimal
+go build -trimpath -ldflags "-s -w" -o "$bin/cobraglamour" ./bench/cobraglamour
+go run ./bench/wholeprocess -bin "$bin" "$@"

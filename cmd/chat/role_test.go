@@ -1,0 +1,44 @@
+package chat
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRoleFlag(t *testing.T) {
+	e := newTestEnv(t)
+	path := filepath.Join(e.dir, "config", "moonchat", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	conf := "roles:\n  k3:\n    system: Be terse.\n    model: kimi-k3\n    reasoning_effort: low\n"
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.run("-r", "k3", "hi"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	b := e.chatBodies()[0]
+	if b["model"] != "kimi-k3" || b["reasoning_effort"] != "low" || contents(e.lastMessages())[0] != "system: Be terse." {
+		t.Errorf("request: %v %v %q", b["model"], b["reasoning_effort"], contents(e.lastMessages()))
+	}
+	// A flag wins over the role: -s and --reasoning-effort here.
+	if r := e.run("-r", "k3", "-s", "Be kind.", "--reasoning-effort", "high", "hi"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if b := e.chatBodies()[1]; b["model"] != "kimi-k3" || b["reasoning_effort"] != "high" || contents(e.lastMessages())[0] != "system: Be kind." {
+		t.Errorf("request with flags: %v %v %q", b["model"], b["reasoning_effort"], contents(e.lastMessages()))
+	}
+	// The role's model obeys the same checks as -m: kimi-k3 always thinks.
+	if r := e.run("-r", "k3", "--no-thinking", "hi"); r.code != 2 || !strings.Contains(r.stderr, "kimi-k3") {
+		t.Errorf("--no-thinking with a kimi-k3 role: exit %d, %s", r.code, r.stderr)
+	}
+	if r := e.run("-r", "nosuch", "hi"); r.code != 2 || !strings.Contains(r.stderr, `no role "nosuch"; the roles are k3`) {
+		t.Errorf("unknown role: exit %d, %s", r.code, r.stderr)
+	}
+	if n := len(e.chatBodies()); n != 2 {
+		t.Errorf("%d requests; refused ones must send none", n)
+	}
+}

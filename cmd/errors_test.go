@@ -1,0 +1,92 @@
+package cmd
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// documentedError is an error answer written from Moonshot's error reference
+// (pkg/moonshot/testdata/errors), not by the emulator.
+type documentedError struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+// failFirst puts a server in front of the harness's emulator that answers the first times
+// chat requests with the documented error name, then lets the emulator answer. It returns
+// the number of chat requests that reached the front.
+func (h *harness) failFirst(name string, times int) *atomic.Int32 {
+	h.t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "pkg", "moonshot", "testdata", "errors", name+".json"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var f documentedError
+	if err := json.Unmarshal(data, &f); err != nil {
+		h.t.Fatal(err)
+	}
+	up, err := url.Parse(h.srv.URL)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: up.Scheme, Host: up.Host})
+	var chats atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if filepath.Base(r.URL.Path) == "completions" && int(chats.Add(1)) <= times {
+			for k, v := range f.Headers {
+				w.Header().Set(k, v)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(f.Status)
+			_, _ = w.Write(f.Body)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	h.t.Cleanup(srv.Close)
+	h.t.Setenv("MOONSHOT_API_BASE", srv.URL+up.Path)
+	return &chats
+}
+
+// TestDocumentedErrorExitCodes runs chat against Moonshot's documented error answers: the exit
+// code, the retries and what stderr says.
+func TestDocumentedErrorExitCodes(t *testing.T) {
+	for _, tt := range []struct {
+		name, fixture string
+		times         int // the fixture answers this many chat requests, then the emulator does
+		code          int
+		requests      int
+		stderr        string
+	}{
+		{"two 429s then success", "429-rate_limit-concurrency", 2, 0, 3, ""},
+		{"quota is never retried", "429-exceeded_current_quota_error", 5, 4, 1, "moonchat balance"},
+		{"overload after retries", "429-engine_overloaded_error", 5, 75, 3, "engine_overloaded_error"},
+		{"rate limit after retries", "429-rate_limit-rpm", 5, 75, 3, "rate_limit_reached_error"},
+		{"content filter names itself", "400-content_filter", 1, 5, 1,
+			"content_filter: The request was rejected because it was considered high risk (request id req-400-content_filter)\n  hint: Moonshot's content filter"},
+		{"missing reasoning names the message", "400-reasoning-content-missing", 1, 5, 1, "hint: the assistant tool-call turn at message 3"},
+		{"wrong key", "401-incorrect_api_key_error", 1, 3, 1, "hint: the key comes from $MOONSHOT_API_KEY; check it"},
+		{"retired model", "404-retired-model", 1, 5, 1, "use kimi-k2.6: -m kimi-k2.6"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			chats := h.failFirst(tt.fixture, tt.times)
+			r := h.run("chat", "-m", "kimi-k2.6", "hello")
+			if r.code != tt.code || int(chats.Load()) != tt.requests || !strings.Contains(r.stderr, tt.stderr) {
+				t.Fatalf("exit %d (want %d), %d requests (want %d), stderr %q", r.code, tt.code, chats.Load(), tt.requests, r.stderr)
+			}
+			if strings.Contains(r.stderr, testKey) {
+				t.Fatal("the API key was printed")
+			}
+		})
+	}
+}

@@ -1,0 +1,94 @@
+package render
+
+import (
+	"math/rand"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestSanitize(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"plain", "héllo\tworld\n日本", "héllo\tworld\n日本"},
+		{"clipboard OSC 52 BEL", "a\x1b]52;c;aGVsbG8=\ab", "ab"},
+		{"title OSC 0 ST", "a\x1b]0;pwned\x1b\\b", "ab"},
+		{"clear screen", "a\x1b[2Jb\x1b[H", "ab"},
+		{"SGR", "\x1b[1;31mred\x1b[0m", "red"},
+		{"private CSI", "\x1b[?1049hx\x1b[?25l", "x"},
+		{"DCS", "a\x1bPq#0;2;0;0;0\x1b\\b", "ab"},
+		{"APC PM SOS", "\x1b_x\x1b\\\x1b^y\x1b\\\x1bXz\x1b\\ok", "ok"},
+		{"two-byte", "a\x1bcb\x1b7c\x1b(Bd", "abcd"},
+		{"lone ESC at end", "a\x1b", "a"},
+		{"cut CSI", "a\x1b[12;", "a"},
+		{"cut OSC", "a\x1b]0;title", "a"},
+		{"OSC aborted by ESC", "a\x1b]0;t\x1b[2Jb", "ab"},
+		{"C1 CSI", "a\u009b2Jb", "ab"},
+		{"C1 OSC with C1 ST", "a\u009d0;t\u009cb", "ab"},
+		{"C1 other", "a\u0085b", "a\ufffdb"},
+		{"raw 8-bit CSI byte", "a\x9b2Jb", "a\ufffd2Jb"},
+		{"BEL BS", "a\ab\bc", "a␇b␈c"},
+		{"DEL", "a\x7fb", "a␡b"},
+		{"CRLF", "a\r\nb", "a\nb"},
+		{"lone CR", "a\rb", "a␍b"},
+		{"NUL", "a\x00b", "a␀b"},
+		{"invalid UTF-8", "a\xffb\xe6\x97", "a\ufffdb\ufffd\ufffd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Sanitize(tc.in); got != tc.want {
+				t.Errorf("Sanitize(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// hasControl reports a byte that a terminal acts on: C0 but tab and newline, DEL, or a C1
+// code point.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n') || (r >= 0x7f && r <= 0x9f) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSanitizeRandomBytes(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	alphabet := []string{"\x1b", "[", "]", "P", "_", "\\", "\a", "\r", "\n", "\t", "a", "0", ";", "\u009b", "\u009c", "\u009d", "é", "\xff", "\xc2", "J", "m"}
+	for n := 0; n < 5000; n++ {
+		var b strings.Builder
+		for i := rng.Intn(40); i > 0; i-- {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		in := b.String()
+		got := Sanitize(in)
+		if hasControl(got) || !utf8.ValidString(got) {
+			t.Fatalf("Sanitize(%q) = %q still holds a control character or invalid UTF-8", in, got)
+		}
+		if Sanitize(got) != got {
+			t.Fatalf("Sanitize is not idempotent on %q: %q then %q", in, got, Sanitize(got))
+		}
+		// Split anywhere: the streamed form equals the whole.
+		var z StreamSanitizer
+		var out strings.Builder
+		for rest := in; rest != ""; {
+			k := rng.Intn(len(rest) + 1)
+			out.WriteString(z.Next(rest[:k]))
+			rest = rest[k:]
+		}
+		out.WriteString(z.End())
+		if out.String() != got {
+			t.Fatalf("streamed %q gave %q, whole gave %q", in, out.String(), got)
+		}
+	}
+}
+
+func TestSanitizeKeepsCleanStringUncopied(t *testing.T) {
+	s := strings.Repeat("héllo wörld\n", 100)
+	if got := Sanitize(s); got != s {
+		t.Fatal("clean text changed")
+	}
+	if n := testing.AllocsPerRun(10, func() { Sanitize(s) }); n != 0 {
+		t.Errorf("Sanitize allocated %v times for clean text", n)
+	}
+}
