@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/emulator"
@@ -37,10 +38,31 @@ func chatModels(srv *emulator.Server) []string {
 func (term *terminal) expectScreen(text string, want ...string) {
 	term.t.Helper()
 	term.expectShown(text)
-	screen := term.screen()
-	for _, w := range want {
-		if !strings.Contains(screen, w) {
-			term.t.Errorf("the screen lacks %q:\n%s", w, screen)
+	// A menu is drawn in several writes: wait until the screen shows all of it (or the
+	// deadline), rather than reading it once the first entry has appeared.
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	for {
+		term.mu.Lock()
+		closed, change := term.closed, term.change
+		term.mu.Unlock()
+		screen := term.screen()
+		var missing []string
+		for _, w := range want {
+			if !strings.Contains(screen, w) {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if closed {
+			term.t.Fatalf("the program ended; the screen lacks %q:\n%s", missing, screen)
+		}
+		select {
+		case <-change:
+		case <-deadline.C:
+			term.t.Fatalf("the screen lacks %q:\n%s", missing, screen)
 		}
 	}
 }
