@@ -56,6 +56,9 @@ func (o *answerObserver) Usage(*moonshot.Usage)          {}
 func (o *answerObserver) Adjusted(a moonshot.Adjustment) { o.opts.notice("%s", a) }
 func (o *answerObserver) Notice(text string)             { o.opts.notice("%s", text) }
 
+func (o *answerObserver) ToolCall(moonshot.ToolCall)   {}
+func (o *answerObserver) ToolResult(converse.ToolStep) {}
+
 func (o *answerObserver) Status(text string) {
 	if text == "" {
 		o.opts.IO.ClearStatus()
