@@ -53,7 +53,7 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 		return nil, err
 	}
 	progress := opts.progressOutput(shown, format)
-	obs := opts.answerObserver(progress, format)
+	obs := opts.answerObserver(progress, shown, format)
 	eng := opts.engine(client, &set.Features)
 	prepared, err := opts.prepare(ctx, eng, &set.Features, req, obs)
 	if err != nil {
@@ -76,6 +76,7 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	progress.waiting()
 	answered := eng.Answer(ctx, prepared, obs)
 	res.Completion, res.Err, res.Adjustments, res.SearchTokens = answered.Completion, answered.Err, answered.Adjustments, answered.SearchTokens
+	res.ToolSteps = answered.ToolSteps
 	if t, ok := eng.Truncation(answered); ok && res.Err == nil {
 		res.Err = &cli.TruncatedError{Model: t.Model, Budget: t.Budget, ReasoningOnly: t.ReasoningOnly,
 			EffortTunable: t.EffortTunable, ThinkingSwitchable: t.ThinkingSwitchable}
@@ -88,6 +89,7 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	// The attachments put the question's document messages before its user message, and
 	// the fixes may add their own after it (rule 3): what was asked is in between.
 	sent := sentMessages(fixed.Messages[base:prepared.Asked], set.Features.Images)
+	sent = append(sent, toolTurns(answered.ToolTurns, fixed.Model)...)
 	answer, keep := answerMessage(res, fixed.Model)
 	save := func() {
 		if keep {
@@ -159,7 +161,15 @@ func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, f *Featu
 	}
 	f.applyRequestFlags(req)
 	turn := &converse.Turn{Request: req, Files: files, Images: images, Prefill: f.Prefill,
-		MaxContinues: f.MaxContinues, Accepts: f.checkModel}
+		MaxContinues: f.MaxContinues, Accepts: f.checkModel, MaxSteps: f.MaxSteps, ToolTimeout: toolTimeout}
+	if len(f.formulas) > 0 {
+		set, err := f.formulaSet(ctx, eng.Client)
+		if err != nil {
+			return nil, err
+		}
+		req.Tools = append(req.Tools, set.Tools()...)
+		turn.Tools = &converse.Formulas{Client: eng.Client, Set: set}
+	}
 	p, err := eng.Prepare(ctx, turn, obs)
 	var noModel *converse.NoModelError
 	switch {

@@ -126,7 +126,6 @@ func (a *answering) roundTrip(ctx context.Context, ch moonshot.Choice, req *moon
 		a.steps++
 		a.obs.RoundTrip(RoundTrip{Kind: ToolCalls, Calls: ch.Message.ToolCalls, N: a.steps, Max: limit})
 		answered, err := a.runTools(ctx, t, a.prefix+ch.Message.Content, ch.Message)
-		a.res.ToolTurns = append(a.res.ToolTurns, answered...)
 		if err != nil {
 			return nil, false, err
 		}

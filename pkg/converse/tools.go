@@ -74,7 +74,19 @@ func runsAll(tools Tools, calls []moonshot.ToolCall) bool {
 func (a *answering) runTools(ctx context.Context, t *Turn, content string, msg moonshot.ResponseMessage) ([]moonshot.Message, error) {
 	turn := searchTurn(content, msg) // the same assistant turn; the tool messages are replaced
 	out := turn[:1]
-	for _, call := range turn[0].ToolCalls {
+	calls := turn[0].ToolCalls
+	defer func() {
+		// Stopped part way: the calls that did not run are answered as such, so that the
+		// transcript stays complete (a continued conversation sends every call's result).
+		for _, call := range calls[len(out)-1:] {
+			out = append(out, moonshot.Message{Role: "tool", ToolCallID: call.ID, Name: call.Function.Name,
+				Content: moonshot.Text("error: stopped before the tool answered")})
+		}
+		if len(out) > 1 {
+			a.res.ToolTurns = append(a.res.ToolTurns, out...)
+		}
+	}()
+	for _, call := range calls {
 		a.obs.ToolCall(call)
 		var res ToolResult
 		start := time.Now()

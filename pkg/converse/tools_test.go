@@ -192,9 +192,12 @@ func TestCancelStopsTheLoop(t *testing.T) {
 	if !errors.Is(res.Err, context.Canceled) {
 		t.Fatalf("err %v", res.Err)
 	}
-	// The call that was asked for is kept, for the history to show what happened.
-	if len(res.ToolTurns) != 1 || len(res.ToolTurns[0].ToolCalls) != 1 {
-		t.Fatalf("tool turns %+v", res.ToolTurns)
+	// The call that was asked for is kept, for the history to show what happened, with a
+	// result saying it was stopped: a continued conversation must answer every call.
+	tt := res.ToolTurns
+	if len(tt) != 2 || len(tt[0].ToolCalls) != 1 || tt[1].Role != "tool" || tt[1].ToolCallID != tt[0].ToolCalls[0].ID ||
+		!strings.Contains(tt[1].Content.String(), "stopped") {
+		t.Fatalf("tool turns %+v", tt)
 	}
 }
 
