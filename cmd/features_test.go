@@ -511,7 +511,7 @@ func TestAutoContinueStitchesExactly(t *testing.T) {
 func TestAutoContinueAfterPrefill(t *testing.T) {
 	h := newHarness(t)
 	h.srv.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: longAnswer} })
-	r := h.run("chat", "-m", "kimi-k2-turbo-preview", "--prefill", "Once upon a time,", "--max-tokens", "10", "--max-continues", "30", "-q", "Tell a story")
+	r := h.run("chat", "-m", "kimi-k2-turbo-preview", "--prefill", "Once upon a time,", "--max-tokens", "16", "--max-continues", "20", "-q", "Tell a story")
 	if r.code != 0 || r.stdout != longAnswer+"\n" {
 		t.Fatalf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
@@ -604,7 +604,7 @@ func TestFeatureFlagCombinations(t *testing.T) {
 		{[]string{"--web-search", "-n", "2", "-m", "moonshot-v1-8k"}, "--web-search works with one answer"},
 		{[]string{"--prefill", "{", "--json-mode"}, "Partial Mode"},
 		{[]string{"--prefill", ""}, "--prefill needs a text"},
-		{[]string{"--max-continues", "-1"}, "--max-continues must be 0 or more"},
+		{[]string{"--max-continues", "-1"}, "--max-continues must be 0 to 20"},
 		{[]string{"-f", "-"}, "standard input is a terminal"},
 	}
 	for _, tt := range tests {

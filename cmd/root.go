@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/MakeNowJust/heredoc"
@@ -33,12 +35,15 @@ import (
 
 // Main runs moonchat and returns the process exit code.
 func Main() int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sig := catchSignals(cancel)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sig := catchSignals(func() { cancel(nil) })
 	defer sig.stop()
 	ios := iostreams.System()
 	defer followResize(ios)()
+	// A reader that goes away (| head -c 10) ends the command like a signal: the answer in
+	// progress is cancelled and saved as interrupted, and the process exits quietly.
+	ios.Out = &stdoutGuard{w: ios.Out, gone: func() { cancel(errStdoutGone) }}
 	f := cli.New(ios)
 	f.Interrupts = sig.claim
 	root := NewCmdRoot(f)
@@ -47,27 +52,37 @@ func Main() int {
 	if cerr := f.Close(); cerr != nil {
 		fmt.Fprintf(ios.ErrOut, "moonchat: warning: %s\n", ios.ErrPrintable(cerr.Error()))
 	}
-	return reportError(f, err)
+	if err != nil && context.Cause(ctx) == errStdoutGone {
+		return cli.ExitOK
+	}
+	code := reportError(f, err)
+	if code == cli.ExitInterrupted {
+		code = sig.exitCode()
+	}
+	return code
 }
 
-// signals turns Ctrl-C and SIGTERM into the cancellation of the command's context. An
+// signals turns Ctrl-C, SIGTERM and SIGHUP (a closed terminal, a dropped ssh) into the cancellation of the command's context. An
 // interactive session claims Ctrl-C (cli.Factory.Interrupts): each press then stops the
 // answer in progress instead of the process. Once the context is canceled the handler is
 // removed, so a second Ctrl-C kills a process that is slow to stop, the usual way.
 type signals struct {
 	ch      chan os.Signal
+	got     atomic.Value // the os.Signal that cancelled the command
 	mu      sync.Mutex
 	claimed chan os.Signal // nil unless a session holds Ctrl-C
 }
 
 func catchSignals(cancel context.CancelFunc) *signals {
 	s := &signals{ch: make(chan os.Signal, 1)}
-	signal.Notify(s.ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(s.ch, append([]os.Signal{os.Interrupt, syscall.SIGTERM}, hangupSignals...)...)
+	ignoreBrokenPipe()
 	go func() {
 		for got := range s.ch {
 			if got == os.Interrupt && s.forward(got) {
 				continue
 			}
+			s.got.Store(got)
 			s.stop()
 			cancel()
 			return
@@ -101,6 +116,40 @@ func followResize(ios *iostreams.IOStreams) (stop func()) {
 		signal.Stop(ch)
 		close(done)
 	}
+}
+
+// exitCode is 128 + the number of the signal that cancelled the command (129 SIGHUP, 130
+// Ctrl-C, 143 SIGTERM), 130 when none did.
+func (s *signals) exitCode() int {
+	if got, ok := s.got.Load().(syscall.Signal); ok {
+		return 128 + int(got)
+	}
+	return cli.ExitInterrupted
+}
+
+// errStdoutGone is the cancel cause when the reader of stdout went away.
+var errStdoutGone = errors.New("stdout was closed")
+
+// stdoutGuard stops writing at the first broken pipe: it calls gone once and then takes
+// every write without doing it, so no command fails on output nobody reads.
+type stdoutGuard struct {
+	w      io.Writer
+	closed atomic.Bool
+	gone   func()
+}
+
+func (g *stdoutGuard) Write(p []byte) (int, error) {
+	if g.closed.Load() {
+		return len(p), nil
+	}
+	n, err := g.w.Write(p)
+	if err != nil && errors.Is(err, syscall.EPIPE) {
+		if !g.closed.Swap(true) {
+			g.gone()
+		}
+		return len(p), nil
+	}
+	return n, err
 }
 
 // forward hands a Ctrl-C to the session holding it; a press the session has not taken yet

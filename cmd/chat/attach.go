@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,14 +20,18 @@ import (
 const maxImageBytes = 70 << 20
 
 // loadAttachments reads the -f files and the -i images. Nothing is sent.
-func (opts *Options) loadAttachments(paths, imagePaths []string) (files []converse.File, images []moonshot.ContentPart, err error) {
+// Reading stops when ctx ends: stdin and a FIFO may wait for an idle writer.
+func (opts *Options) loadAttachments(ctx context.Context, paths, imagePaths []string) (files []converse.File, images []moonshot.ContentPart, err error) {
 	for _, path := range paths {
 		a := converse.File{Name: path}
+		a.Data, err = cli.ReadCancellable(ctx, func() ([]byte, error) {
+			if path == "-" {
+				return readLimited(opts.IO.In, "standard input", moonshot.MaxFileBytes)
+			}
+			return readFile(path, moonshot.MaxFileBytes)
+		})
 		if path == "-" {
 			a.Name = "stdin"
-			a.Data, err = readLimited(opts.IO.In, "standard input", moonshot.MaxFileBytes)
-		} else {
-			a.Data, err = readFile(path, moonshot.MaxFileBytes)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -34,7 +39,7 @@ func (opts *Options) loadAttachments(paths, imagePaths []string) (files []conver
 		files = append(files, a)
 	}
 	for _, path := range imagePaths {
-		data, err := readFile(path, maxImageBytes)
+		data, err := cli.ReadCancellable(ctx, func() ([]byte, error) { return readFile(path, maxImageBytes) })
 		if err != nil {
 			return nil, nil, err
 		}

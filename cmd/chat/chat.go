@@ -3,6 +3,7 @@
 package chat
 
 import (
+	"math"
 	"strings"
 	"time"
 
@@ -232,6 +233,12 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Prompt = args
 			flags := cmd.Flags()
+			// strconv takes NaN and Inf; no request can carry them (JSON has no such numbers).
+			for name, v := range map[string]float64{"temperature": temperature, "top-p": topP} {
+				if flags.Changed(name) && (math.IsNaN(v) || math.IsInf(v, 0)) {
+					return cli.Usagef("--%s must be a number, not %v", name, v)
+				}
+			}
 			if flags.Changed("temperature") {
 				opts.Settings.Temperature = &temperature
 			}

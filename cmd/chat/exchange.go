@@ -155,7 +155,7 @@ func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, f *Featu
 	} else if err := f.checkAutoModels(); err != nil {
 		return nil, err
 	}
-	files, images, err := opts.loadAttachments(f.Files, f.Images)
+	files, images, err := opts.loadAttachments(ctx, f.Files, f.Images)
 	if err != nil {
 		return nil, err
 	}

@@ -54,12 +54,15 @@ func addFeatureFlags(cmd *cobra.Command, f *Features) {
 	fl.StringVar(&f.ToolsFile, "tools", "", "declare tools from a JSON `FILE` (OpenAI format); the model's calls are printed, not run")
 	fl.StringVar(&f.ToolChoice, "tool-choice", "", "tool `CHOICE`: auto, none, required, or the name of a declared tool")
 	fl.StringVar(&f.Prefill, "prefill", "", "start the answer with `TEXT` (Moonshot's Partial Mode); the model continues it")
-	fl.IntVar(&f.MaxContinues, "max-continues", 0, "continue an answer cut by --max-tokens up to `N` times, seamlessly (Partial Mode)")
+	fl.IntVar(&f.MaxContinues, "max-continues", 0, fmt.Sprintf("continue an answer cut by --max-tokens up to `N` times (at most %d), seamlessly (Partial Mode)", MaxContinues))
 	fl.StringArrayVar(&f.Formulas, "tool", nil, "let the model use Moonshot's official tool `URI` (repeatable), e.g. moonshot/fetch:latest; moonchat runs its calls")
 	fl.IntVar(&f.MaxSteps, "max-steps", converse.DefaultMaxSteps, fmt.Sprintf("run at most `N` rounds of tool calls for one answer (1 to %d)", maxSteps))
 	fl.BoolVar(&f.NoThinking, "no-thinking", false, "answer without thinking (kimi-k2.6)")
 	fl.StringVar(&f.ReasoningEffort, "reasoning-effort", "", "`LEVEL` of kimi-k3's thinking: low, high or max")
 }
+
+// MaxContinues caps --max-continues: each continuation is a billed request.
+const MaxContinues = 20
 
 // parseFeatureFlags checks the feature flags that do not depend on the model and reads the
 // tools file. The model-dependent checks run once the model is known (checkModel).
@@ -80,8 +83,9 @@ func parseFeatureFlags(cmd *cobra.Command, cfg *config.Config, opts *Options) er
 		}
 		f.formulas = append(f.formulas, formula)
 	}
-	if f.MaxContinues < 0 {
-		return cli.Usagef("--max-continues must be 0 or more")
+	if f.MaxContinues < 0 || f.MaxContinues > MaxContinues {
+		// Each continuation is a billed request: a typo must not send thousands.
+		return cli.Usagef("--max-continues must be 0 to %d, not %d", MaxContinues, f.MaxContinues)
 	}
 	switch f.ReasoningEffort {
 	case "", "low", "high", "max":

@@ -57,7 +57,8 @@ func newTestEnv(t *testing.T) *testEnv {
 // invocation describes how a command runs: its standard streams and its context.
 type invocation struct {
 	stdin     string
-	piped     bool // stdin is a pipe
+	in        io.Reader // stdin itself, instead of the text in stdin
+	piped     bool      // stdin is a pipe
 	stdinTTY  bool
 	stdoutTTY bool
 	stderrTTY bool
@@ -96,6 +97,9 @@ func (e *testEnv) runWith(inv invocation, args ...string) outcome {
 	}
 	if inv.out != nil {
 		ios.Out = inv.out
+	}
+	if inv.in != nil {
+		ios.In = inv.in
 	}
 	f := cli.New(ios)
 	f.RetryBaseDelay, f.MaxRetryDelay = time.Millisecond, 5*time.Millisecond

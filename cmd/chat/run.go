@@ -13,11 +13,11 @@ import (
 
 // readPrompt is cli.ReadPrompt, except that with -f - stdin is an attachment (attach.go), not
 // part of the prompt.
-func readPrompt(opts *Options) (string, error) {
+func readPrompt(ctx context.Context, opts *Options) (string, error) {
 	if slices.Contains(opts.Settings.Features.Files, "-") {
 		return strings.Join(opts.Prompt, " "), nil
 	}
-	return cli.ReadPrompt(opts.IO, opts.Prompt)
+	return cli.ReadPrompt(ctx, opts.IO, opts.Prompt)
 }
 
 func (opts *Options) notice(format string, args ...any) {
@@ -37,7 +37,7 @@ func chatRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	prompt, err := readPrompt(opts)
+	prompt, err := readPrompt(ctx, opts)
 	if err != nil {
 		return err
 	}

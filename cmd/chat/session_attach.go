@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 // images checked against the model's vision). It is read now, so that a wrong path or type
 // is said at once rather than after the question is typed. With no path, it lists what is
 // attached so far.
-func (s *session) attachNext(kind, arg string) {
+func (s *session) attachNext(ctx context.Context, kind, arg string) {
 	o, f := s.opts, &s.set.Features
 	list := &f.Files
 	if kind == "image" {
@@ -41,13 +42,13 @@ func (s *session) attachNext(kind, arg string) {
 	// The same reading and checks as -f/-i, on this path alone.
 	var err error
 	if kind == "image" {
-		if _, _, err = o.loadAttachments(nil, []string{path}); err == nil {
+		if _, _, err = o.loadAttachments(ctx, nil, []string{path}); err == nil {
 			withImage := *f
 			withImage.Images = []string{path}
 			err = withImage.checkModel(s.set.Model)
 		}
 	} else {
-		_, _, err = o.loadAttachments([]string{path}, nil)
+		_, _, err = o.loadAttachments(ctx, []string{path}, nil)
 	}
 	if err != nil {
 		s.report(err)

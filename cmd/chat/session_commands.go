@@ -107,7 +107,7 @@ func (s *session) command(ctx context.Context, name, arg string) (quit bool) {
 	case "fork":
 		s.fork(ctx)
 	case "file", "image":
-		s.attachNext(name, arg)
+		s.attachNext(ctx, name, arg)
 	case "usage":
 		fmt.Fprintln(o.IO.Out, "conversation so far: "+s.th.usageTotal().String())
 	default:

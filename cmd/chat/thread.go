@@ -298,13 +298,22 @@ func (th *thread) record(ctx context.Context, opts *Options, set *Settings, titl
 	if set.Title != "" {
 		title = set.Title // --title
 	}
+	msgs := make([]history.Message, 0, len(sent)+1)
+	for _, t := range sent {
+		msgs = append(msgs, t.stored)
+	}
+	msgs = append(msgs, answer)
 	if th.conv.ID == "" {
-		conv, err := store.Create(ctx, history.Conversation{Title: title, Model: answer.Model, System: set.System, CreatedAt: now})
+		// One transaction: a conversation without its messages would be continued by -c
+		// with no context.
+		conv, err := store.Create(ctx, history.Conversation{Title: title, Model: answer.Model, System: set.System, CreatedAt: now}, msgs...)
 		if err != nil {
 			return err
 		}
 		th.conv = conv
-	} else if th.conv.Model != answer.Model || th.conv.System != set.System || (set.Title != "" && th.conv.Title != set.Title) {
+		return nil
+	}
+	if th.conv.Model != answer.Model || th.conv.System != set.System || (set.Title != "" && th.conv.Title != set.Title) {
 		c := th.conv
 		c.Model, c.System = answer.Model, set.System
 		if set.Title != "" {
@@ -315,11 +324,7 @@ func (th *thread) record(ctx context.Context, opts *Options, set *Settings, titl
 		}
 		th.conv = c
 	}
-	msgs := make([]history.Message, 0, len(sent)+1)
-	for _, t := range sent {
-		msgs = append(msgs, t.stored)
-	}
-	return store.Append(ctx, th.conv.ID, append(msgs, answer)...)
+	return store.Append(ctx, th.conv.ID, msgs...)
 }
 
 // lastExchange is where the last exchange starts in th.turns: the messages sent after the

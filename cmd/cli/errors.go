@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -37,7 +38,9 @@ const ExitStatusHelp = `  0    success
        --max-continues rounds; the partial answer is printed and saved)
   75   temporary failure after retries (429 rate limit/overload, 5xx, network,
        timeout, incomplete stream)
-  130  interrupted (Ctrl-C)`
+  129  interrupted by SIGHUP (terminal closed); the partial answer is saved
+  130  interrupted (Ctrl-C); the partial answer is saved
+  143  interrupted by SIGTERM; the partial answer is saved`
 
 // UsageError is a bad flag, argument or value: exit 2. Hint, when set, is printed under it.
 type UsageError struct {
@@ -193,9 +196,12 @@ func Describe(err error, region string) (msg, hint string) {
 	}
 	var corrupt *history.CorruptError
 	var truncated *TruncatedError
+	var readOnly *history.ReadOnlyError
 	switch {
 	case errors.As(err, &truncated):
 		return msg, truncated.hint()
+	case errors.As(err, &readOnly):
+		return msg, fmt.Sprintf("reading the history still works; to save, make %s writable, or pass --no-save", filepath.Dir(readOnly.Path))
 	case errors.Is(err, context.Canceled):
 		return "interrupted", ""
 	case errors.As(err, &corrupt):
@@ -225,6 +231,8 @@ func Describe(err error, region string) (msg, hint string) {
 		return msg, documentedHint(apiErr.Message)
 	case apiErr != nil && apiErr.Type == moonshot.ErrTypeIncompleteStream:
 		return msg, "the partial answer was kept; run the command again (with -c to continue the conversation)"
+	case apiErr != nil && apiErr.Type == moonshot.ErrTypeUnexpectedOutput:
+		return msg, "the server at the API base does not answer like Moonshot's API: check MOONSHOT_API_BASE (or `moonchat config get api_base`) and any proxy in between; any partial answer was kept"
 	case moonshot.IsTemporary(err):
 		return msg, "Moonshot is busy or unreachable; try again later, raise --max-retries, or check your proxy settings"
 	}

@@ -202,7 +202,7 @@ func TestReadPrompt(t *testing.T) {
 			ios, in, _, _ := iostreams.Test()
 			in.WriteString(tt.stdin)
 			ios.SetStdinPipeOrFile(tt.piped)
-			got, err := ReadPrompt(ios, tt.args)
+			got, err := ReadPrompt(context.Background(), ios, tt.args)
 			if err != nil || got != tt.want {
 				t.Fatalf("ReadPrompt = %q, %v; want %q", got, err, tt.want)
 			}

@@ -3,6 +3,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -38,6 +40,8 @@ type Options struct {
 	InsecureNoAuth bool
 	Offline        bool
 	LogFormat      string // text or json
+	ModelsRefresh  time.Duration
+	MetricsAddr    string
 
 	// Getenv reads the environment for the config file's os.environ/ references and the
 	// master key (nil = os.Getenv).
@@ -47,6 +51,8 @@ type Options struct {
 	// when the shutdown begins.
 	ready           func(addr string)
 	shutdownStarted func()
+	modelsRefreshed func() // after the refresh at start
+	metricsReady    func(addr string)
 }
 
 // Server timeouts. Streams may run for many minutes, so nothing bounds a response; a client
@@ -89,14 +95,31 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			        thinking: {type: disabled} # frequency_penalty, stop, reasoning_effort
 			        extra_headers: {X-Team: blue}
 			        drop_params: true          # this deployment only
-			        rpm: 60                    # accepted, not enforced (so is tpm)
-			      model_info: {}               # accepted, not used
+			        rpm: 60                    # requests a minute; at the cap it is skipped
+			        tpm: 200000                # tokens a minute, likewise
+			        weight: 2                  # share of the group's first picks
+			        tags: [team-a]             # requests with "tags": ["team-a"] come here
+			        additional_drop_params: [user]      # always removed for this deployment
+			        allowed_openai_params: [logprobs]   # kept by drop_params
+			        input_cost_per_token: 0.0000006     # USD, overrides the model table
+			        output_cost_per_token: 0.0000025    # in X-Moonchat-Response-Cost
+			        seed: 42                   # a default, like temperature
+			      model_info: {id: kimi-eu}    # id names it in logs, metrics and Redis
+			  - model_name: "*"                # wildcard: any other name, sent as it is
+			    litellm_params: {model: "moonshot/*"}   # or "kimi-*" with moonshot/kimi-*
 			  litellm_settings:
 			    drop_params: true     # drop request fields Moonshot does not know (reported)
 			    num_retries: 2        # extra attempts, moving through the deployments
 			    request_timeout: 600  # seconds per attempt when a deployment sets none
+			    fallbacks: [{kimi: [kimi-backup]}]  # when every deployment failed or is at its cap
+			    context_window_fallbacks: [{moonshot-v1-8k: [moonshot-v1-32k, moonshot-v1-128k]}]
 			  router_settings:
 			    routing_strategy: round-robin   # default; or simple-shuffle
+			    allowed_fails: 3      # failures a minute before a cooldown (LiteLLM's default)
+			    cooldown_time: 5      # seconds out of rotation (LiteLLM's default)
+			    redis_host: redis.internal      # share rpm/tpm and cooldowns between replicas
+			    redis_port: 6379                # (or REDIS_URL=redis://...)
+			    redis_password: os.environ/REDIS_PASSWORD
 			  general_settings:
 			    master_key: os.environ/MOONCHAT_MASTER_KEY
 			  environment_variables:   # visible to os.environ/ (the process is not changed)
@@ -110,18 +133,31 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			fails with 429 (rate limit, overload, quota), 5xx, a network error or a timeout before
 			the client received anything moves to the next deployment at once; a deployment is
 			tried again only after all the others, after a backoff (or its Retry-After), and never
-			after a quota error. num_retries counts every extra attempt.
+			after a quota error. num_retries counts every extra attempt. A deployment at its rpm or
+			tpm for the minute, or cooling down (a 429 at once, other failures after allowed_fails
+			in a minute; never the only deployment of a name), is skipped; when all are, the
+			answer is 429 with Retry-After. Then fallbacks (or context_window_fallbacks, when the
+			prompt did not fit) are tried in order; X-Moonchat-Fallback and the log name the model
+			that answered. litellm_params.max_retries is refused: num_retries does the retrying.
 
 			AUTHENTICATION: with a master key (general_settings.master_key, else
-			MOONCHAT_MASTER_KEY, else LITELLM_MASTER_KEY) every route but the health checks needs
-			"Authorization: Bearer KEY" or "x-api-key: KEY". Without one, requests are not
+			MOONCHAT_MASTER_KEY, else LITELLM_MASTER_KEY) every route but the liveness and
+			readiness probes needs "Authorization: Bearer KEY", or the key in x-api-key, api-key
+			or x-litellm-api-key (LiteLLM's headers). Without one, requests are not
 			authenticated and the server only listens on a loopback address, unless
 			--insecure-no-auth is given.
 
 			ROUTES
 			  POST /chat/completions, /v1/chat/completions   chat, streamed or not
 			  GET  /models, /v1/models, /v1/models/{name}    the model names, owned_by "moonshot"
+			  GET  /health          each deployment checked with GET /models (LiteLLM's shape)
+			  GET  /model/info      each deployment's model facts and prices
+			  GET  /metrics         Prometheus metrics (also without a key on --metrics-addr)
 			  GET  /health/liveliness, /health/readiness     no authentication
+
+			The model facts (context, capabilities) come from the built-in model table, refined
+			by the upstreams' GET /models in the background at start and every --models-refresh;
+			a failure there is a warning.
 
 			Moonshot's errors keep their status and come in OpenAI's shape
 			{"error":{"message","type","param","code"}}. Each parameter change is logged and
@@ -135,8 +171,15 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			with api_base, base_url or api_key is refused (400): the server's key never goes to
 			a host the caller chose.
 
+			Every answer carries X-Moonchat-Overhead-Ms, the time spent in the proxy itself
+			(not waiting for Moonshot) until the answer's headers; when the usage and the price
+			are known, X-Moonchat-Response-Cost is the estimated cost in USD, from the model
+			table or the deployment's input_cost_per_token/output_cost_per_token (a trailer for
+			streams, whose usage comes last).
+
 			One access log line per request goes to standard error (method, path, model,
-			status, latency, tokens, adjustments); keys are never logged. SIGINT or SIGTERM stop
+			status, latency, overhead_ms, tokens, response_cost, adjustments); keys are never
+			logged. SIGINT or SIGTERM stop
 			accepting connections, let open requests finish for up to --grace, then exit 0.
 
 			EXIT STATUS
@@ -171,6 +214,9 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			if opts.Grace < 0 {
 				return cli.Usagef("--grace must not be negative")
 			}
+			if opts.ModelsRefresh < 0 {
+				return cli.Usagef("--models-refresh must not be negative")
+			}
 			if opts.LogFormat != "text" && opts.LogFormat != "json" {
 				return cli.Usagef("--log-format must be text or json, not %q", opts.LogFormat)
 			}
@@ -199,6 +245,8 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.InsecureNoAuth, "insecure-no-auth", false, "listen on a non-loopback address without a master key")
 	fl.BoolVar(&opts.Offline, "offline", false, "answer from the built-in emulator: no key, no network")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "access log on stderr: text or json")
+	fl.StringVar(&opts.MetricsAddr, "metrics-addr", "", "also serve GET /metrics here, without authentication (e.g. 127.0.0.1:9464)")
+	fl.DurationVar(&opts.ModelsRefresh, "models-refresh", time.Hour, "how often to refresh the model facts from GET /models (0: only at start)")
 	cli.AddAPIFlags(cmd)
 	return cmd
 }
@@ -229,7 +277,16 @@ func serveRun(ctx context.Context, opts *Options) error {
 		}
 	} else {
 		pcfg = &proxy.Config{MasterKey: proxy.MasterKeyFromEnv(getenv), NumRetries: opts.Config.Value("max_retries").Int(),
-			RequestTimeout: opts.Config.Value("timeout").Duration(), RoutingStrategy: proxy.RoundRobin}
+			RequestTimeout: opts.Config.Value("timeout").Duration(), RoutingStrategy: proxy.RoundRobin,
+			Redis: proxy.RedisSettings{URL: getenv("REDIS_URL")}}
+	}
+	if k := pcfg.MasterKey; k != "" && (strings.TrimSpace(k) != k || strings.ContainsFunc(k, unicode.IsControl)) {
+		// Clients send "Authorization: Bearer KEY", which HTTP trims: a key that is blank or
+		// has spaces around it starts a server nobody can use.
+		return &cli.UsageError{
+			Err:  errors.New("the master key is blank, has spaces around it or control characters in it: no client could send it"),
+			Hint: "set MOONCHAT_MASTER_KEY (or general_settings.master_key) to the key itself, e.g. MOONCHAT_MASTER_KEY=sk-team",
+		}
 	}
 	if pcfg.MasterKey == "" && !isLoopback(opts.Host) && !opts.InsecureNoAuth {
 		return &cli.UsageError{
@@ -251,11 +308,28 @@ func serveRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another server using the port? choose one with --port)",
 			net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), err)
+	}
+	var metricsSrv *http.Server
+	if opts.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", opts.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("cannot listen on --metrics-addr %s: %w", opts.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", h.Metrics())
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		go func() { _ = metricsSrv.Serve(mln) }()
+		logger.Info("metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+		if opts.metricsReady != nil {
+			opts.metricsReady(mln.Addr().String())
+		}
 	}
 	for _, note := range pcfg.Notes {
 		logger.Info("config note", "note", note)
@@ -269,6 +343,16 @@ func serveRun(ctx context.Context, opts *Options) error {
 	}
 	if pcfg.MasterKey == "" {
 		logger.Warn("no master key: requests are not authenticated")
+	}
+	if pcfg.Redis.Enabled() {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		where, err := h.SharedState(pctx)
+		cancel()
+		if err != nil {
+			logger.Warn("shared state: Redis does not answer; counting rpm/tpm and cooldowns in this replica until it does", "where", where, "error", err.Error())
+		} else {
+			logger.Info("shared state", "where", where)
+		}
 	}
 	names := h.ModelNames()
 	logger.Info("listening", "url", "http://"+ln.Addr().String(), "models", len(names), "deployments", len(pcfg.Deployments),
@@ -287,12 +371,40 @@ func serveRun(ctx context.Context, opts *Options) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	// The model facts are refreshed in the background, so the server is ready at once. Without
+	// --config the deployments were just built from GET /models.
+	refreshed := make(chan struct{})
+	go func() {
+		defer close(refreshed)
+		if opts.ConfigFile != "" {
+			refreshModels(ctx, h, logger)
+		}
+		if opts.modelsRefreshed != nil {
+			opts.modelsRefreshed()
+		}
+		if opts.ModelsRefresh <= 0 {
+			return
+		}
+		t := time.NewTicker(opts.ModelsRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				refreshModels(ctx, h, logger)
+			}
+		}
+	}()
 	if opts.ready != nil {
 		opts.ready(ln.Addr().String())
 	}
 
 	select {
 	case err := <-served:
+		if metricsSrv != nil {
+			_ = metricsSrv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -306,9 +418,22 @@ func serveRun(ctx context.Context, opts *Options) error {
 		_ = srv.Close()
 	}
 	<-served
-	h.CloseIdleConnections()
+	<-refreshed
+	if metricsSrv != nil {
+		_ = metricsSrv.Close()
+	}
 	logger.Info("stopped")
 	return nil
+}
+
+// refreshModels refines the model facts from the upstreams' GET /models. A failure is a
+// warning: the built-in model table stands in.
+func refreshModels(ctx context.Context, h *proxy.Handler, logger *slog.Logger) {
+	rctx, cancel := context.WithTimeout(ctx, listModelsTimeout)
+	defer cancel()
+	if err := h.RefreshModels(rctx); err != nil && ctx.Err() == nil {
+		logger.Warn("could not refresh the model facts from GET /models; using the built-in model table", "error", err.Error())
+	}
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {

@@ -340,7 +340,10 @@ func TestConfigFileAndAccessLog(t *testing.T) {
 	t.Setenv("MOONSHOT_API_KEY", upstreamKey)
 	t.Setenv("MOONSHOT_API_BASE", up.URL)
 	t.Setenv("LITELLM_MASTER_KEY", masterKey)
-	s := start(t, []string{"--config", filepath.Join("..", "..", "pkg", "proxy", "testdata", "litellm-moonshot.yaml"), "--log-format", "json"}, nil)
+	refreshed := make(chan struct{})
+	s := start(t, []string{"--config", filepath.Join("..", "..", "pkg", "proxy", "testdata", "litellm-moonshot.yaml"), "--log-format", "json"},
+		func(o *Options) { o.modelsRefreshed = func() { close(refreshed) } })
+	<-refreshed
 	client := sdk(t, s, masterKey)
 	if _, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
 		Model: "moonshot-v1-32k", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}, Temperature: openai.Float(2),
@@ -352,7 +355,7 @@ func TestConfigFileAndAccessLog(t *testing.T) {
 	}
 	logs := s.stderr.String()
 	for _, want := range []string{`"msg":"listening"`, `"models":3`, `"auth":true`, `"method":"POST"`, `"path":"/v1/chat/completions"`,
-		`"model":"moonshot-v1-32k"`, `"status":200`, `"latency_ms":`, `"prompt_tokens":`, `"completion_tokens":`, `"adjustments":"temperature 2 → 1`, `"msg":"stopped"`} {
+		`"model":"moonshot-v1-32k"`, `"status":200`, `"latency_ms":`, `"prompt_tokens":`, `"completion_tokens":`, `"adjustments":"temperature 2 → 1`, `"msg":"stopped"`, `"overhead_ms":`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s:\n%s", want, logs)
 		}
@@ -367,6 +370,42 @@ func TestConfigFileAndAccessLog(t *testing.T) {
 		if strings.Count(logs, want) != 1 || !strings.Contains(logs, id+" was retired by Moonshot on 2026-08-31 (a date from third parties); use kimi-k2.6") {
 			t.Errorf("no retirement warning for %s:\n%s", id, logs)
 		}
+	}
+	listed := 0
+	for _, r := range up.Requests() {
+		if r.Method == "GET" && r.Path == "/v1/models" {
+			listed++
+		}
+	}
+	if listed != 1 || strings.Contains(logs, "could not refresh") {
+		t.Fatalf("GET /models at start: %d requests, want 1 (one upstream); log:\n%s", listed, logs)
+	}
+}
+
+func TestModelRefreshFailureIsAWarning(t *testing.T) {
+	isolate(t)
+	up, err := emulator.Start(emulator.Config{APIKey: upstreamKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := up.URL
+	up.Close() // nothing answers there
+	t.Setenv("MOONSHOT_API_KEY", upstreamKey)
+	t.Setenv("MOONSHOT_API_BASE", base)
+	refreshed := make(chan struct{})
+	s := start(t, []string{"--config", filepath.Join("..", "..", "pkg", "proxy", "testdata", "litellm-moonshot.yaml"), "--models-refresh", "0"},
+		func(o *Options) { o.modelsRefreshed = func() { close(refreshed) } })
+	<-refreshed
+	resp, err := http.Get(s.url + "/health/readiness")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("readiness: %v", err)
+	}
+	resp.Body.Close()
+	if err := s.shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	if logs := s.stderr.String(); !strings.Contains(logs, "level=WARN msg=\"could not refresh the model facts from GET /models") {
+		t.Fatalf("no warning:\n%s", logs)
 	}
 }
 
@@ -475,5 +514,32 @@ func TestGraceExpiryClosesWhatIsLeft(t *testing.T) {
 	}
 	if !strings.Contains(s.stderr.String(), "grace period over") {
 		t.Fatalf("log:\n%s", s.stderr.String())
+	}
+}
+
+func TestMetricsAddr(t *testing.T) {
+	isolate(t)
+	t.Setenv("MOONCHAT_MASTER_KEY", masterKey)
+	metricsAt := make(chan string, 1)
+	s := start(t, []string{"--offline", "--metrics-addr", "127.0.0.1:0"}, func(o *Options) { o.metricsReady = func(a string) { metricsAt <- a } })
+	addr := <-metricsAt
+	req, _ := http.NewRequest("POST", s.url+"/v1/chat/completions", strings.NewReader(`{"model":"kimi-k2.6","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+masterKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("chat: %v", err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get("http://" + addr + "/metrics") // no key on the metrics listener
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `moonchat_proxy_requests_total{deployment="kimi-k2.6#0",model="kimi-k2.6",status="200"} 1`) {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if resp, err := http.Get(s.url + "/metrics"); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("/metrics on the main port without the key: %v %v", err, resp.StatusCode)
 	}
 }

@@ -105,7 +105,7 @@ type cost struct {
 }
 
 func tokensRun(ctx context.Context, opts *Options) error {
-	prompt, err := cli.ReadPrompt(opts.IO, opts.Prompt)
+	prompt, err := cli.ReadPrompt(ctx, opts.IO, opts.Prompt)
 	if err != nil {
 		return err
 	}

@@ -15,9 +15,13 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// MaxFileBytes caps the config file: a few dozen settings take a few KB. Only a regular file
+// is read (MOONCHAT_CONFIG=/dev/zero, a FIFO or a device would never end).
+const MaxFileBytes = 1 << 20
+
 // readFile reads and validates the config file. A missing file gives an empty document.
 func readFile(path string) (*yaml.Node, map[string]fileValue, error) {
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &yaml.Node{Kind: yaml.DocumentNode}, map[string]fileValue{}, nil
 	}
@@ -29,6 +33,39 @@ func readFile(path string) (*yaml.Node, map[string]fileValue, error) {
 		return nil, nil, &FileError{Path: path, Msg: "cannot read: " + err.Error()}
 	}
 	return parse(path, data)
+}
+
+var (
+	errNotRegular = errors.New("not a regular file; a config file is a YAML file")
+	errTooLarge   = fmt.Errorf("larger than %d MB; a config file is a few KB of YAML", MaxFileBytes>>20)
+)
+
+// readCapped reads path if it is a regular file of at most MaxFileBytes. The type is checked
+// before opening, since opening a FIFO waits for a writer, and again on the open file.
+func readCapped(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, errTooLarge
+	}
+	return data, nil
 }
 
 // yamlLine finds the line in go-yaml's syntax errors ("yaml: line 3: ...").

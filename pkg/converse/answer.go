@@ -156,6 +156,14 @@ func (a *answering) roundTrip(ctx context.Context, ch moonshot.Choice, req *moon
 
 // ask sends one request and passes its answer on to the observer.
 func (a *answering) ask(ctx context.Context, req *moonshot.ChatRequest) (*moonshot.ChatCompletion, error) {
+	c, err := a.send(ctx, req)
+	if c != nil && c.UsageIgnored {
+		a.obs.Notice("warning: " + moonshot.UsageWarning)
+	}
+	return c, err
+}
+
+func (a *answering) send(ctx context.Context, req *moonshot.ChatRequest) (*moonshot.ChatCompletion, error) {
 	client := a.e.Client
 	if a.e.NoStream {
 		c, err := client.CompletePrepared(ctx, req, a.adj)
@@ -176,17 +184,23 @@ func (a *answering) ask(ctx context.Context, req *moonshot.ChatRequest) (*moonsh
 	}
 	defer stream.Close()
 	a.start(req.Model, stream.RequestID())
-	var acc moonshot.Accumulator
+	acc := moonshot.Accumulator{N: 1}
+	if req.N != nil {
+		acc.N = *req.N
+	}
+	var accErr error
 	for stream.Next() {
 		chunk := stream.Current()
-		acc.Add(chunk)
+		if accErr = acc.Add(chunk); accErr != nil {
+			break // a protocol error: what came before it is kept
+		}
 		for i := range chunk.Choices {
-			c := &chunk.Choices[i]
-			if c.Delta.ReasoningContent != "" {
-				a.reasoning(c.Index, c.Delta.ReasoningContent)
+			ch := &chunk.Choices[i]
+			if ch.Delta.ReasoningContent != "" {
+				a.reasoning(ch.Index, ch.Delta.ReasoningContent)
 			}
-			if c.Delta.Content != "" {
-				a.obs.Content(c.Index, c.Delta.Content)
+			if ch.Delta.Content != "" {
+				a.obs.Content(ch.Index, ch.Delta.Content)
 			}
 		}
 		if stream.Buffered() == 0 {
@@ -195,7 +209,11 @@ func (a *answering) ask(ctx context.Context, req *moonshot.ChatRequest) (*moonsh
 	}
 	c := acc.Result()
 	c.RequestID = stream.RequestID()
+	c.UsageIgnored = stream.UsageIgnored()
 	a.obs.Usage(c.Usage)
+	if accErr != nil {
+		return c, accErr
+	}
 	return c, stream.Err()
 }
 

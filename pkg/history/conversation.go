@@ -149,7 +149,14 @@ func isUniqueViolation(err error) bool {
 // Create saves a new conversation and returns it as stored. An empty ID gets
 // a random one; zero times become now (UpdatedAt defaults to CreatedAt). The
 // title may stay empty: the first user message appended sets it.
-func (s *Store) Create(ctx context.Context, c Conversation) (Conversation, error) {
+//
+// msgs, when given, are appended in the same transaction: the conversation is
+// saved with its messages or not at all, so a failed save (a full disk) never
+// leaves an empty conversation behind for `chat -c` to continue.
+func (s *Store) Create(ctx context.Context, c Conversation, msgs ...Message) (Conversation, error) {
+	if err := checkMessages(msgs); err != nil {
+		return Conversation{}, err
+	}
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = time.Now()
 	}
@@ -174,10 +181,16 @@ func (s *Store) Create(ctx context.Context, c Conversation) (Conversation, error
 			_, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, title, model, system, created_at, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?)`,
 				c.ID, c.Title, c.Model, c.System, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
-			return err
+			if err != nil || len(msgs) == 0 {
+				return err
+			}
+			return appendTx(ctx, tx, c.ID, msgs, c.UpdatedAt)
 		})
 		switch {
 		case err == nil:
+			if len(msgs) > 0 {
+				return s.conversation(ctx, s.db, c.ID)
+			}
 			return c, nil
 		case isUniqueViolation(err) && given:
 			return Conversation{}, fmt.Errorf("conversation %s already exists", c.ID)
@@ -198,6 +211,16 @@ const insertMessage = `INSERT INTO messages (conversation_id, role, content, rea
 // bumps its UpdatedAt. A conversation without a title takes one from the
 // first user message (see TitleFromPrompt). Zero CreatedAt means now.
 func (s *Store) Append(ctx context.Context, convID string, msgs ...Message) error {
+	if err := checkMessages(msgs); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		return appendTx(ctx, tx, convID, msgs, now)
+	})
+}
+
+func checkMessages(msgs []Message) error {
 	for i, m := range msgs {
 		if m.Role == "" {
 			return fmt.Errorf("message %d: empty role", i)
@@ -206,44 +229,46 @@ func (s *Store) Append(ctx context.Context, convID string, msgs ...Message) erro
 			return fmt.Errorf("message %d: tool_calls is not valid JSON", i)
 		}
 	}
-	now := time.Now().UTC()
-	return s.writeTx(ctx, func(tx *sql.Tx) error {
-		var title string
-		err := tx.QueryRowContext(ctx, `SELECT title FROM conversations WHERE id = ?`, convID).Scan(&title)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound(convID)
-		}
-		if err != nil {
-			return err
-		}
-		stmt, err := tx.PrepareContext(ctx, insertMessage)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, m := range msgs {
-			created := m.CreatedAt
-			if created.IsZero() {
-				created = now
-			}
-			var toolCalls any // nil stores NULL
-			if len(m.ToolCalls) > 0 {
-				toolCalls = string(m.ToolCalls)
-			}
-			_, err := stmt.ExecContext(ctx, convID, m.Role, m.Content, m.ReasoningContent, m.Name,
-				m.ToolCallID, toolCalls, m.PromptTokens, m.CompletionTokens, m.CachedTokens,
-				m.FinishReason, m.Interrupted, m.Incomplete, m.Model, formatTime(created))
-			if err != nil {
-				return err
-			}
-			if title == "" && m.Role == "user" {
-				title = TitleFromPrompt(m.Content)
-			}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE conversations SET updated_at = ?, title = ? WHERE id = ?`,
-			formatTime(now), title, convID)
+	return nil
+}
+
+// appendTx is Append within the transaction tx.
+func appendTx(ctx context.Context, tx *sql.Tx, convID string, msgs []Message, now time.Time) error {
+	var title string
+	err := tx.QueryRowContext(ctx, `SELECT title FROM conversations WHERE id = ?`, convID).Scan(&title)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(convID)
+	}
+	if err != nil {
 		return err
-	})
+	}
+	stmt, err := tx.PrepareContext(ctx, insertMessage)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, m := range msgs {
+		created := m.CreatedAt
+		if created.IsZero() {
+			created = now
+		}
+		var toolCalls any // nil stores NULL
+		if len(m.ToolCalls) > 0 {
+			toolCalls = string(m.ToolCalls)
+		}
+		_, err := stmt.ExecContext(ctx, convID, m.Role, m.Content, m.ReasoningContent, m.Name,
+			m.ToolCallID, toolCalls, m.PromptTokens, m.CompletionTokens, m.CachedTokens,
+			m.FinishReason, m.Interrupted, m.Incomplete, m.Model, formatTime(created))
+		if err != nil {
+			return err
+		}
+		if title == "" && m.Role == "user" {
+			title = TitleFromPrompt(m.Content)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE conversations SET updated_at = ?, title = ? WHERE id = ?`,
+		formatTime(now), title, convID)
+	return err
 }
 
 // Update stores c's Title, Model and System for the conversation c.ID (for

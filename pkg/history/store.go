@@ -15,11 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -36,8 +38,9 @@ var sqliteMagic = []byte("SQLite format 3\x00")
 
 // Store is an open history database. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
-	path string
+	db       *sql.DB
+	path     string
+	readOnly bool
 }
 
 // CorruptError reports a file that is not a usable SQLite database. The file
@@ -101,46 +104,112 @@ func dataDir() (string, error) {
 // 0600) and bringing its schema up to date as needed. A file that is not a
 // SQLite database yields a *CorruptError and is never modified; a database
 // from a newer moonchat yields a *VersionError.
+//
+// A database that exists but cannot be written (a read-only directory, file or
+// file system) is opened read-only: listing, reading and searching work, and
+// every write fails with a *ReadOnlyError.
 func Open(path string) (*Store, error) {
+	s, err := open(path, false)
+	if err != nil && cannotWrite(err) {
+		if ro, rerr := open(path, true); rerr == nil {
+			return ro, nil
+		}
+	}
+	return s, err
+}
+
+func open(path string, readOnly bool) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("history database %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return nil, fmt.Errorf("create history directory: %w", err)
+	if !readOnly {
+		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+			return nil, fmt.Errorf("create history directory: %w", err)
+		}
 	}
-	if err := prepareFile(abs); err != nil {
+	if err := prepareFile(abs, !readOnly); err != nil {
 		return nil, err
 	}
-
-	db, err := sql.Open("sqlite", dsn(abs))
-	if err != nil {
-		return nil, fmt.Errorf("open history database %s: %w", abs, err)
+	modes := []string{""}
+	if readOnly {
+		// mode=ro needs the WAL's shared-memory file, which a read-only directory may
+		// lack; immutable does without it (nobody can be writing there anyway).
+		modes = []string{"ro", "immutable"}
 	}
-	s := &Store{db: db, path: abs}
+	var s *Store
+	var v int
+	for _, mode := range modes {
+		db, err := sql.Open("sqlite", dsn(abs, mode))
+		if err != nil {
+			return nil, fmt.Errorf("open history database %s: %w", abs, err)
+		}
+		s = &Store{db: db, path: abs, readOnly: readOnly}
+		if v, err = s.checkSchema(context.Background()); err == nil {
+			break
+		}
+		db.Close()
+		if mode == modes[len(modes)-1] || !cannotWrite(err) {
+			return nil, err
+		}
+	}
+	if readOnly {
+		if v < len(migrations) {
+			s.db.Close()
+			return nil, &ReadOnlyError{Path: abs, Detail: "it needs a schema upgrade, which needs write access"}
+		}
+		return s, nil
+	}
 	ctx := context.Background()
-	v, err := s.checkSchema(ctx)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
 	if err := s.enableWAL(ctx); err != nil {
-		db.Close()
+		s.db.Close()
 		return nil, s.wrap(err)
 	}
 	if err := s.migrate(ctx, v); err != nil {
-		db.Close()
+		s.db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// ReadOnlyError is a write to a history database that can only be read.
+type ReadOnlyError struct {
+	Path   string
+	Detail string
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("history database %s cannot be written (%s)", e.Path, e.Detail)
+}
+
+// cannotWrite reports a failure that comes from missing write access rather than from the
+// database itself.
+func cannotWrite(err error) bool {
+	var ro *ReadOnlyError
+	if errors.As(err, &ro) || errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return true
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH:
+		return true
+	}
+	return false
 }
 
 // prepareFile creates the database file with private permissions before
 // SQLite sees it (SQLite would create it with the umask's 0644), and refuses
 // a non-empty file that does not start with the SQLite header, so SQLite never
 // gets the chance to write into someone's random file.
-func prepareFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+func prepareFile(path string, create bool) error {
+	flags := os.O_RDONLY
+	if create {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		return fmt.Errorf("open history database: %w", err)
 	}
@@ -170,8 +239,9 @@ func prepareFile(path string) error {
 
 // dsn builds a file: URI, so paths containing '?' or '#' survive, with the
 // per-connection settings every pooled connection needs. Writes begin
-// IMMEDIATE; read-only transactions stay deferred.
-func dsn(abs string) string {
+// IMMEDIATE; read-only transactions stay deferred. mode "ro" or "immutable"
+// opens the file for reading only.
+func dsn(abs, mode string) string {
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p // Windows drive paths: file:/C:/...
@@ -181,6 +251,13 @@ func dsn(abs string) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
+	switch mode {
+	case "ro":
+		q.Set("mode", "ro")
+	case "immutable":
+		q.Set("mode", "ro")
+		q.Set("immutable", "1")
+	}
 	return u.String() + "?" + q.Encode()
 }
 
@@ -240,6 +317,8 @@ func (s *Store) wrap(err error) error {
 	switch se.Code() & 0xff {
 	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
 		return &CorruptError{Path: s.path, Detail: se.Error()}
+	case sqlite3.SQLITE_READONLY:
+		return &ReadOnlyError{Path: s.path, Detail: se.Error()}
 	}
 	return fmt.Errorf("history database %s: %w", s.path, err)
 }
@@ -248,6 +327,9 @@ func (s *Store) wrap(err error) error {
 // taking the write lock up front: a deferred transaction that upgrades from
 // read to write fails at once with SQLITE_BUSY under WAL instead of waiting.
 func (s *Store) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.readOnly {
+		return &ReadOnlyError{Path: s.path, Detail: "moonchat may read it but not write it: check the permissions of " + filepath.Dir(s.path)}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.wrap(err)

@@ -1,15 +1,26 @@
 package moonshot
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Accumulator builds the whole answer from stream chunks. Each piece of text is appended once
 // (no copy of the answer per token), so its cost is linear in the length of the answer.
+//
+// Indexes come from the wire and are checked: a chunk for a choice outside [0, N) or a tool
+// call index outside [0, MaxToolCalls) is refused with an unexpected_output error and changes
+// nothing, so what was accumulated before it stays whole.
 type Accumulator struct {
+	// N is the number of choices the request asked for; 0 allows up to MaxChoices.
+	N int
+
 	id, model   string
 	created     int64
 	fingerprint string
 	choices     []*accChoice
 	usage       *Usage // top-level usage (stream_options.include_usage)
+	size        int    // bytes of text kept, against MaxAnswerBytes
 }
 
 type accChoice struct {
@@ -29,15 +40,26 @@ type accToolCall struct {
 	arguments strings.Builder
 }
 
-// Add merges one chunk.
-func (a *Accumulator) Add(c *ChatCompletionChunk) {
+// Add merges one chunk. A chunk with an index out of range is refused whole: Add returns an
+// unexpected_output *APIError and the accumulator is unchanged.
+func (a *Accumulator) Add(c *ChatCompletionChunk) error {
+	if err := a.check(c); err != nil {
+		return err
+	}
+	for i := range c.Choices {
+		d := &c.Choices[i].Delta
+		a.size += len(d.Content) + len(d.ReasoningContent)
+		for _, tc := range d.ToolCalls {
+			a.size += len(tc.Function.Arguments)
+		}
+	}
 	if a.id == "" {
 		a.id, a.model, a.created = c.ID, c.Model, c.Created
 	}
 	if c.SystemFingerprint != "" {
 		a.fingerprint = c.SystemFingerprint
 	}
-	if c.Usage != nil {
+	if c.Usage != nil && saneUsage(c.Usage) {
 		u := *c.Usage
 		a.usage = &u
 	}
@@ -56,11 +78,40 @@ func (a *Accumulator) Add(c *ChatCompletionChunk) {
 			ch.finishReason = *cc.FinishReason
 			ch.sawFinishLine = true
 		}
-		if cc.Usage != nil {
+		if cc.Usage != nil && saneUsage(cc.Usage) {
 			u := *cc.Usage
 			ch.usage = &u
 		}
 	}
+	return nil
+}
+
+func (a *Accumulator) check(c *ChatCompletionChunk) error {
+	n := a.N
+	if n <= 0 {
+		n = MaxChoices
+	}
+	size := a.size
+	for i := range c.Choices {
+		cc := &c.Choices[i]
+		if cc.Index < 0 || cc.Index >= n {
+			return badChoiceIndex(cc.Index, n, "")
+		}
+		size += len(cc.Delta.Content) + len(cc.Delta.ReasoningContent)
+		for _, tc := range cc.Delta.ToolCalls {
+			size += len(tc.Function.Arguments)
+		}
+		if size > MaxAnswerBytes {
+			return overCap("the answer", MaxAnswerBytes, "")
+		}
+		for _, tc := range cc.Delta.ToolCalls {
+			if tc.Index != nil && (*tc.Index < 0 || *tc.Index >= MaxToolCalls) {
+				return &APIError{Type: ErrTypeUnexpectedOutput,
+					Message: fmt.Sprintf("the server sent tool call index %d (moonchat takes 0 to %d); the answer is incomplete", *tc.Index, MaxToolCalls-1)}
+			}
+		}
+	}
+	return nil
 }
 
 func (a *Accumulator) choice(index int) *accChoice {

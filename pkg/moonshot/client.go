@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -110,6 +111,10 @@ func NewClient(opts Options) (*Client, error) {
 	if c.http == nil {
 		c.http = &http.Client{}
 	}
+	// A copy, so the caller's client is not changed: it may serve other hosts.
+	hc := *c.http
+	hc.CheckRedirect = keepKeyOnOrigin(hc.CheckRedirect)
+	c.http = &hc
 	if opts.MaxRetries != nil {
 		c.maxRetries = max(*opts.MaxRetries, 0)
 	}
@@ -157,13 +162,43 @@ func (c *Client) ChatCompletion(ctx context.Context, req *ChatRequest) (*ChatCom
 // CompletePrepared sends a request that Prepare already fixed, without streaming.
 func (c *Client) CompletePrepared(ctx context.Context, fixed *ChatRequest, adj []Adjustment) (*ChatCompletion, error) {
 	fixed.Stream, fixed.StreamOptions = false, nil
-	var out ChatCompletion
-	h, err := c.doJSON(ctx, http.MethodPost, "/chat/completions", fixed, &out)
+	var raw json.RawMessage
+	h, err := c.doJSON(ctx, http.MethodPost, "/chat/completions", fixed, &raw)
 	if err != nil {
 		return nil, err
 	}
-	out.RequestID = requestID(h)
+	out, err := decodeCompletion(raw, requestID(h))
+	if err != nil {
+		return nil, err
+	}
+	n := choicesOf(fixed)
+	for _, ch := range out.Choices {
+		if ch.Index < 0 || ch.Index >= n {
+			return nil, badChoiceIndex(ch.Index, n, out.RequestID)
+		}
+	}
 	out.Adjustments = adj
+	return out, nil
+}
+
+// choicesOf is n of a request (1 when unset).
+func choicesOf(r *ChatRequest) int {
+	if r.N != nil && *r.N > 0 {
+		return *r.N
+	}
+	return 1
+}
+
+// decodeCompletion decodes a non-streamed answer; a usage report out of range is dropped (and
+// flagged), never a reason to lose the answer.
+func decodeCompletion(data []byte, reqID string) (*ChatCompletion, error) {
+	var out ChatCompletion
+	usageBroken, err := decodeBody(data, &out)
+	if err != nil {
+		return nil, &APIError{Type: ErrTypeUnexpectedOutput, Message: "could not decode the response: " + err.Error(), RequestID: reqID}
+	}
+	out.UsageIgnored = out.dropBrokenUsage(usageBroken)
+	out.RequestID = reqID
 	return &out, nil
 }
 
@@ -188,10 +223,76 @@ func (c *Client) StreamPrepared(ctx context.Context, fixed *ChatRequest, adj []A
 	if err != nil {
 		return nil, err
 	}
+	n := choicesOf(fixed)
+	if isJSON(resp) {
+		// A server (or a proxy in between) that ignores stream:true answers with the whole
+		// completion: a well-formed one is as good as a stream of it.
+		s, err := completionStream(resp, n)
+		resp.Body.Close()
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		s.adjustments = adj
+		return s, nil
+	}
 	s := newStream(resp.Body, cancel)
 	s.ctx = ctx
 	s.requestID = requestID(resp.Header)
 	s.adjustments = adj
+	s.choices = n
+	return s, nil
+}
+
+// completionStream reads a non-streamed answer (or an error object) sent to a streamed
+// request and turns it into a Stream of one chunk per choice.
+func completionStream(resp *http.Response, n int) (*Stream, error) {
+	reqID := requestID(resp.Header)
+	data, err := readCapped(resp.Body, MaxResponseBytes, "the response", reqID)
+	if err != nil {
+		return nil, err
+	}
+	var ee errorEvent
+	if json.Unmarshal(data, &ee) == nil && ee.Error != nil {
+		return nil, parseAPIError(resp.StatusCode, resp.Header, data)
+	}
+	comp, err := decodeCompletion(data, reqID)
+	if err != nil {
+		return nil, err
+	}
+	if len(comp.Choices) == 0 {
+		return nil, &APIError{Type: ErrTypeUnexpectedOutput, RequestID: reqID,
+			Message: "the server answered a streamed request with JSON that is neither a stream nor a completion"}
+	}
+	s := newStream(io.NopCloser(bytes.NewReader(nil)), nil)
+	s.requestID, s.choices, s.usageDropped = reqID, n, comp.UsageIgnored
+	for i, ch := range comp.Choices {
+		if ch.Index < 0 || ch.Index >= n {
+			return nil, badChoiceIndex(ch.Index, n, reqID)
+		}
+		chunk := ChatCompletionChunk{ID: comp.ID, Object: "chat.completion.chunk", Created: comp.Created,
+			Model: comp.Model, SystemFingerprint: comp.SystemFingerprint}
+		if i == len(comp.Choices)-1 {
+			chunk.Usage = comp.Usage
+		}
+		fr := ch.FinishReason
+		cc := ChunkChoice{Index: ch.Index, Delta: Delta{Role: ch.Message.Role, Content: ch.Message.Content,
+			ReasoningContent: ch.Message.ReasoningContent}, FinishReason: &fr, Usage: ch.Usage}
+		for j, tc := range ch.Message.ToolCalls {
+			if tc.Index == nil {
+				idx := j
+				tc.Index = &idx
+			}
+			cc.Delta.ToolCalls = append(cc.Delta.ToolCalls, tc)
+		}
+		chunk.Choices = []ChunkChoice{cc}
+		b, err := json.Marshal(chunk)
+		if err != nil {
+			return nil, err
+		}
+		s.pending = append(s.pending, b)
+	}
+	s.pending = append(s.pending, doneMarker)
 	return s, nil
 }
 
@@ -261,7 +362,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, conte
 	}
 	defer cancel()
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	data, err := readCapped(resp.Body, MaxResponseBytes, "the response", requestID(resp.Header))
 	if err != nil {
 		return nil, err
 	}
@@ -345,10 +446,15 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte, 
 		return nil, nil, err
 	}
 	if resp.StatusCode/100 != 2 {
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBytes))
 		resp.Body.Close()
 		release()
 		return nil, nil, parseAPIError(resp.StatusCode, resp.Header, data)
+	}
+	if err := notTheAPI(resp); err != nil {
+		resp.Body.Close()
+		release()
+		return nil, nil, err
 	}
 	if stream && timer != nil {
 		// The attempt timeout guards the wait for the answer to begin; a long answer that
@@ -395,6 +501,33 @@ func retryAfter(h http.Header, message string) float64 {
 		return s
 	}
 	return 0
+}
+
+// keepKeyOnOrigin sends the API key only to the origin it was configured for. Go's client
+// keeps Authorization on a redirect to the same host name, even on another port or from
+// https to http; here any change of scheme, host or port drops it.
+func keepKeyOnOrigin(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > 0 && origin(req.URL) != origin(via[0].URL) {
+			req.Header.Del("Authorization")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// origin is scheme://host:port, with the scheme's default port made explicit.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 // errClosed is returned by a Stream used after Close.

@@ -28,7 +28,7 @@
 //	var acc moonshot.Accumulator
 //	for stream.Next() {
 //		chunk := stream.Current()
-//		acc.Add(chunk)
+//		if err := acc.Add(chunk); err != nil { ... } // an index out of range
 //		for _, c := range chunk.Choices { fmt.Print(c.Delta.Content) }
 //	}
 //	if err := stream.Err(); err != nil { ... } // includes a stream cut before [DONE]

@@ -35,6 +35,10 @@ type Stream struct {
 	closed      bool
 	requestID   string
 	adjustments []Adjustment
+	// choices is n of the request: a chunk for a choice outside [0, choices) is a protocol
+	// error. 0 means unknown (NewStream), and then only negative indexes are refused.
+	choices      int
+	usageDropped bool
 }
 
 func newStream(body io.ReadCloser, cancel context.CancelFunc) *Stream {
@@ -78,7 +82,8 @@ func (s *Stream) Next() bool {
 		return false
 	}
 	var ev ChatCompletionChunk
-	if err := json.Unmarshal(data, &ev); err != nil {
+	usageBroken, err := decodeBody(data, &ev)
+	if err != nil {
 		// A server that does not separate events with blank lines sends several data
 		// lines as one event; take them one by one.
 		if lines := bytes.Split(data, []byte("\n")); len(lines) > 1 && json.Valid(lines[0]) {
@@ -86,10 +91,21 @@ func (s *Stream) Next() bool {
 				s.pending = append(s.pending, bytes.Clone(l))
 			}
 			data = lines[0]
-			err = json.Unmarshal(data, &ev)
+			ev = ChatCompletionChunk{}
+			usageBroken, err = decodeBody(data, &ev)
 		}
 		if err != nil {
 			s.err = &APIError{Type: ErrTypeUnexpectedOutput, Message: fmt.Sprintf("undecodable stream event: %v", err), RequestID: s.requestID}
+			return false
+		}
+	}
+	// Usage is advisory: a report out of range is dropped, the chunk's text is kept.
+	if ev.dropBrokenUsage(usageBroken) {
+		s.usageDropped = true
+	}
+	for i := range ev.Choices {
+		if idx := ev.Choices[i].Index; idx < 0 || (s.choices > 0 && idx >= s.choices) {
+			s.err = badChoiceIndex(idx, s.choices, s.requestID)
 			return false
 		}
 	}
@@ -99,7 +115,15 @@ func (s *Stream) Next() bool {
 		var ee errorEvent
 		if json.Unmarshal(data, &ee) == nil && ee.Error != nil {
 			e := &APIError{Type: ee.Error.Type, Message: ee.Error.Message, RequestID: s.requestID}
-			if e.Type == "" {
+			if e.Message == "" {
+				e.Message = "the server ended the stream with an error event that says nothing more"
+			}
+			if !knownErrorType(e.Type) {
+				// An error the server makes up mid-answer is the server's failure: the
+				// type is kept in the message, the class is server_error (exit 75).
+				if e.Type != "" {
+					e.Message = e.Type + ": " + e.Message
+				}
 				e.Type = ErrTypeServer
 			}
 			s.err = e
@@ -113,6 +137,19 @@ func (s *Stream) Next() bool {
 
 var doneMarker = []byte("[DONE]")
 
+func knownErrorType(t string) bool {
+	switch t {
+	case ErrTypeInvalidRequest, ErrTypeContentFilter, ErrTypeInvalidAuth, ErrTypeIncorrectKey,
+		ErrTypePermissionDenied, ErrTypeNotFound, ErrTypeEngineOverloaded, ErrTypeQuotaExceeded,
+		ErrTypeRateLimit, ErrTypeServer, ErrTypeUnexpectedOutput, ErrTypeIncompleteStream:
+		return true
+	}
+	return false
+}
+
+// errEventTooLarge is sseReader's signal for a line or event over MaxEventBytes.
+var errEventTooLarge = errors.New("stream event too large")
+
 func (s *Stream) fail(err error) {
 	if s.ctx != nil && s.ctx.Err() != nil {
 		s.err = s.ctx.Err()
@@ -122,12 +159,28 @@ func (s *Stream) fail(err error) {
 		s.err = err
 		return
 	}
+	if err == errEventTooLarge {
+		s.err = overCap("a stream event", MaxEventBytes, s.requestID)
+		return
+	}
 	msg := "the stream ended before [DONE]; the answer is incomplete"
 	if err != io.EOF && err != io.ErrUnexpectedEOF {
 		msg = fmt.Sprintf("the stream broke before [DONE] (%v); the answer is incomplete", err)
 	}
 	s.err = &APIError{Type: ErrTypeIncompleteStream, Message: msg, RequestID: s.requestID}
 }
+
+func badChoiceIndex(idx, n int, requestID string) *APIError {
+	want := "0 or more"
+	if n > 0 {
+		want = fmt.Sprintf("0 to %d", n-1)
+	}
+	return &APIError{Type: ErrTypeUnexpectedOutput, RequestID: requestID,
+		Message: fmt.Sprintf("the server sent choice index %d, outside the request's %s; the answer is incomplete", idx, want)}
+}
+
+// UsageIgnored reports whether a usage report was dropped for being out of range.
+func (s *Stream) UsageIgnored() bool { return s.usageDropped }
 
 // Current is the chunk Next moved to. It stays valid after the next call to Next.
 func (s *Stream) Current() *ChatCompletionChunk { return &s.cur }
@@ -205,6 +258,9 @@ func (r *sseReader) next() ([]byte, error) {
 		if string(field) != "data" {
 			continue // event:, id:, retry: and unknown fields
 		}
+		if len(r.data)+len(value)+1 > MaxEventBytes {
+			return nil, errEventTooLarge
+		}
 		if hasData {
 			r.data = append(r.data, '\n')
 		}
@@ -221,6 +277,9 @@ func (r *sseReader) readLine() ([]byte, error) {
 		r.line = append(r.line[:0], line...)
 		for err == bufio.ErrBufferFull {
 			line, err = r.br.ReadSlice('\n')
+			if len(r.line)+len(line) > MaxEventBytes+2 { // +2: the line end
+				return nil, errEventTooLarge
+			}
 			r.line = append(r.line, line...)
 		}
 		line = r.line

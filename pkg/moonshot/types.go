@@ -480,6 +480,8 @@ type ChatCompletion struct {
 	// request. Neither is part of the wire body.
 	RequestID   string       `json:"-"`
 	Adjustments []Adjustment `json:"-"`
+	// UsageIgnored is set when the server's usage report was out of range and dropped.
+	UsageIgnored bool `json:"-"`
 }
 
 // Choice is one answer.

@@ -1,15 +1,11 @@
 package proxy
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
@@ -72,117 +68,30 @@ func (h *Handler) chat(w *responseWriter, r *http.Request, rec *record) {
 		writeError(w, http.StatusBadRequest, apiError{Message: "you must provide a model parameter", Type: "invalid_request_error", Param: "model"})
 		return
 	}
-	g := h.groups[req.Model]
+	g := h.groupFor(req.Model)
 	if g == nil {
 		writeError(w, http.StatusNotFound, modelNotFound(req.Model))
 		return
 	}
-	h.serveChat(w, r, rec, g, &req, dropOverride)
+	tags, err := requestTags(&req)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, apiError{Message: err.Error(), Type: "invalid_request_error", Param: "tags"})
+		return
+	}
+	h.serveChat(w, r, rec, g, &chatCall{req: &req, drop: dropOverride, tags: tags})
 }
 
-// serveChat sends the request to the group's deployments in failover order until one answers.
-//
-// Failover happens only before the client has received anything: on a 429 (rate limit,
-// overload, or quota: another deployment may be another account), a 5xx, a network error, a
-// timeout, or a stream that fails before its first chunk. The first attempt goes to the
-// deployment the routing strategy picks, the next ones to the following deployments at once;
-// a deployment is tried again only after all the others, after a backoff (or the server's
-// Retry-After), and never after a quota error. The Moonshot clients themselves do not retry,
-// so NumRetries counts every extra upstream request.
-func (h *Handler) serveChat(w *responseWriter, r *http.Request, rec *record, g *group, req *moonshot.ChatRequest, dropOverride *bool) {
-	ctx := r.Context()
-	n := len(g.deployments)
-	first := g.first(h.shuffle)
-	failed := make([]error, n) // the last failure of each deployment in this request
-	var lastErr error
-	for attempt := 0; attempt <= h.numRetries; attempt++ {
-		idx := (first + attempt) % n
-		d := g.deployments[idx]
-		if prev := failed[idx]; prev != nil {
-			if moonshot.IsQuota(prev) {
-				continue
-			}
-			wait, ok := h.retryWait(attempt/n-1, prev)
-			if !ok {
-				break
-			}
-			if !sleep(ctx, wait) {
-				rec.canceled = true
-				return
-			}
-		}
-		rec.attempts++
-		rec.upstream = d.Model
-		fixed, adj, err := h.prepare(req, d, dropOverride)
-		if err != nil {
-			// The request cannot be made valid for this model: no upstream call.
-			status, e := upstreamError(err)
-			rec.err = e.Message
-			writeError(w, status, e)
-			return
-		}
-		rec.adjustments = adj
-		if req.Stream {
-			err = h.stream(w, r, rec, g, d, fixed, adj)
-		} else {
-			err = h.complete(w, r, rec, g, d, fixed, adj)
-		}
-		if err == nil {
-			return // answered, or the stream was relayed (its own failures are in-band)
-		}
-		if ctx.Err() != nil {
-			rec.canceled = true
-			return
-		}
-		lastErr = err
-		if !moonshot.IsTemporary(err) && !moonshot.IsQuota(err) {
-			break
-		}
-		failed[idx] = err
-		if attempt < h.numRetries {
-			h.log.LogAttrs(ctx, slog.LevelWarn, "upstream failed; trying again",
-				slog.String("model", g.name), slog.String("upstream", d.Model), slog.String("api_base", d.base),
-				slog.Int("attempt", attempt+1), slog.String("error", err.Error()))
-		}
-	}
-	status, e := upstreamError(lastErr)
-	var ae *moonshot.APIError
-	if errors.As(lastErr, &ae) {
-		rec.requestID = ae.RequestID
-		if ae.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter))))
-		}
-	}
-	rec.err = e.Message
-	writeError(w, status, e)
-}
-
-// first is the index of the deployment that gets a request first.
-func (g *group) first(shuffle bool) int {
-	n := len(g.deployments)
-	switch {
-	case n == 1:
-		return 0
-	case shuffle:
-		return rand.IntN(n)
-	}
-	return int((g.next.Add(1) - 1) % uint64(n))
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+// chatCall is one client request on its way through the groups and deployments.
+type chatCall struct {
+	req  *moonshot.ChatRequest
+	drop *bool    // the request's own drop_params
+	tags []string // the request's tags (tag routing)
 }
 
 // prepare builds the request for deployment d: its model id, its defaults where the client set
 // nothing, drop_params, then Moonshot's fixes for that model.
-func (h *Handler) prepare(req *moonshot.ChatRequest, d *deployment, dropOverride *bool) (*moonshot.ChatRequest, []moonshot.Adjustment, error) {
+func (h *Handler) prepare(call *chatCall, d *deployment) (*moonshot.ChatRequest, []moonshot.Adjustment, error) {
+	req, dropOverride := call.req, call.drop
 	// A shallow copy is enough: Fix copies deeply and never changes its input, and the fields
 	// set here are replaced, not written through.
 	c := *req
@@ -202,21 +111,39 @@ func (h *Handler) prepare(req *moonshot.ChatRequest, d *deployment, dropOverride
 		c.ReasoningEffort = df.ReasoningEffort
 	}
 	setDefault(&c.Thinking, df.Thinking)
+	if df.Seed != nil && c.Extra["seed"] == nil {
+		c.Extra = maps.Clone(c.Extra)
+		if c.Extra == nil {
+			c.Extra = map[string]json.RawMessage{}
+		}
+		c.Extra["seed"] = json.RawMessage(strconv.FormatInt(*df.Seed, 10))
+	}
 
 	drop := d.dropParams
 	if dropOverride != nil {
 		drop = *dropOverride
 	}
 	var adj []moonshot.Adjustment
+	if len(d.AdditionalDropParams) > 0 {
+		adj = dropFields(&c, d.AdditionalDropParams)
+	}
 	if drop && len(c.Extra) > 0 {
+		kept := map[string]json.RawMessage{}
 		for _, k := range slices.Sorted(maps.Keys(c.Extra)) {
+			if slices.Contains(d.AllowedOpenAIParams, k) {
+				kept[k] = c.Extra[k]
+				continue
+			}
 			var v any
 			_ = json.Unmarshal(c.Extra[k], &v)
 			adj = append(adj, moonshot.Adjustment{Param: k, From: v, Reason: "not a Moonshot parameter (drop_params)"})
 		}
-		c.Extra = nil
+		c.Extra = kept
+		if len(kept) == 0 {
+			c.Extra = nil
+		}
 	}
-	fixed, fixes, err := moonshot.Fix(&c, moonshot.FixOptions{Remote: d.Remote})
+	fixed, fixes, err := moonshot.Fix(&c, moonshot.FixOptions{Remote: d.remote.Load()})
 	return fixed, append(adj, fixes...), err
 }
 
@@ -247,7 +174,10 @@ func (h *Handler) complete(w *responseWriter, r *http.Request, rec *record, g *g
 		return err
 	}
 	var raw json.RawMessage
+	t0 := time.Now()
 	hdr, err := d.client.Do(r.Context(), http.MethodPost, "/chat/completions", body, "application/json", &raw)
+	rec.upstreamTime = time.Since(t0)
+	w.outside += rec.upstreamTime
 	if err != nil {
 		return err
 	}
@@ -261,6 +191,9 @@ func (h *Handler) complete(w *responseWriter, r *http.Request, rec *record, g *g
 		raw = g.rewriteModel(raw, nil)
 	}
 	setAnswerHeaders(w, d, adj, rec.requestID)
+	if rec.cost = d.price.Cost(rec.usage); rec.cost > 0 {
+		w.Header().Set(CostHeader, formatCost(rec.cost))
+	}
 	writeRaw(w, http.StatusOK, raw)
 	return nil
 }
@@ -277,8 +210,11 @@ var (
 func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *group, d *deployment, fixed *moonshot.ChatRequest, adj []moonshot.Adjustment) error {
 	ctx := r.Context()
 	includeUsage := fixed.StreamOptions != nil && fixed.StreamOptions.IncludeUsage
+	t0 := time.Now()
 	s, err := d.streamClient.StreamPrepared(ctx, fixed, adj)
 	if err != nil {
+		rec.upstreamTime = time.Since(t0)
+		w.outside += rec.upstreamTime
 		return err
 	}
 	defer s.Close()
@@ -286,6 +222,9 @@ func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *gro
 	// deployment, since the client has seen nothing. After it, the client has the headers and
 	// Moonshot's opening chunk, and a failure can only end the stream.
 	more := s.Next()
+	rec.ttfb = time.Since(t0)
+	w.outside += rec.ttfb
+	defer func() { rec.upstreamTime = time.Since(t0) }()
 	if !more && s.Err() != nil {
 		return s.Err()
 	}
@@ -296,7 +235,12 @@ func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *gro
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("X-Accel-Buffering", "no") // nginx in front must not hold events back
 	setAnswerHeaders(w, d, adj, rec.requestID)
+	if d.price.Known() {
+		hdr.Set("Trailer", CostHeader) // the usage comes with the last events
+	}
 	w.WriteHeader(http.StatusOK)
+	h.metrics.streamOpened()
+	defer h.metrics.streamClosed()
 	rc := http.NewResponseController(w)
 
 	var (
@@ -321,10 +265,14 @@ func (h *Handler) stream(w *responseWriter, r *http.Request, rec *record, g *gro
 		if !send(buf) {
 			rec.canceled = true
 			rec.usage = usage.total()
+			rec.cost = d.price.Cost(rec.usage) // for the log and the metrics: what was used is billed
 			return nil
 		}
 	}
 	rec.usage = usage.total()
+	if rec.cost = d.price.Cost(rec.usage); rec.cost > 0 {
+		hdr.Set(CostHeader, formatCost(rec.cost))
+	}
 	err = s.Err()
 	switch {
 	case err == nil:
@@ -367,4 +315,90 @@ func byteSize(n int64) string {
 		return fmt.Sprintf("%d MB", n>>20)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// dropFields removes a deployment's additional_drop_params from a request, each reported.
+func dropFields(c *moonshot.ChatRequest, names []string) []moonshot.Adjustment {
+	var adj []moonshot.Adjustment
+	note := func(name string, v any) {
+		adj = append(adj, moonshot.Adjustment{Param: name, From: v, Reason: "dropped for this deployment (additional_drop_params)"})
+	}
+	for _, name := range names {
+		if raw, ok := c.Extra[name]; ok {
+			var v any
+			_ = json.Unmarshal(raw, &v)
+			c.Extra = maps.Clone(c.Extra)
+			delete(c.Extra, name)
+			note(name, v)
+			continue
+		}
+		if v, ok := clearField(c, name); ok {
+			note(name, v)
+		}
+	}
+	return adj
+}
+
+// clearField removes a known field from c (a shallow copy), returning its value; ok is false
+// when it was not set.
+func clearField(c *moonshot.ChatRequest, name string) (v any, ok bool) {
+	take := func(p any) bool {
+		switch p := p.(type) {
+		case **float64:
+			if *p != nil {
+				v, *p = **p, nil
+				return true
+			}
+		case **int:
+			if *p != nil {
+				v, *p = **p, nil
+				return true
+			}
+		}
+		return false
+	}
+	switch name {
+	case "temperature":
+		return v, take(&c.Temperature)
+	case "top_p":
+		return v, take(&c.TopP)
+	case "presence_penalty":
+		return v, take(&c.PresencePenalty)
+	case "frequency_penalty":
+		return v, take(&c.FrequencyPenalty)
+	case "n":
+		return v, take(&c.N)
+	case "max_tokens":
+		return v, take(&c.MaxTokens)
+	case "max_completion_tokens":
+		return v, take(&c.MaxCompletionTokens)
+	case "stop":
+		v, ok, c.Stop = []string(c.Stop), c.Stop != nil, nil
+	case "response_format":
+		v, ok, c.ResponseFormat = c.ResponseFormat, c.ResponseFormat != nil, nil
+	case "tools":
+		v, ok, c.Tools = len(c.Tools), c.Tools != nil, nil
+	case "tool_choice":
+		v, ok, c.ToolChoice = c.ToolChoice, c.ToolChoice != nil, nil
+	case "thinking":
+		v, ok, c.Thinking = c.Thinking, c.Thinking != nil, nil
+	case "reasoning_effort":
+		v, ok, c.ReasoningEffort = c.ReasoningEffort, c.ReasoningEffort != "", ""
+	case "prompt_cache_key":
+		v, ok, c.PromptCacheKey = c.PromptCacheKey, c.PromptCacheKey != "", ""
+	case "safety_identifier":
+		v, ok, c.SafetyIdentifier = c.SafetyIdentifier, c.SafetyIdentifier != "", ""
+	case "stream_options":
+		v, ok, c.StreamOptions = c.StreamOptions, c.StreamOptions != nil, nil
+	}
+	return v, ok
+}
+
+// droppable reports a field additional_drop_params may name: not those a chat request needs.
+func droppable(name string) bool {
+	switch name {
+	case "model", "messages", "stream":
+		return false
+	}
+	return name != ""
 }

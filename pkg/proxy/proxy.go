@@ -11,13 +11,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -41,6 +40,11 @@ type Options struct {
 	MaxBodyBytes int64
 	// UserAgent is sent upstream.
 	UserAgent string
+	// State holds the rpm/tpm counts and cooldowns; nil means Redis when the config names one
+	// (Config.Redis), else memory.
+	State State
+	// Now is the clock of the rpm/tpm minutes and cooldowns (nil = time.Now), for tests.
+	Now func() time.Time
 	// RetryBaseDelay is the first backoff before a deployment is tried again (0 = 500ms);
 	// MaxRetryDelay caps it (0 = 10s). A server that asks for a longer wait gets its error
 	// passed on at once, with Retry-After, rather than holding the client.
@@ -49,20 +53,32 @@ type Options struct {
 
 // Handler serves the OpenAI-compatible routes. It is safe for concurrent use.
 type Handler struct {
-	groups     map[string]*group
-	names      []string // model names in config order
-	auth       bool
-	keyHash    [sha256.Size]byte
-	log        *slog.Logger
-	maxBody    int64
-	numRetries int
-	shuffle    bool
-	dropParams bool
-	created    int64
-	baseDelay  time.Duration
-	maxDelay   time.Duration
-	http       *http.Client
-	nDeploy    int
+	groups       map[string]*group
+	names        []string // model names in config order
+	auth         bool
+	keyHash      [sha256.Size]byte
+	log          *slog.Logger
+	maxBody      int64
+	numRetries   int
+	shuffle      bool
+	dropParams   bool
+	created      int64
+	baseDelay    time.Duration
+	maxDelay     time.Duration
+	http         *http.Client
+	nDeploy      int
+	all          []*deployment // every deployment, in config order
+	wild         wildcards
+	state        State
+	now          func() time.Time
+	allowedFails int
+	cooldown     time.Duration
+	fallbacks    map[string][]string
+	ctxFallbacks map[string][]string
+	metrics      *metrics
+	redis        *redisState // when the state is shared through Redis
+	// catalog is the upstreams' model list from the last RefreshModels, if any.
+	catalog atomic.Pointer[[]moonshot.RemoteModel]
 }
 
 // group is the deployments behind one model name.
@@ -70,6 +86,8 @@ type group struct {
 	name        string
 	deployments []*deployment
 	next        atomic.Uint64 // round-robin position
+	weighted    bool          // a deployment has a weight: the first pick is weighted
+	pattern     string        // the wildcard that made the group, "" for a configured name
 	created     int64
 	modelField  []byte // `"model":"<name>"`, for rewriteModel
 }
@@ -79,7 +97,10 @@ type deployment struct {
 	client       *moonshot.Client // non-streamed requests: Timeout bounds the whole answer
 	streamClient *moonshot.Client // streams: the timeout bounds the wait for the first byte
 	dropParams   bool
-	base         string // api_base with any password hidden, for logs
+	base         string         // api_base with any password hidden, for logs
+	price        moonshot.Price // the model table's, with the config's overrides
+	// remote is the server's description of the model, refreshed by RefreshModels.
+	remote atomic.Pointer[moonshot.RemoteModel]
 }
 
 // New builds the handler. It fails on a config that cannot serve (no deployments, a bad
@@ -127,6 +148,8 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 			return nil, fmt.Errorf("proxy: a deployment needs a model name and a model (got %q → %q)", dc.ModelName, dc.Model)
 		}
 		d := &deployment{Deployment: dc, dropParams: cfg.DropParams, base: redactURL(dc.APIBase)}
+		d.remote.Store(dc.Remote)
+		d.price = dc.priceOf(dc.Model)
 		if dc.DropParams != nil {
 			d.dropParams = *dc.DropParams
 		}
@@ -146,16 +169,56 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 		}
 		g := h.groups[dc.ModelName]
 		if g == nil {
-			name, _ := json.Marshal(dc.ModelName)
-			g = &group{name: dc.ModelName, created: h.created, modelField: append([]byte(`"model":`), name...)}
+			g = h.newGroup(dc.ModelName)
 			h.groups[dc.ModelName] = g
-			h.names = append(h.names, dc.ModelName)
+			if isWildcard(dc.ModelName) {
+				h.wild.add(g)
+			} else {
+				h.names = append(h.names, dc.ModelName)
+			}
+		}
+		if dc.Weight > 0 {
+			g.weighted = true
 		}
 		if dc.Remote != nil && dc.Remote.Created > 0 {
 			g.created = dc.Remote.Created
 		}
+		if d.ID == "" {
+			d.ID = fmt.Sprintf("%s#%d", dc.ModelName, len(g.deployments))
+		}
+		if slices.ContainsFunc(h.all, func(o *deployment) bool { return o.ID == d.ID }) {
+			// One id would share one rpm budget and one cooldown between two deployments.
+			return nil, fmt.Errorf("proxy: two deployments have the id %q (model_info.id)", d.ID)
+		}
 		g.deployments = append(g.deployments, d)
+		h.all = append(h.all, d)
 	}
+	for _, g := range h.wild.groups {
+		delete(h.groups, g.name) // served through groupFor, with the model filled in
+	}
+	h.metrics = newMetrics()
+	h.state, h.now = opts.State, opts.Now
+	if h.state == nil && cfg.Redis.Enabled() {
+		rs, err := newRedisState(cfg.Redis, h.log, h.metrics.stateFailed)
+		if err != nil {
+			return nil, fmt.Errorf("proxy: %w", err)
+		}
+		h.state, h.redis = rs, rs
+	}
+	if h.state == nil {
+		h.state = newMemoryState()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.allowedFails, h.cooldown = cfg.AllowedFails, cfg.CooldownTime
+	if h.allowedFails <= 0 {
+		h.allowedFails = DefaultAllowedFails
+	}
+	if h.cooldown <= 0 {
+		h.cooldown = DefaultCooldownTime
+	}
+	h.fallbacks, h.ctxFallbacks = cfg.Fallbacks, cfg.ContextWindowFallbacks
 	return h, nil
 }
 
@@ -211,6 +274,28 @@ func (t *headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // count goroutines).
 func (h *Handler) CloseIdleConnections() { h.http.CloseIdleConnections() }
 
+// Close releases the idle upstream connections and the connection to Redis, if any.
+func (h *Handler) Close() error {
+	h.CloseIdleConnections()
+	if h.redis != nil {
+		return h.redis.Close()
+	}
+	return nil
+}
+
+// SharedState says where the rpm/tpm counts and cooldowns live ("memory", or "redis" and its
+// address) and, for Redis, whether it answers now.
+func (h *Handler) SharedState(ctx context.Context) (where string, err error) {
+	if h.redis == nil {
+		return "memory", nil
+	}
+	return "redis " + h.redis.client.Options().Addr, h.redis.Ping(ctx)
+}
+
+// Metrics serves the Prometheus metrics without authentication, for a listener of their own
+// (`serve --metrics-addr`); the handler's own /metrics route requires the master key.
+func (h *Handler) Metrics() http.Handler { return h.metrics.handler() }
+
 // ModelNames are the names served, in config order.
 func (h *Handler) ModelNames() []string { return append([]string(nil), h.names...) }
 
@@ -219,7 +304,7 @@ func (h *Handler) ModelNames() []string { return append([]string(nil), h.names..
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &record{method: r.Method, path: r.URL.Path}
-	rw := &responseWriter{ResponseWriter: w}
+	rw := &responseWriter{ResponseWriter: w, start: start, rec: rec}
 	h.route(rw, r, rec)
 	if rec.skipLog {
 		return
@@ -229,6 +314,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.status = 499 // the client left before an answer began (nginx's convention)
 	}
 	h.logRequest(r, rec, time.Since(start))
+	h.metrics.request(rec)
 }
 
 func (h *Handler) route(w *responseWriter, r *http.Request, rec *record) {
@@ -253,6 +339,19 @@ func (h *Handler) route(w *responseWriter, r *http.Request, rec *record) {
 	switch {
 	case path == "/chat/completions" || path == "/v1/chat/completions":
 		h.chat(w, r, rec)
+	case path == "/health" || path == "/v1/health":
+		if h.onlyGet(w, r) {
+			h.health(w, r)
+		}
+	case path == "/metrics":
+		rec.skipLog = true // scraped every few seconds
+		if h.onlyGet(w, r) {
+			h.metrics.handler().ServeHTTP(w, r)
+		}
+	case path == "/model/info" || path == "/v1/model/info":
+		if h.onlyGet(w, r) {
+			h.modelInfo(w)
+		}
 	case path == "/models" || path == "/v1/models":
 		if h.onlyGet(w, r) {
 			h.listModels(w)
@@ -275,7 +374,10 @@ func (h *Handler) onlyGet(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// authorized checks the master key in Authorization: Bearer or x-api-key. Hashing both sides
+// keyHeaders carry the master key besides Authorization: Bearer, as LiteLLM accepts them.
+var keyHeaders = []string{"X-Api-Key", "Api-Key", "X-Litellm-Api-Key"}
+
+// authorized checks the master key in Authorization: Bearer or one of keyHeaders. Hashing both sides
 // first makes the comparison constant-time in the key's length too.
 func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if !h.auth {
@@ -285,8 +387,10 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if k := bearer(r.Header.Get("Authorization")); k != "" {
 		given = append(given, k)
 	}
-	if k := strings.TrimSpace(r.Header.Get("X-Api-Key")); k != "" {
-		given = append(given, k)
+	for _, name := range keyHeaders {
+		if k := strings.TrimSpace(r.Header.Get(name)); k != "" {
+			given = append(given, k)
+		}
 	}
 	ok := false
 	for _, k := range given {
@@ -331,6 +435,9 @@ func (h *Handler) listModels(w http.ResponseWriter) {
 	for _, name := range h.names {
 		data = append(data, h.groups[name].object())
 	}
+	for _, name := range h.wildcardNames() {
+		data = append(data, h.newGroup(name).object())
+	}
 	writeJSON(w, http.StatusOK, struct {
 		Object string        `json:"object"`
 		Data   []modelObject `json:"data"`
@@ -338,7 +445,7 @@ func (h *Handler) listModels(w http.ResponseWriter) {
 }
 
 func (h *Handler) getModel(w http.ResponseWriter, name string) {
-	g := h.groups[name]
+	g := h.groupFor(name)
 	if g == nil {
 		writeError(w, http.StatusNotFound, modelNotFound(name))
 		return
@@ -349,86 +456,6 @@ func (h *Handler) getModel(w http.ResponseWriter, name string) {
 func modelNotFound(name string) apiError {
 	return apiError{Message: fmt.Sprintf("The model `%s` does not exist or you do not have access to it (GET /v1/models lists the models served).", name),
 		Type: "invalid_request_error", Param: "model", Code: "model_not_found"}
-}
-
-// apiError is OpenAI's error object; Param and Code are null when empty.
-type apiError struct {
-	Message string
-	Type    string
-	Param   string
-	Code    string
-}
-
-func (e apiError) MarshalJSON() ([]byte, error) {
-	null := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}
-	return json.Marshal(struct {
-		Message string  `json:"message"`
-		Type    string  `json:"type"`
-		Param   *string `json:"param"`
-		Code    *string `json:"code"`
-	}{e.Message, e.Type, null(e.Param), null(e.Code)})
-}
-
-// errorJSON is the body of an error answer or stream event: {"error":{...}}.
-func errorJSON(e apiError) []byte {
-	b, _ := json.Marshal(struct {
-		Error apiError `json:"error"`
-	}{e})
-	return b
-}
-
-func writeError(w http.ResponseWriter, status int, e apiError) {
-	writeRaw(w, status, errorJSON(e))
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, apiError{Message: "could not encode the answer", Type: "server_error"})
-		return
-	}
-	writeRaw(w, status, b)
-}
-
-func writeRaw(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-// upstreamError turns a failure into the status and error object the client gets. Moonshot's
-// errors keep their status and type; failures to reach it become 502 or 504.
-func upstreamError(err error) (int, apiError) {
-	var inv *moonshot.InvalidRequestError
-	if errors.As(err, &inv) {
-		return http.StatusBadRequest, apiError{Message: inv.Msg, Type: "invalid_request_error"}
-	}
-	var ae *moonshot.APIError
-	if errors.As(err, &ae) {
-		status := ae.StatusCode
-		switch {
-		case status == 0 && moonshot.IsRejected(err):
-			status = http.StatusBadRequest // an in-stream refusal, such as content_filter
-		case status < 400:
-			// An error inside a stream, a stream cut short, or an answer that could not be
-			// decoded: the gateway's fault as far as the client can tell.
-			status = http.StatusBadGateway
-		}
-		msg := ae.Message
-		if ae.RequestID != "" {
-			msg += " (Moonshot request id " + ae.RequestID + ")"
-		}
-		return status, apiError{Message: msg, Type: ae.Type, Code: ae.Code}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return http.StatusGatewayTimeout, apiError{Message: "Moonshot did not answer in time: " + err.Error(), Type: "timeout_error", Code: "upstream_timeout"}
-	}
-	return http.StatusBadGateway, apiError{Message: "could not reach Moonshot: " + err.Error(), Type: "server_error", Code: "upstream_unreachable"}
 }
 
 // retryWait is the pause before a deployment that already failed is tried again: the wait the
@@ -444,85 +471,3 @@ func (h *Handler) retryWait(round int, err error) (time.Duration, bool) {
 	d = d/2 + time.Duration(rand.Int64N(int64(d)/2+1))
 	return min(d, h.maxDelay), true
 }
-
-// record is what the access log says about one request.
-type record struct {
-	method, path string
-	status       int
-	model        string // the client's model name
-	upstream     string // the Moonshot model that answered (or was tried last)
-	stream       bool
-	attempts     int
-	usage        *moonshot.Usage
-	adjustments  []moonshot.Adjustment
-	requestID    string
-	err          string
-	canceled     bool
-	skipLog      bool
-}
-
-func (h *Handler) logRequest(r *http.Request, rec *record, latency time.Duration) {
-	level := slog.LevelInfo
-	if rec.status >= 500 || rec.err != "" {
-		level = slog.LevelWarn
-	}
-	attrs := make([]slog.Attr, 0, 16)
-	attrs = append(attrs,
-		slog.String("method", rec.method),
-		slog.String("path", rec.path),
-		slog.Int("status", rec.status),
-		slog.Float64("latency_ms", float64(latency.Microseconds())/1000),
-	)
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		attrs = append(attrs, slog.String("remote", host))
-	}
-	if rec.model != "" {
-		attrs = append(attrs, slog.String("model", rec.model), slog.Bool("stream", rec.stream))
-	}
-	if rec.upstream != "" {
-		attrs = append(attrs, slog.String("upstream", rec.upstream), slog.Int("attempts", rec.attempts))
-	}
-	if rec.usage != nil {
-		attrs = append(attrs, slog.Int("prompt_tokens", rec.usage.PromptTokens), slog.Int("completion_tokens", rec.usage.CompletionTokens))
-	}
-	if len(rec.adjustments) > 0 {
-		parts := make([]string, len(rec.adjustments))
-		for i, a := range rec.adjustments {
-			parts[i] = a.String()
-		}
-		attrs = append(attrs, slog.String("adjustments", strings.Join(parts, "; ")))
-	}
-	if rec.requestID != "" {
-		attrs = append(attrs, slog.String("request_id", rec.requestID))
-	}
-	if rec.canceled {
-		attrs = append(attrs, slog.Bool("client_gone", true))
-	}
-	if rec.err != "" {
-		attrs = append(attrs, slog.String("error", rec.err))
-	}
-	h.log.LogAttrs(r.Context(), level, "request", attrs...)
-}
-
-// responseWriter notes the status for the access log.
-type responseWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *responseWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *responseWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection's Flusher.
-func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/moonshot"
@@ -449,9 +450,11 @@ func TestRoundRobinAndFailover(t *testing.T) {
 	a := startUpstream(t, emulator.Config{})
 	b := startUpstream(t, emulator.Config{})
 	cfg := &Config{Deployments: []Deployment{deploy("kimi", "kimi-k2-turbo-preview", a), deploy("kimi", "kimi-k2-turbo-preview", b)}, NumRetries: 2}
-	p := startProxy(t, cfg, Options{})
+	clock := newFakeClock()
+	p := startProxy(t, cfg, Options{Now: clock.Now})
 	count := func() (int, int) { return len(chatRequests(a)), len(chatRequests(b)) }
-	reset := func() { a.Reset(); b.Reset() }
+	// Each case starts a minute later: the failure of the one before has no cooldown left.
+	reset := func() { a.Reset(); b.Reset(); clock.Advance(time.Minute) }
 
 	for i := 0; i < 4; i++ {
 		if resp, body := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", "")); resp.StatusCode != 200 {

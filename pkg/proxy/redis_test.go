@@ -1,0 +1,106 @@
+package proxy
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moonchat/moonchat/pkg/emulator"
+	"github.com/moonchat/moonchat/pkg/redistest"
+)
+
+func redisSettings(s *redistest.Server) RedisSettings {
+	host, port := s.HostPort()
+	return RedisSettings{Host: host, Port: port}
+}
+
+func TestTwoReplicasShareOneRPMBudget(t *testing.T) {
+	rs := redistest.Start(t)
+	up := startUpstream(t, emulator.Config{})
+	d := deploy("kimi", "kimi-k2.6", up)
+	d.RPM = 3
+	clock := newFakeClock()
+	clock.Advance(20 * time.Second)
+	cfg := &Config{Deployments: []Deployment{d}, Redis: redisSettings(rs)}
+	p1 := startProxy(t, cfg, Options{Now: clock.Now})
+	p2 := startProxy(t, cfg, Options{Now: clock.Now})
+	if where, err := p1.h.SharedState(context.Background()); err != nil || where != "redis "+rs.Addr {
+		t.Fatalf("%s %v", where, err)
+	}
+	statuses := func() string {
+		var out []string
+		for _, p := range []*testProxy{p1, p2, p1, p2} {
+			resp, _ := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", ""))
+			out = append(out, strconv.Itoa(resp.StatusCode)+resp.Header.Get("Retry-After"))
+		}
+		return strings.Join(out, " ")
+	}
+	// 3 a minute between the two replicas: the fourth request, on the second, is refused.
+	if got := statuses(); got != "200 200 200 42940" {
+		t.Fatalf("statuses %s, want 200 200 200 429 with Retry-After 40", got)
+	}
+	if n := len(chatRequests(up)); n != 3 {
+		t.Fatalf("%d upstream requests", n)
+	}
+	clock.Advance(time.Minute)
+	if got := statuses(); got != "200 200 200 42940" {
+		t.Fatalf("next minute: %s", got)
+	}
+}
+
+func TestReplicasShareCooldowns(t *testing.T) {
+	rs := redistest.Start(t)
+	a := startUpstream(t, emulator.Config{})
+	b := startUpstream(t, emulator.Config{})
+	cfg := &Config{Deployments: []Deployment{deploy("kimi", "kimi-k2.6", a), deploy("kimi", "kimi-k2.6", b)}, NumRetries: 1,
+		CooldownTime: time.Hour, Redis: redisSettings(rs)}
+	p1 := startProxy(t, cfg, Options{})
+	p2 := startProxy(t, cfg, Options{})
+	a.Inject(emulator.Fault{Kind: emulator.RateLimit})
+	if resp, _ := p1.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", "")); resp.StatusCode != 200 {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	a.Reset()
+	for range 4 {
+		p2.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", ""))
+	}
+	if n := len(chatRequests(a)); n != 0 {
+		t.Fatalf("the other replica sent %d requests to the deployment cooling down", n)
+	}
+}
+
+func TestRedisGoingAwayDegradesToLocalCounts(t *testing.T) {
+	rs := redistest.Start(t)
+	a := startUpstream(t, emulator.Config{})
+	b := startUpstream(t, emulator.Config{})
+	d := deploy("kimi", "kimi-k2.6", a)
+	d.RPM = 2
+	clock := newFakeClock()
+	p := startProxy(t, &Config{Deployments: []Deployment{d, deploy("kimi", "kimi-k2.6", b)}, Redis: redisSettings(rs)}, Options{Now: clock.Now})
+	if resp, _ := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", "")); resp.StatusCode != 200 {
+		t.Fatal(resp.StatusCode)
+	}
+	rs.Stop()
+	for i := range 6 {
+		if resp, b := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", "")); resp.StatusCode != 200 {
+			t.Fatalf("request %d without Redis: %d %s", i, resp.StatusCode, b)
+		}
+	}
+	logs := p.logs.String()
+	if strings.Count(logs, "Redis is unavailable") != 1 {
+		t.Fatalf("want one warning:\n%s", logs)
+	}
+	if _, err := p.h.SharedState(context.Background()); err == nil {
+		t.Fatal("SharedState reports a stopped Redis as answering")
+	}
+	// The local counts still enforce the deployment's rpm: of the 6, a (rpm 2) took 2.
+	if n := len(chatRequests(a)); n != 3 {
+		t.Fatalf("a got %d requests: 1 counted in Redis, then 2 counted locally", n)
+	}
+	_, body := p.do(t, "GET", "/metrics", "")
+	if !strings.Contains(string(body), "moonchat_proxy_shared_state_errors_total ") || strings.Contains(string(body), "moonchat_proxy_shared_state_errors_total 0\n") {
+		t.Fatalf("metrics:\n%s", body)
+	}
+}
