@@ -55,7 +55,7 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	progress := opts.progressOutput(shown, format)
 	obs := opts.answerObserver(progress, shown, format)
 	eng := opts.engine(client, &set.Features)
-	prepared, err := opts.prepare(ctx, eng, &set.Features, req, obs)
+	prepared, err := opts.prepare(ctx, eng, &set.Features, set.tools, req, obs)
 	if err != nil {
 		if ferr := obs.finish(&result{Err: err, Model: req.Model, Elapsed: opts.Factory.Now().Sub(start)}); ferr != nil {
 			return nil, ferr
@@ -147,7 +147,7 @@ func (opts *Options) engine(client *moonshot.Client, f *Features) *converse.Engi
 
 // prepare completes the request with the features, checks locally what the model cannot take
 // (before any request), reads the attachments, and has the engine prepare the turn.
-func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, f *Features, req *moonshot.ChatRequest, obs converse.Observer) (*converse.Prepared, error) {
+func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, f *Features, tools *toolbox, req *moonshot.ChatRequest, obs converse.Observer) (*converse.Prepared, error) {
 	if req.Model != "auto" {
 		if err := f.checkModel(req.Model); err != nil {
 			return nil, err
@@ -162,13 +162,8 @@ func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, f *Featu
 	f.applyRequestFlags(req)
 	turn := &converse.Turn{Request: req, Files: files, Images: images, Prefill: f.Prefill,
 		MaxContinues: f.MaxContinues, Accepts: f.checkModel, MaxSteps: f.MaxSteps, ToolTimeout: toolTimeout}
-	if len(f.formulas) > 0 {
-		set, err := f.formulaSet(ctx, eng.Client)
-		if err != nil {
-			return nil, err
-		}
-		req.Tools = append(req.Tools, set.Tools()...)
-		turn.Tools = &converse.Formulas{Client: eng.Client, Set: set}
+	if turn.Tools, err = tools.prepare(ctx, eng.Client, f, req); err != nil {
+		return nil, err
 	}
 	p, err := eng.Prepare(ctx, turn, obs)
 	var noModel *converse.NoModelError

@@ -2,15 +2,11 @@ package chat
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,9 +34,10 @@ type Features struct {
 	Formulas        []string // --tool: Moonshot's official tools, run by moonchat's tool loop
 	MaxSteps        int      // --max-steps: tool round trips of one answer
 
+	MCP []string // --mcp and mcp_default: the MCP servers whose tools the model may use
+	Yes bool     // --yes: run MCP tools without asking
+
 	formulas []moonshot.Formula // parsed from Formulas
-	// declared are the formulas' declarations, fetched by the first question of a run.
-	declared map[moonshot.Formula][]moonshot.Tool
 
 	tools []moonshot.Tool // read from ToolsFile
 }
@@ -57,6 +54,8 @@ func addFeatureFlags(cmd *cobra.Command, f *Features) {
 	fl.IntVar(&f.MaxContinues, "max-continues", 0, fmt.Sprintf("continue an answer cut by --max-tokens up to `N` times (at most %d), seamlessly (Partial Mode)", MaxContinues))
 	fl.StringArrayVar(&f.Formulas, "tool", nil, "let the model use Moonshot's official tool `URI` (repeatable), e.g. moonshot/fetch:latest; moonchat runs its calls")
 	fl.IntVar(&f.MaxSteps, "max-steps", converse.DefaultMaxSteps, fmt.Sprintf("run at most `N` rounds of tool calls for one answer (1 to %d)", maxSteps))
+	fl.StringArrayVar(&f.MCP, "mcp", nil, "let the model use the tools of the MCP server `NAME` (from mcp_servers in the config; repeatable; mcp_default adds more)")
+	fl.BoolVar(&f.Yes, "yes", false, "run MCP tools without asking (otherwise: ask on a terminal, refuse elsewhere unless allow_tools lists them)")
 	fl.BoolVar(&f.NoThinking, "no-thinking", false, "answer without thinking (kimi-k2.6)")
 	fl.StringVar(&f.ReasoningEffort, "reasoning-effort", "", "`LEVEL` of kimi-k3's thinking: low, high or max")
 }
@@ -72,6 +71,14 @@ func parseFeatureFlags(cmd *cobra.Command, cfg *config.Config, opts *Options) er
 	f.AutoModels = cfg.Value("auto_models").List()
 	if flags.Changed("prefill") && f.Prefill == "" {
 		return cli.Usagef("--prefill needs a text to start the answer with")
+	}
+	for _, name := range cfg.Value("mcp_default").List() {
+		if !slices.Contains(f.MCP, name) {
+			f.MCP = append(f.MCP, name)
+		}
+	}
+	if err := cfg.CheckMCPServers(f.MCP, "--mcp"); err != nil {
+		return &cli.UsageError{Err: err}
 	}
 	if f.MaxSteps < 1 || f.MaxSteps > maxSteps {
 		return cli.Usagef("--max-steps must be 1 to %d, not %d", maxSteps, f.MaxSteps)
@@ -96,7 +103,7 @@ func parseFeatureFlags(cmd *cobra.Command, cfg *config.Config, opts *Options) er
 		for _, c := range []struct {
 			on   bool
 			flag string
-		}{{f.WebSearch, "--web-search"}, {len(f.Formulas) > 0, "--tool"}, {f.Prefill != "", "--prefill"}, {f.MaxContinues > 0, "--max-continues"}} {
+		}{{f.WebSearch, "--web-search"}, {len(f.Formulas) > 0, "--tool"}, {len(f.MCP) > 0, "--mcp"}, {f.Prefill != "", "--prefill"}, {f.MaxContinues > 0, "--max-continues"}} {
 			if c.on {
 				return cli.Usagef("%s works with one answer at a time; drop -n", c.flag)
 			}
@@ -175,7 +182,7 @@ func (f *Features) checkToolChoice() error {
 	case "":
 		return nil
 	case "auto", "none", "required":
-		if len(f.tools) == 0 && !f.WebSearch && len(f.Formulas) == 0 {
+		if len(f.tools) == 0 && !f.WebSearch && len(f.Formulas) == 0 && len(f.MCP) == 0 {
 			return cli.Usagef("--tool-choice needs tools: declare them with --tools FILE (or use --web-search)")
 		}
 		return nil
@@ -276,46 +283,4 @@ func (f *Features) checkAutoModels() error {
 	}
 	return &cli.UsageError{Err: fmt.Errorf("-m auto: no model of auto_models (%s) takes these flags: %w", strings.Join(f.AutoModels, ", "), first),
 		Hint: "name a model with -m, or add one to auto_models: moonchat config set auto_models " + strings.Join(f.AutoModels, ",") + ",..."}
-}
-
-// toolTimeout bounds one call of a tool: a hosted tool that hangs must not hold the answer
-// until --timeout.
-const toolTimeout = 2 * time.Minute
-
-// formulaSet is the --tool formulas with their declarations, fetched once a run (GET
-// /formulas/URI/tools); the names of --tools' own functions are reserved, so that a clash is
-// an error before any question.
-func (f *Features) formulaSet(ctx context.Context, client *moonshot.Client) (*moonshot.FormulaSet, error) {
-	set := &moonshot.FormulaSet{}
-	var own []string
-	for _, t := range f.tools {
-		if t.Function != nil {
-			own = append(own, t.Function.Name)
-		}
-	}
-	if err := set.Reserve("--tools", own...); err != nil {
-		return nil, cli.Usagef("%v", err)
-	}
-	if f.declared == nil {
-		f.declared = map[moonshot.Formula][]moonshot.Tool{}
-	}
-	for _, formula := range f.formulas {
-		tools, ok := f.declared[formula]
-		if !ok {
-			var err error
-			if tools, err = client.FormulaTools(ctx, formula); err != nil {
-				var apiErr *moonshot.APIError
-				if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
-					return nil, &cli.UsageError{Err: fmt.Errorf("--tool %s: Moonshot has no such official tool", formula),
-						Hint: "the official ones are moonshot/NAME:latest, e.g. moonshot/fetch:latest, moonshot/date:latest"}
-				}
-				return nil, fmt.Errorf("--tool %s: %w", formula, err)
-			}
-			f.declared[formula] = tools
-		}
-		if err := set.Add(formula, tools); err != nil {
-			return nil, cli.Usagef("--tool: %v", err)
-		}
-	}
-	return set, nil
 }
