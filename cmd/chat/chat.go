@@ -179,6 +179,11 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# Let the model search the web (turns thinking off on kimi-k2.6 for the request)
 			$ moonchat chat --web-search "What did Moonshot AI release this week?"
 
+			# Let the model use Moonshot's official tools: moonchat runs each call, sends the result
+			# back and shows one line per call on standard error (--max-steps bounds the rounds)
+			$ moonchat chat --offline --tool moonshot/date:latest "What day is it?"
+			$ moonchat chat --tool moonshot/fetch:latest "Summarize https://go.dev/blog/go1.22"
+
 			# Declare tools; moonchat prints the calls the model makes instead of running them
 			$ moonchat chat --tools tools.json --tool-choice get_weather -m kimi-k3 "Weather in Paris?"
 			$ moonchat chat --tools tools.json --format json "Weather in Paris?" | jq .tool_calls

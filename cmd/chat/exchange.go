@@ -53,9 +53,9 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 		return nil, err
 	}
 	progress := opts.progressOutput(shown, format)
-	obs := opts.answerObserver(progress, format)
+	obs := opts.answerObserver(progress, shown, format)
 	eng := opts.engine(client, &set.Features)
-	prepared, err := opts.prepare(ctx, eng, &set.Features, req, obs)
+	prepared, err := opts.prepare(ctx, eng, &set.Features, set.tools, req, obs)
 	if err != nil {
 		if ferr := obs.finish(&result{Err: err, Model: req.Model, Elapsed: opts.Factory.Now().Sub(start)}); ferr != nil {
 			return nil, ferr
@@ -76,6 +76,7 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	progress.waiting()
 	answered := eng.Answer(ctx, prepared, obs)
 	res.Completion, res.Err, res.Adjustments, res.SearchTokens = answered.Completion, answered.Err, answered.Adjustments, answered.SearchTokens
+	res.ToolSteps = answered.ToolSteps
 	if t, ok := eng.Truncation(answered); ok && res.Err == nil {
 		res.Err = &cli.TruncatedError{Model: t.Model, Budget: t.Budget, ReasoningOnly: t.ReasoningOnly,
 			EffortTunable: t.EffortTunable, ThinkingSwitchable: t.ThinkingSwitchable}
@@ -88,6 +89,7 @@ func (opts *Options) exchange(ctx context.Context, client *moonshot.Client, th *
 	// The attachments put the question's document messages before its user message, and
 	// the fixes may add their own after it (rule 3): what was asked is in between.
 	sent := sentMessages(fixed.Messages[base:prepared.Asked], set.Features.Images)
+	sent = append(sent, toolTurns(answered.ToolTurns, fixed.Model)...)
 	answer, keep := answerMessage(res, fixed.Model)
 	save := func() {
 		if keep {
@@ -145,7 +147,7 @@ func (opts *Options) engine(client *moonshot.Client, f *Features) *converse.Engi
 
 // prepare completes the request with the features, checks locally what the model cannot take
 // (before any request), reads the attachments, and has the engine prepare the turn.
-func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, f *Features, req *moonshot.ChatRequest, obs converse.Observer) (*converse.Prepared, error) {
+func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, f *Features, tools *toolbox, req *moonshot.ChatRequest, obs converse.Observer) (*converse.Prepared, error) {
 	if req.Model != "auto" {
 		if err := f.checkModel(req.Model); err != nil {
 			return nil, err
@@ -159,7 +161,10 @@ func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, f *Featu
 	}
 	f.applyRequestFlags(req)
 	turn := &converse.Turn{Request: req, Files: files, Images: images, Prefill: f.Prefill,
-		MaxContinues: f.MaxContinues, Accepts: f.checkModel}
+		MaxContinues: f.MaxContinues, Accepts: f.checkModel, MaxSteps: f.MaxSteps, ToolTimeout: toolTimeout}
+	if turn.Tools, err = tools.prepare(ctx, eng.Client, f, req); err != nil {
+		return nil, err
+	}
 	p, err := eng.Prepare(ctx, turn, obs)
 	var noModel *converse.NoModelError
 	switch {

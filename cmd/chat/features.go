@@ -12,6 +12,7 @@ import (
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/config"
+	"github.com/moonchat/moonchat/pkg/converse"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
@@ -30,6 +31,13 @@ type Features struct {
 	NoThinking      bool
 	ReasoningEffort string
 	AutoModels      []string // the auto_models setting, for -m auto
+	Formulas        []string // --tool: Moonshot's official tools, run by moonchat's tool loop
+	MaxSteps        int      // --max-steps: tool round trips of one answer
+
+	MCP []string // --mcp and mcp_default: the MCP servers whose tools the model may use
+	Yes bool     // --yes: run MCP tools without asking
+
+	formulas []moonshot.Formula // parsed from Formulas
 
 	tools []moonshot.Tool // read from ToolsFile
 }
@@ -44,6 +52,10 @@ func addFeatureFlags(cmd *cobra.Command, f *Features) {
 	fl.StringVar(&f.ToolChoice, "tool-choice", "", "tool `CHOICE`: auto, none, required, or the name of a declared tool")
 	fl.StringVar(&f.Prefill, "prefill", "", "start the answer with `TEXT` (Moonshot's Partial Mode); the model continues it")
 	fl.IntVar(&f.MaxContinues, "max-continues", 0, fmt.Sprintf("continue an answer cut by --max-tokens up to `N` times (at most %d), seamlessly (Partial Mode)", MaxContinues))
+	fl.StringArrayVar(&f.Formulas, "tool", nil, "let the model use Moonshot's official tool `URI` (repeatable), e.g. moonshot/fetch:latest; moonchat runs its calls")
+	fl.IntVar(&f.MaxSteps, "max-steps", converse.DefaultMaxSteps, fmt.Sprintf("run at most `N` rounds of tool calls for one answer (1 to %d)", maxSteps))
+	fl.StringArrayVar(&f.MCP, "mcp", nil, "let the model use the tools of the MCP server `NAME` (from mcp_servers in the config; repeatable; mcp_default adds more)")
+	fl.BoolVar(&f.Yes, "yes", false, "run MCP tools without asking (otherwise: ask on a terminal, refuse elsewhere unless allow_tools lists them)")
 	fl.BoolVar(&f.NoThinking, "no-thinking", false, "answer without thinking (kimi-k2.6)")
 	fl.StringVar(&f.ReasoningEffort, "reasoning-effort", "", "`LEVEL` of kimi-k3's thinking: low, high or max")
 }
@@ -60,6 +72,24 @@ func parseFeatureFlags(cmd *cobra.Command, cfg *config.Config, opts *Options) er
 	if flags.Changed("prefill") && f.Prefill == "" {
 		return cli.Usagef("--prefill needs a text to start the answer with")
 	}
+	for _, name := range cfg.Value("mcp_default").List() {
+		if !slices.Contains(f.MCP, name) {
+			f.MCP = append(f.MCP, name)
+		}
+	}
+	if err := cfg.CheckMCPServers(f.MCP, "--mcp"); err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	if f.MaxSteps < 1 || f.MaxSteps > maxSteps {
+		return cli.Usagef("--max-steps must be 1 to %d, not %d", maxSteps, f.MaxSteps)
+	}
+	for _, uri := range f.Formulas {
+		formula, err := moonshot.ParseFormula(uri)
+		if err != nil {
+			return cli.Usagef("--tool %s: %v", uri, err)
+		}
+		f.formulas = append(f.formulas, formula)
+	}
 	if f.MaxContinues < 0 || f.MaxContinues > MaxContinues {
 		// Each continuation is a billed request: a typo must not send thousands.
 		return cli.Usagef("--max-continues must be 0 to %d, not %d", MaxContinues, f.MaxContinues)
@@ -73,7 +103,7 @@ func parseFeatureFlags(cmd *cobra.Command, cfg *config.Config, opts *Options) er
 		for _, c := range []struct {
 			on   bool
 			flag string
-		}{{f.WebSearch, "--web-search"}, {f.Prefill != "", "--prefill"}, {f.MaxContinues > 0, "--max-continues"}} {
+		}{{f.WebSearch, "--web-search"}, {len(f.Formulas) > 0, "--tool"}, {len(f.MCP) > 0, "--mcp"}, {f.Prefill != "", "--prefill"}, {f.MaxContinues > 0, "--max-continues"}} {
 			if c.on {
 				return cli.Usagef("%s works with one answer at a time; drop -n", c.flag)
 			}
@@ -152,7 +182,7 @@ func (f *Features) checkToolChoice() error {
 	case "":
 		return nil
 	case "auto", "none", "required":
-		if len(f.tools) == 0 && !f.WebSearch {
+		if len(f.tools) == 0 && !f.WebSearch && len(f.Formulas) == 0 && len(f.MCP) == 0 {
 			return cli.Usagef("--tool-choice needs tools: declare them with --tools FILE (or use --web-search)")
 		}
 		return nil
@@ -231,6 +261,9 @@ func (f *Features) applyRequestFlags(req *moonshot.ChatRequest) {
 	}
 	req.ReasoningEffort = f.ReasoningEffort
 }
+
+// maxSteps caps --max-steps: each step is a billed request, and a hosted tool's call too.
+const maxSteps = 100
 
 // checkAutoModels fails before any request when no model of auto_models takes the flags
 // given, with the reason the first one gives.

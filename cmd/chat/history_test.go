@@ -430,3 +430,38 @@ func TestPrefillIsSavedAsPartOfTheAnswer(t *testing.T) {
 		t.Errorf("saved %s: %q", roles(c.msgs), c.msgs[1].Content)
 	}
 }
+
+// Ctrl-C during the answer that follows a tool call: the call and its result are saved with
+// the part of the answer that arrived, and the command exits 130.
+func TestCtrlCAfterAToolCallSavesTheLoop(t *testing.T) {
+	e := newTestEnv(t)
+	full := strings.Repeat("word ", 200)
+	e.srv.SetReply(func(req *emulator.ChatRequest) emulator.Reply {
+		if req.Messages[len(req.Messages)-1].Role == "tool" {
+			return emulator.Reply{Content: full}
+		}
+		return emulator.Reply{ToolCalls: []emulator.ToolCall{{Name: "date", Arguments: "{}"}}}
+	})
+	// Every request is slow (a fault counts each request it applies to, chat or not).
+	e.srv.Inject(emulator.Fault{Kind: emulator.Slow, Delay: 20 * time.Millisecond, Times: 10})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{mark: "word", onWrite: cancel} // what Ctrl-C does through the root
+	r := e.runWith(invocation{ctx: ctx, out: out}, "-m", "kimi-k2-turbo-preview", "--tool", "moonshot/date:latest", "what day is it")
+	if r.code != 130 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	convs := e.conversations()
+	if len(convs) != 1 {
+		t.Fatalf("%d conversations saved", len(convs))
+	}
+	var roles []string
+	for _, m := range convs[0].msgs {
+		roles = append(roles, m.Role)
+	}
+	msgs := convs[0].msgs
+	if strings.Join(roles, ",") != "user,assistant,tool,assistant" || len(msgs[1].ToolCalls) == 0 ||
+		!strings.HasPrefix(msgs[2].Content, "2026-01-01") || !msgs[3].Interrupted || !strings.HasPrefix(full, msgs[3].Content) {
+		t.Fatalf("saved %s: %+v", strings.Join(roles, ","), msgs)
+	}
+}

@@ -17,12 +17,22 @@ type answerObserver struct {
 	out    output
 	opts   *Options
 	format string
+	// tools: the output that shows tool calls and results as they happen (jsonl), or nil.
+	tools toolEvents
 	// statusShown: a live status ("searching…") is on stderr and goes before the next output.
 	statusShown bool
 }
 
-func (opts *Options) answerObserver(out output, format string) *answerObserver {
-	return &answerObserver{out: out, opts: opts, format: format}
+// toolEvents is implemented by the outputs that show the calls of the tool loop as they run.
+type toolEvents interface {
+	ToolCall(call moonshot.ToolCall)
+	ToolResult(step converse.ToolStep)
+}
+
+func (opts *Options) answerObserver(out output, shown output, format string) *answerObserver {
+	o := &answerObserver{out: out, opts: opts, format: format}
+	o.tools, _ = shown.(toolEvents)
+	return o
 }
 
 func (o *answerObserver) clearStatus() {
@@ -55,6 +65,50 @@ func (o *answerObserver) Flush()                         { o.out.Flush() }
 func (o *answerObserver) Usage(*moonshot.Usage)          {}
 func (o *answerObserver) Adjusted(a moonshot.Adjustment) { o.opts.notice("%s", a) }
 func (o *answerObserver) Notice(text string)             { o.opts.notice("%s", text) }
+
+// ToolCall shows which tool runs while it runs, on a terminal.
+func (o *answerObserver) ToolCall(call moonshot.ToolCall) {
+	if o.tools != nil {
+		o.tools.ToolCall(call)
+	}
+	if o.opts.IO.IsStderrTTY() && !o.opts.Quiet {
+		o.opts.IO.SetStatus("running " + cli.ShownLine(call.Function.Name) + "…")
+		o.statusShown = true
+	}
+}
+
+// ToolResult is one line per call on stderr (dim on a terminal): `name args → size, time`.
+func (o *answerObserver) ToolResult(step converse.ToolStep) {
+	o.clearStatus()
+	if o.tools != nil {
+		o.tools.ToolResult(step)
+	}
+	if !o.opts.Quiet {
+		fmt.Fprintln(o.opts.IO.ErrOut, o.opts.dim(toolLine(step)))
+	}
+}
+
+// toolLine sums up a call: the function, its arguments cut to one short line, and what came
+// back (its size, or the start of the error) and how long it took.
+func toolLine(step converse.ToolStep) string {
+	outcome := cli.FormatSize(int64(step.Bytes))
+	if step.Result.Failed {
+		outcome = shortLine(step.Result.Content)
+	}
+	return fmt.Sprintf("%s %s → %s, %.1f s", cli.ShownLine(step.Call.Function.Name), shortLine(step.Call.Function.Arguments), outcome, step.Elapsed.Seconds())
+}
+
+// shortLine is outside text as one line of at most maxShown characters.
+func shortLine(s string) string {
+	s = cli.ShownLine(s)
+	if r := []rune(s); len(r) > maxShown {
+		s = string(r[:maxShown-1]) + "…"
+	}
+	return s
+}
+
+// maxShown is how much of a call's arguments (or of its error) the tool line shows.
+const maxShown = 60
 
 func (o *answerObserver) Status(text string) {
 	if text == "" {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/converse"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 	"github.com/moonchat/moonchat/pkg/render"
 )
@@ -23,7 +24,8 @@ type result struct {
 	Model          string
 	N              int
 	ConversationID string
-	SearchTokens   int // prompt tokens that $web_search results added (part of the usage)
+	SearchTokens   int                 // prompt tokens that $web_search results added (part of the usage)
+	ToolSteps      []converse.ToolStep // the calls the tool loop ran (--tool)
 }
 
 // output receives an answer as it streams. Start is called once the API accepted the request;
@@ -197,8 +199,25 @@ type jsonResult struct {
 	Adjustments      []moonshot.Adjustment `json:"adjustments"`
 	Cost             *jsonCost             `json:"cost"`
 	ElapsedMS        int64                 `json:"elapsed_ms"`
+	ToolResults      []jsonToolResult      `json:"tool_results,omitempty"`
 	Choices          []jsonChoice          `json:"choices,omitempty"`
 	Error            *jsonError            `json:"error,omitempty"`
+}
+
+// jsonToolResult is one call the tool loop ran, with what it returned.
+type jsonToolResult struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+	Content   string `json:"content"`
+	Failed    bool   `json:"failed"`
+	Bytes     int    `json:"bytes"`
+	ElapsedMS int64  `json:"elapsed_ms"`
+}
+
+func toolResultJSON(s converse.ToolStep) jsonToolResult {
+	return jsonToolResult{ID: s.Call.ID, Name: s.Call.Function.Name, Arguments: s.Call.Function.Arguments,
+		Content: s.Result.Content, Failed: s.Result.Failed, Bytes: s.Bytes, ElapsedMS: s.Elapsed.Milliseconds()}
 }
 
 func usageJSON(u *moonshot.Usage) *jsonUsage {
@@ -236,6 +255,9 @@ func buildJSONResult(res *result) jsonResult {
 		ElapsedMS: res.Elapsed.Milliseconds(), Error: errorJSON(res.Err), ToolCalls: []moonshot.ToolCall{}}
 	if out.Adjustments == nil {
 		out.Adjustments = []moonshot.Adjustment{}
+	}
+	for _, s := range res.ToolSteps {
+		out.ToolResults = append(out.ToolResults, toolResultJSON(s))
 	}
 	if c := res.Completion; c != nil {
 		out.ID = c.ID
@@ -309,6 +331,19 @@ func (j *jsonlOutput) Content(choice int, text string) {
 }
 
 func (j *jsonlOutput) Flush() { j.w.Flush() }
+
+// ToolCall and ToolResult are the calls of the tool loop as they run.
+func (j *jsonlOutput) ToolCall(call moonshot.ToolCall) {
+	j.emit(map[string]any{"type": "tool_call", "choice": 0, "id": call.ID, "name": call.Function.Name, "arguments": call.Function.Arguments})
+	j.w.Flush()
+}
+
+func (j *jsonlOutput) ToolResult(s converse.ToolStep) {
+	r := toolResultJSON(s)
+	j.emit(map[string]any{"type": "tool_result", "id": r.ID, "name": r.Name, "content": r.Content, "failed": r.Failed,
+		"bytes": r.Bytes, "elapsed_ms": r.ElapsedMS})
+	j.w.Flush()
+}
 
 func (j *jsonlOutput) Finish(res *result) error {
 	full := buildJSONResult(res)

@@ -45,6 +45,8 @@ func chatRun(ctx context.Context, opts *Options) error {
 		return cli.Usagef("no prompt: give it as arguments (moonchat chat \"question\") or pipe text in")
 	}
 	set := opts.asking()
+	set.tools = opts.newToolbox(true)
+	defer set.tools.close()
 	th, err := opts.newThread(ctx, set)
 	if err != nil {
 		return err

@@ -18,6 +18,8 @@ const jsonSchemaDoc = "With **--format json**, one object is printed when the an
                     "reason": "Moonshot accepts 0–1"} ],    // to is null when dropped
   "cost": {"amount": 0.000123, "currency": "USD", "estimated": true},  // null if unknown
   "elapsed_ms": 1234,
+  "tool_results": [ {"id": "…", "name": "date", "arguments": "{…}", "content": "…",
+                     "failed": false, "bytes": 36, "elapsed_ms": 80} ],  // only with --tool
   "choices": [ {"index": 0, "content": "…", "reasoning_content": "…",
                 "finish_reason": "stop", "tool_calls": []} ],  // only with -n 2 or more
   "error": {"type": "rate_limit_reached_error", "kind": "temporary",
@@ -33,6 +35,7 @@ const jsonSchemaDoc = "With **--format json**, one object is printed when the an
 {"type":"reasoning","choice":0,"text":"…"}
 {"type":"delta","choice":0,"text":"…"}
 {"type":"tool_call","choice":0,"id":"…","name":"…","arguments":"{…}"}
+{"type":"tool_result","id":"…","name":"…","content":"…","failed":false,"bytes":36,"elapsed_ms":80}
 {"type":"usage","usage":{…},"cost":{…}}
 {"type":"done","id":"…","model":"…","conversation_id":"…","finish_reason":"stop",
  "adjustments":[…],"elapsed_ms":1234}

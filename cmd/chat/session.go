@@ -63,6 +63,9 @@ func sessionRun(ctx context.Context, opts *Options) error {
 	}
 	set := opts.asking()
 	set.inSession = true
+	// The line editor holds the terminal: MCP calls run only with --yes or allow_tools.
+	set.tools = opts.newToolbox(false)
+	defer set.tools.close()
 	th, err := opts.newThread(ctx, set)
 	if err != nil {
 		return err

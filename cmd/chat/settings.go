@@ -15,8 +15,9 @@ type Settings struct {
 
 	Features Features // files, images, web search, tools, Partial Mode, thinking (features.go)
 
-	modelGiven, systemGiven bool // -m, -s or a role: they override a continued conversation's
-	inSession               bool // asked in the interactive session (session.go)
+	modelGiven, systemGiven bool     // -m, -s or a role: they override a continued conversation's
+	inSession               bool     // asked in the interactive session (session.go)
+	tools                   *toolbox // the run's tools (toolbox.go); the run closes it
 }
 
 // asking is a run's own copy of the settings.

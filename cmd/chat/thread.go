@@ -188,6 +188,28 @@ func sentMessages(msgs []moonshot.Message, images []string) []turn {
 	return out
 }
 
+// toolTurns converts the messages of the tool loop for history: each assistant turn with its
+// calls and reasoning (which thinking models need when the conversation is continued), and
+// the tool messages with their results.
+func toolTurns(msgs []moonshot.Message, model string) []turn {
+	out := make([]turn, 0, len(msgs))
+	for i := range msgs {
+		m := msgs[i]
+		stored := history.Message{Role: m.Role, Content: m.Content.String(), Name: m.Name, ToolCallID: m.ToolCallID}
+		if m.Role == "assistant" {
+			stored.Model = model
+			if m.ReasoningContent != nil {
+				stored.ReasoningContent = *m.ReasoningContent
+			}
+			if len(m.ToolCalls) > 0 {
+				stored.ToolCalls, _ = json.Marshal(m.ToolCalls) // plain strings and structs: cannot fail
+			}
+		}
+		out = append(out, turn{stored: stored, sent: &m})
+	}
+	return out
+}
+
 // keptContent is the text of a message for history: images and videos become markers.
 func keptContent(c moonshot.Content, images []string) string {
 	if !c.IsParts() {
@@ -313,10 +335,17 @@ func (th *thread) lastExchange() (start int, ok bool) {
 	if n < 2 || th.turns[n-1].stored.Role != "assistant" {
 		return 0, false
 	}
+	// The tool loop's turns (an assistant turn with calls, the tool messages answering them)
+	// belong to the exchange they are in: the previous exchange ends at an answer that no
+	// tool message follows.
 	start = n - 1
 	for start > 0 {
-		if r := th.turns[start-1].stored.Role; r == "assistant" || r == "tool" {
+		prev := th.turns[start-1].stored
+		if prev.Role == "assistant" && th.turns[start].stored.Role != "tool" {
 			break
+		}
+		if prev.Role == "tool" && th.turns[start].stored.Role != "assistant" {
+			break // a tool message no assistant turn of this exchange answers: not ours
 		}
 		start--
 	}
@@ -338,6 +367,9 @@ func (th *thread) dropLastExchange(ctx context.Context) ([]moonshot.Message, err
 	}
 	var resend []moonshot.Message
 	for _, t := range dropped[:len(dropped)-1] {
+		if r := t.stored.Role; r == "assistant" || r == "tool" {
+			continue // the tool loop's turns: asked again, the model calls again
+		}
 		if t.sent != nil {
 			resend = append(resend, *t.sent)
 		} else {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -109,4 +110,17 @@ func WriteTable(w io.Writer, rows [][]string, right ...int) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// FormatSize is a byte count for people: 512 B, 1.4 KB, 12.0 MB.
+func FormatSize(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
 }

@@ -292,28 +292,15 @@ func listRun(ctx context.Context, opts *Options) error {
 			by, mine = "yes", mine+1
 		}
 		total += f.Bytes
-		rows = append(rows, []string{f.ID, size(f.Bytes), f.Created().Local().Format("2006-01-02 15:04"),
+		rows = append(rows, []string{f.ID, cli.FormatSize(f.Bytes), f.Created().Local().Format("2006-01-02 15:04"),
 			f.Purpose, f.Status, by, f.Filename})
 	}
 	if err := cli.WriteTable(opts.IO.Out, rows, 1); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "\n%s of %s files, %s; %d uploaded by moonchat (`moonchat files prune` deletes them)\n",
-		cli.FormatInt(len(files)), cli.FormatInt(moonshot.MaxFiles), size(total), mine)
+		cli.FormatInt(len(files)), cli.FormatInt(moonshot.MaxFiles), cli.FormatSize(total), mine)
 	return err
-}
-
-// size is a byte count for people: 512 B, 1.4 KB, 12.0 MB.
-func size(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
 }
 
 // deletion is one file of rm or prune, as --json prints it.

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/MakeNowJust/heredoc"
@@ -149,15 +148,6 @@ func (e entry) origin() string {
 	return "mcp:" + e.Server
 }
 
-// LogDir is where MCP servers' stderr goes: mcp/ next to moonchat's other cached files.
-func LogDir() (string, error) {
-	p, err := moonshot.DefaultFileCachePath()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(filepath.Dir(p), "mcp"), nil
-}
-
 func listRun(ctx context.Context, opts *ListOptions) error {
 	var entries []entry
 	var failures []error
@@ -170,7 +160,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	}
 	servers := opts.Config.MCPServers()
 	if len(servers) > 0 {
-		logDir, err := LogDir()
+		logDir, err := cli.MCPLogDir()
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,12 @@ type Result struct {
 	Adjustments []moonshot.Adjustment
 	// SearchTokens are the prompt tokens that $web_search results added (part of the usage).
 	SearchTokens int
+	// ToolSteps are the calls the engine ran (Turn.Tools), in order.
+	ToolSteps []ToolStep
+	// ToolTurns are the messages the tool round trips added to the conversation before the
+	// answer: each assistant turn with its calls (and reasoning), then its tool messages. A
+	// history that keeps them lets the conversation be continued with a complete transcript.
+	ToolTurns []moonshot.Message
 	// Err is what the answer ended with: the first error of a request, a stream cut short,
 	// a context ended (what arrived before it is in Completion).
 	Err error
@@ -41,6 +47,7 @@ type answering struct {
 	prefix    string // the answer so far, sent back as the partial assistant message
 	parts     []*moonshot.ChatCompletion
 	searches  int
+	steps     int
 	continues int
 }
 
@@ -49,7 +56,7 @@ type answering struct {
 // an answer cut at its token limit is continued in Partial Mode (Turn.MaxContinues). The
 // parts make one answer in the Result.
 func (e *Engine) Answer(ctx context.Context, p *Prepared, obs Observer) *Result {
-	a := &answering{e: e, obs: obs, prefix: p.prefill, adj: p.Adjustments,
+	a := &answering{e: e, obs: obs, prefix: p.turn.Prefill, adj: p.Adjustments,
 		res: &Result{Request: p.Request, Adjustments: slices.Clone(p.Adjustments)}}
 	req := p.Request
 	for {
@@ -61,7 +68,7 @@ func (e *Engine) Answer(ctx context.Context, p *Prepared, obs Observer) *Result 
 		if err != nil || c == nil || len(c.Choices) != 1 {
 			break
 		}
-		msgs, more, err := a.roundTrip(c.Choices[0], req, p)
+		msgs, more, err := a.roundTrip(ctx, c.Choices[0], req, p.turn)
 		if err != nil {
 			a.res.Err = err
 			break
@@ -85,7 +92,7 @@ func (e *Engine) Answer(ctx context.Context, p *Prepared, obs Observer) *Result 
 		req = refixed
 		a.newRound = true
 	}
-	a.res.Completion = stitch(a.parts, p.prefill)
+	a.res.Completion = stitch(a.parts, p.turn.Prefill)
 	return a.res
 }
 
@@ -102,12 +109,28 @@ func (e *Engine) Run(ctx context.Context, t *Turn, obs Observer) *Result {
 // roundTrip decides whether the answer goes on after the request that got ch, and with what
 // messages: the calls Moonshot's protocol leaves to the client are answered, an answer cut at
 // its limit is continued. This is where the answers of tool calls the engine runs go.
-func (a *answering) roundTrip(ch moonshot.Choice, req *moonshot.ChatRequest, p *Prepared) ([]moonshot.Message, bool, error) {
+func (a *answering) roundTrip(ctx context.Context, ch moonshot.Choice, req *moonshot.ChatRequest, t *Turn) ([]moonshot.Message, bool, error) {
 	msgs := slices.Clone(req.Messages)
 	if n := len(msgs); n > 0 && msgs[n-1].Partial {
 		msgs = msgs[:n-1]
 	}
 	switch {
+	case ch.FinishReason == "tool_calls" && runsAll(t.Tools, ch.Message.ToolCalls):
+		limit := t.MaxSteps
+		if limit <= 0 {
+			limit = DefaultMaxSteps
+		}
+		if a.steps == limit {
+			return nil, false, &ErrMaxSteps{Steps: limit}
+		}
+		a.steps++
+		a.obs.RoundTrip(RoundTrip{Kind: ToolCalls, Calls: ch.Message.ToolCalls, N: a.steps, Max: limit})
+		answered, err := a.runTools(ctx, t, a.prefix+ch.Message.Content, ch.Message)
+		if err != nil {
+			return nil, false, err
+		}
+		msgs = append(msgs, answered...)
+		a.prefix = t.Prefill
 	case ch.FinishReason == "tool_calls" && onlyWebSearch(ch.Message.ToolCalls):
 		if a.searches == MaxSearches {
 			return nil, false, fmt.Errorf("the model asked for more than %d web searches for one answer; stopped", MaxSearches)
@@ -117,11 +140,11 @@ func (a *answering) roundTrip(ch moonshot.Choice, req *moonshot.ChatRequest, p *
 		a.res.SearchTokens += tokens
 		a.obs.RoundTrip(RoundTrip{Kind: WebSearch, Calls: ch.Message.ToolCalls, Tokens: tokens})
 		msgs = append(msgs, searchTurn(a.prefix+ch.Message.Content, ch.Message)...)
-		a.prefix = p.prefill
-	case ch.FinishReason == "length" && a.continues < p.maxContinues && a.prefix+ch.Message.Content != "":
+		a.prefix = t.Prefill
+	case ch.FinishReason == "length" && a.continues < t.MaxContinues && a.prefix+ch.Message.Content != "":
 		a.continues++
 		a.prefix += ch.Message.Content
-		a.obs.RoundTrip(RoundTrip{Kind: Continue, N: a.continues, Max: p.maxContinues})
+		a.obs.RoundTrip(RoundTrip{Kind: Continue, N: a.continues, Max: t.MaxContinues})
 	default:
 		return nil, false, nil
 	}

@@ -12,6 +12,8 @@
 package converse
 
 import (
+	"time"
+
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
@@ -55,6 +57,13 @@ type Turn struct {
 	// MaxContinues is how many times an answer cut at its token limit (finish_reason
 	// "length") is continued in Partial Mode.
 	MaxContinues int
+	// Tools run the calls of the request's functions that they know (see Tools); nil: a
+	// call is the answer, for the caller to show.
+	Tools Tools
+	// MaxSteps bounds the tool round trips (0: DefaultMaxSteps); ToolTimeout bounds each
+	// call (0: none but the context's).
+	MaxSteps    int
+	ToolTimeout time.Duration
 	// Accepts reports whether a candidate of "auto" takes the request's features (images,
 	// thinking switches…); nil: every candidate does.
 	Accepts func(model string) error
@@ -92,6 +101,9 @@ type Observer interface {
 	RoundTrip(r RoundTrip)
 	// Usage reports the usage of one request (nil when the server sent none).
 	Usage(u *moonshot.Usage)
+	// ToolCall reports a call the engine is about to run; ToolResult what it produced.
+	ToolCall(call moonshot.ToolCall)
+	ToolResult(step ToolStep)
 	// Status is a passing state ("extracting a.pdf…"); "" ends it.
 	Status(text string)
 	// Notice is something the user should know that is not the answer (an upload, a cache
@@ -114,6 +126,8 @@ const (
 	WebSearch RoundTripKind = iota + 1
 	// Continue: the answer reached its token limit and is continued (Partial Mode).
 	Continue
+	// ToolCalls: the model called functions of Turn.Tools; their results are sent back.
+	ToolCalls
 )
 
 // RoundTrip is one more request of the same answer.
@@ -122,7 +136,8 @@ type RoundTrip struct {
 	Calls []moonshot.ToolCall // WebSearch: the calls answered
 	// Tokens: WebSearch: the prompt tokens the results add, as the calls announce them.
 	Tokens int
-	// N of Max: Continue: which continuation this is, of how many allowed.
+	// N of Max: Continue: which continuation this is, of how many allowed; ToolCalls:
+	// which step this is, of Turn.MaxSteps.
 	N, Max int
 }
 
@@ -137,6 +152,8 @@ func (Discard) Adjusted(moonshot.Adjustment) {}
 func (Discard) Picked(Pick)                  {}
 func (Discard) RoundTrip(RoundTrip)          {}
 func (Discard) Usage(*moonshot.Usage)        {}
+func (Discard) ToolCall(moonshot.ToolCall)   {}
+func (Discard) ToolResult(ToolStep)          {}
 func (Discard) Status(string)                {}
 func (Discard) Notice(string)                {}
 

@@ -20,8 +20,7 @@ type Prepared struct {
 	// comes after them.
 	Asked int
 
-	prefill      string
-	maxContinues int
+	turn *Turn
 }
 
 // ErrNoPrompt: the question has no text, and no text file was attached to stand for it.
@@ -103,7 +102,7 @@ func (e *Engine) Prepare(ctx context.Context, t *Turn, obs Observer) (*Prepared,
 	if t.Prefill != "" {
 		fixed.Messages = append(fixed.Messages, partialMessage(t.Prefill))
 	}
-	return &Prepared{Request: fixed, Adjustments: adj, Asked: len(req.Messages), prefill: t.Prefill, maxContinues: t.MaxContinues}, nil
+	return &Prepared{Request: fixed, Adjustments: adj, Asked: len(req.Messages), turn: t}, nil
 }
 
 func partialMessage(text string) moonshot.Message {

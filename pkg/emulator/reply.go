@@ -33,12 +33,31 @@ const maxEchoRunes = 200
 // DefaultReply is the deterministic answer used when Config.Reply is nil: it
 // says it is offline and repeats the start of the last user message; a
 // thinking request also gets a short reasoning first.
+//
+// With a function of an emulated formula declared that takes no arguments (date, from
+// moonshot/date:latest) and no tool result since the last user message, it calls that
+// function instead, so that a tool loop can be tried offline; once the result is there, the
+// answer also says what the tool returned.
 func DefaultReply(req *ChatRequest) Reply {
 	said := []rune(req.LastUserText())
 	if len(said) > maxEchoRunes {
 		said = said[:maxEchoRunes]
 	}
+	result, called := lastToolResult(req.Messages)
+	if name := argumentlessFormula(req.Tools); name != "" && !called && req.ToolChoice != "none" {
+		r := Reply{ToolCalls: []ToolCall{{Name: name, Arguments: "{}"}}}
+		if req.Thinking {
+			r.Reasoning = "A tool can answer this; call " + name + "."
+		}
+		return r
+	}
 	r := Reply{Content: offlineBanner + "\n\nYou said: " + string(said) + "\n"}
+	if called {
+		if rs := []rune(result); len(rs) > maxEchoRunes {
+			result = string(rs[:maxEchoRunes])
+		}
+		r.Content += "\nThe tool said: " + result + "\n"
+	}
 	if req.Thinking {
 		r.Reasoning = "The user wants an offline answer."
 	}
@@ -220,4 +239,32 @@ func checkSearchEcho(msg Message, call ToolCall) (int, *apiError) {
 		return 0, invalid("Invalid request: the $web_search arguments are not valid")
 	}
 	return args.Usage.TotalTokens, nil
+}
+
+// lastToolResult is the content of the last tool message after the last user message.
+func lastToolResult(msgs []Message) (string, bool) {
+	for i := len(msgs) - 1; i >= 0 && msgs[i].Role != "user"; i-- {
+		if msgs[i].Role == "tool" {
+			return msgs[i].Content, true
+		}
+	}
+	return "", false
+}
+
+// argumentlessFormula is the first declared function that an emulated formula runs without
+// arguments, "" if none.
+func argumentlessFormula(tools []Tool) string {
+	for _, t := range tools {
+		if t.Type != "function" {
+			continue
+		}
+		for _, fns := range formulaCatalog {
+			for _, fn := range fns {
+				if fn.name == t.Name && len(fn.required) == 0 && fn.run != nil {
+					return fn.name
+				}
+			}
+		}
+	}
+	return ""
 }
