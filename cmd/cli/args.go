@@ -3,7 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/moonchat/moonchat/pkg/suggest"
 
 	"github.com/spf13/cobra"
 )
@@ -34,50 +35,15 @@ func helpHint(cmd *cobra.Command) string {
 	return fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath())
 }
 
-// closestSubcommand is the subcommand name nearest to typed: one it starts, else the one at the
-// smallest edit distance (a swap of two letters counts as one edit), if at most 2.
+// closestSubcommand is the available subcommand the user most likely meant by typed.
 func closestSubcommand(cmd *cobra.Command, typed string) string {
-	typed = strings.ToLower(typed)
-	best, bestDist := "", 3
+	var names []string
 	for _, c := range cmd.Commands() {
-		if !c.IsAvailableCommand() {
-			continue
-		}
-		name := c.Name()
-		if strings.HasPrefix(name, typed) {
-			return name
-		}
-		if d := osaDistance(typed, name); d < bestDist {
-			best, bestDist = name, d
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
 		}
 	}
-	return best
-}
-
-// osaDistance is the optimal string alignment distance: Levenshtein plus transpositions.
-func osaDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
+	return suggest.Closest(typed, names)
 }
 
 func quote(s string) string { return `"` + s + `"` }

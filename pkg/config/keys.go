@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/moonchat/moonchat/pkg/suggest"
+
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
@@ -228,52 +230,15 @@ func unknownKey(name string) error {
 	return fmt.Errorf("%w %q", ErrUnknownKey, name)
 }
 
-// Suggest returns the known key closest to a misspelt name, or "" when none is close.
+// Suggest returns the known key closest to a misspelt name, or "" when none is close. Dashes and
+// dots count as underscores, so "max-tokens" finds "max_tokens".
 func Suggest(name string) string {
-	n := strings.ToLower(strings.NewReplacer("-", "_", ".", "_").Replace(strings.TrimSpace(name)))
-	if n == "" {
-		return ""
+	n := strings.NewReplacer("-", "_", ".", "_").Replace(name)
+	names := make([]string, len(keyTable))
+	for i, k := range keyTable {
+		names[i] = k.Name
 	}
-	best, bestDist := "", 0
-	for _, k := range keyTable {
-		if k.Name == n {
-			return k.Name
-		}
-		d := editDistance(n, k.Name)
-		// Allow about one edit per three letters, so "modle" finds "model" but "x" finds nothing.
-		limit := max(1, min(3, len(k.Name)/3))
-		if d <= limit && (best == "" || d < bestDist) {
-			best, bestDist = k.Name, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Damerau-Levenshtein distance (optimal string alignment), so a swap of two
-// neighbouring letters, the commonest typo, counts as one edit.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
+	return suggest.Closest(n, names)
 }
 
 // Values returns the complete set of values a key accepts, for shell completion, or nil when

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moonchat/moonchat/pkg/suggest"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -185,7 +187,7 @@ func (p *parser) unknown(n *yaml.Node, what, name, where string, known []string)
 	}
 	if hint, ok := keyHints[name]; ok {
 		msg += " (" + hint + ")"
-	} else if s := closest(name, known); s != "" {
+	} else if s := suggest.Closest(name, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return p.errf(n, "%s; known: %s", msg, strings.Join(known, ", "))

@@ -131,37 +131,6 @@ func (p *parser) pairs(n *yaml.Node) ([][2]*yaml.Node, error) {
 	return out, nil
 }
 
-// closest is the known name nearest to name, if it is near enough to be a typo.
-func closest(name string, known []string) string {
-	best, bestDist := "", len(name)/2+2
-	for _, k := range known {
-		if d := editDistance(name, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
 // redactURL hides a password in a URL for messages and logs.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
