@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/moonchat/moonchat/pkg/moonshot"
 	"golang.org/x/net/http/httpproxy"
 )
 
@@ -59,7 +60,7 @@ func normalizeProxy(raw string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return "", &UsageError{Err: fmt.Errorf("proxy %q is not a valid URL (e.g. http://host:8080 or socks5://host:1080)", redact(raw))}
+		return "", &UsageError{Err: fmt.Errorf("proxy %q is not a valid URL (e.g. http://host:8080 or socks5://host:1080)", moonshot.RedactURL(raw))}
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "socks", "socks4a":
@@ -70,13 +71,4 @@ func normalizeProxy(raw string) (string, error) {
 		return "", &UsageError{Err: fmt.Errorf("proxy scheme %q is not supported (use http, https, socks5 or socks5h)", u.Scheme)}
 	}
 	return u.String(), nil
-}
-
-// redact hides a proxy password in messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
 }

@@ -320,7 +320,7 @@ func (k Key) canonical(value string) (string, error) {
 	case TypeURL:
 		u, err := url.Parse(v)
 		if v != "" && (err != nil || u.Scheme == "" || u.Host == "") {
-			return "", fmt.Errorf("%s is not an absolute URL (e.g. http://host:port)", k.quote(redactURL(v)))
+			return "", fmt.Errorf("%s is not an absolute URL (e.g. http://host:port)", k.quote(moonshot.RedactURL(v)))
 		}
 	default:
 		return "", fmt.Errorf("key has unknown type %q", k.Type)
@@ -362,15 +362,6 @@ func parseDuration(s string) (time.Duration, bool) {
 		return time.Duration(secs * float64(time.Second)), true
 	}
 	return 0, false
-}
-
-// redactURL hides a password in a URL ("http://user:xxxxx@host"); proxies often carry one.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
 }
 
 func validateAPIKey(v string) error {
@@ -435,7 +426,7 @@ func validateHTTPURL(v string) error {
 		return errors.New("is not a URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%q must start with http:// or https://", redactURL(v))
+		return fmt.Errorf("%q must start with http:// or https://", moonshot.RedactURL(v))
 	}
 	return nil
 }
@@ -452,7 +443,7 @@ func validateProxyURL(v string) error {
 	case "http", "https", "socks5", "socks5h", "socks":
 		return nil
 	}
-	return fmt.Errorf("%q has scheme %q; use http, https, socks5, socks5h or socks", redactURL(v), u.Scheme)
+	return fmt.Errorf("%q has scheme %q; use http, https, socks5, socks5h or socks", moonshot.RedactURL(v), u.Scheme)
 }
 
 // Mask hides a secret for display: the well-known "sk-" prefix, an ellipsis, and at most the
@@ -484,7 +475,7 @@ func (k Key) display(v string) string {
 	case k.Secret:
 		return Mask(v)
 	case k.Type == TypeURL:
-		return redactURL(v)
+		return moonshot.RedactURL(v)
 	}
 	return v
 }

@@ -133,7 +133,7 @@ func (p *parser) param(d *Deployment, key string, v *yaml.Node) error {
 		if s != "" {
 			u, err := url.Parse(s)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return p.errf(v, "api_base %q must be an http:// or https:// URL, e.g. %s", redactURL(s), moonshot.GlobalBaseURL)
+				return p.errf(v, "api_base %q must be an http:// or https:// URL, e.g. %s", moonshot.RedactURL(s), moonshot.GlobalBaseURL)
 			}
 		}
 		d.APIBase = strings.TrimRight(s, "/")

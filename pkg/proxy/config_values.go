@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"math"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -129,13 +128,4 @@ func (p *parser) pairs(n *yaml.Node) ([][2]*yaml.Node, error) {
 		out = append(out, [2]*yaml.Node{k, n.Content[i+1]})
 	}
 	return out, nil
-}
-
-// redactURL hides a password in a URL for messages and logs.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
 }

@@ -147,7 +147,7 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 		if dc.ModelName == "" || dc.Model == "" {
 			return nil, fmt.Errorf("proxy: a deployment needs a model name and a model (got %q → %q)", dc.ModelName, dc.Model)
 		}
-		d := &deployment{Deployment: dc, dropParams: cfg.DropParams, base: redactURL(dc.APIBase)}
+		d := &deployment{Deployment: dc, dropParams: cfg.DropParams, base: moonshot.RedactURL(dc.APIBase)}
 		d.remote.Store(dc.Remote)
 		d.price = dc.priceOf(dc.Model)
 		if dc.DropParams != nil {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/moonchat/moonchat/pkg/moonshot"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/logging"
 )
@@ -67,7 +68,7 @@ func redisOptions(s RedisSettings) (*redis.Options, error) {
 	if s.URL != "" {
 		var err error
 		if o, err = redis.ParseURL(s.URL); err != nil {
-			return nil, fmt.Errorf("REDIS_URL/redis_url: %s is not a redis:// URL: %w", redactURL(s.URL), err)
+			return nil, fmt.Errorf("REDIS_URL/redis_url: %s is not a redis:// URL: %w", moonshot.RedactURL(s.URL), err)
 		}
 	} else {
 		port := s.Port
