@@ -175,33 +175,11 @@ func (a *Accumulator) Finished() bool {
 // Usage is the request's usage: the top-level usage chunk when the server sent one (Vercel's
 // precedence), else the choices' own usage combined (prompt counted once).
 func (a *Accumulator) Usage() *Usage {
-	if a.usage != nil {
-		u := *a.usage
-		return &u
+	per := make([]*Usage, len(a.choices))
+	for i, c := range a.choices {
+		per[i] = c.usage
 	}
-	var total *Usage
-	for _, c := range a.choices {
-		if c.usage == nil {
-			continue
-		}
-		if total == nil {
-			u := *c.usage
-			total = &u
-			continue
-		}
-		total.CompletionTokens += c.usage.CompletionTokens
-		total.TotalTokens = total.PromptTokens + total.CompletionTokens
-		if c.usage.CompletionTokensDetails != nil {
-			if total.CompletionTokensDetails == nil {
-				total.CompletionTokensDetails = &CompletionTokensDetails{}
-			} else {
-				d := *total.CompletionTokensDetails
-				total.CompletionTokensDetails = &d
-			}
-			total.CompletionTokensDetails.ReasoningTokens += c.usage.CompletionTokensDetails.ReasoningTokens
-		}
-	}
-	return total
+	return CombineUsage(a.usage, per)
 }
 
 // Result is the answer as a ChatCompletion, the shape of a non-streamed response.

@@ -44,33 +44,7 @@ func (t *usageTracker) add(c *moonshot.ChatCompletionChunk) {
 // total is the request's usage: the top-level report when there is one, else the choices'
 // reports combined (the prompt counted once), nil when nothing was reported.
 func (t *usageTracker) total() *moonshot.Usage {
-	if t.top != nil {
-		return t.top
-	}
-	var sum *moonshot.Usage
-	for _, u := range t.perChoice {
-		if u == nil {
-			continue
-		}
-		if sum == nil {
-			c := *u
-			if u.CompletionTokensDetails != nil {
-				d := *u.CompletionTokensDetails
-				c.CompletionTokensDetails = &d
-			}
-			sum = &c
-			continue
-		}
-		sum.CompletionTokens += u.CompletionTokens
-		sum.TotalTokens = sum.PromptTokens + sum.CompletionTokens
-		if u.CompletionTokensDetails != nil {
-			if sum.CompletionTokensDetails == nil {
-				sum.CompletionTokensDetails = &moonshot.CompletionTokensDetails{}
-			}
-			sum.CompletionTokensDetails.ReasoningTokens += u.CompletionTokensDetails.ReasoningTokens
-		}
-	}
-	return sum
+	return moonshot.CombineUsage(t.top, t.perChoice)
 }
 
 var modelKey = []byte(`"model":"`)
