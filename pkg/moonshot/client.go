@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -393,7 +392,8 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, con
 		if attempt >= c.maxRetries || !retryable(err) {
 			return nil, nil, err
 		}
-		wait := c.backoff(attempt, err)
+		wait, _ := RetryDelay(attempt, err, c.baseDelay, c.maxDelay)
+		wait = min(wait, c.maxDelay)
 		if c.onRetry != nil {
 			c.onRetry(attempt+1, wait, err)
 		}
@@ -472,16 +472,6 @@ func retryable(err error) bool {
 		return e.StatusCode == 429 || e.StatusCode >= 500
 	}
 	return IsTemporary(err)
-}
-
-// backoff is the server's requested wait when it gave one, else exponential with jitter.
-func (c *Client) backoff(attempt int, err error) time.Duration {
-	if e, ok := asAPIError(err); ok && e.RetryAfter > 0 {
-		return min(time.Duration(e.RetryAfter*float64(time.Second)), c.maxDelay)
-	}
-	d := c.baseDelay << attempt
-	jitter := time.Duration(rand.Int64N(int64(d)/2 + 1))
-	return min(d/2+d/4+jitter, c.maxDelay)
 }
 
 var tryAgainAfter = regexp.MustCompile(`(?i)try again (?:after|in) (\d+(?:\.\d+)?) ?s`)

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -462,12 +461,6 @@ func modelNotFound(name string) apiError {
 // server asked for, else exponential backoff with jitter. ok is false when the server asks for
 // longer than the proxy will hold a client.
 func (h *Handler) retryWait(round int, err error) (time.Duration, bool) {
-	var ae *moonshot.APIError
-	if errors.As(err, &ae) && ae.RetryAfter > 0 {
-		d := time.Duration(ae.RetryAfter * float64(time.Second))
-		return d, d <= h.maxDelay
-	}
-	d := h.baseDelay << min(round, 16)
-	d = d/2 + time.Duration(rand.Int64N(int64(d)/2+1))
-	return min(d, h.maxDelay), true
+	d, asked := moonshot.RetryDelay(round, err, h.baseDelay, h.maxDelay)
+	return d, !asked || d <= h.maxDelay
 }

@@ -1,0 +1,27 @@
+package moonshot
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// RetryDelay is the pause before retry number attempt (0 for the first) after err, shared by
+// the client and the proxy so both wait alike. When the server said how long to wait
+// (Retry-After, or "try again after N seconds" in the message), that wait is returned as it is
+// and asked is true: the caller decides whether to cap it or give up when it is longer than
+// maxDelay. Otherwise the wait is base doubled per attempt, with ±25% jitter so that clients
+// refused together do not come back together, capped at maxDelay.
+func RetryDelay(attempt int, err error, base, maxDelay time.Duration) (d time.Duration, asked bool) {
+	if ae, ok := asAPIError(err); ok && ae.RetryAfter > 0 {
+		return time.Duration(ae.RetryAfter * float64(time.Second)), true
+	}
+	if base <= 0 {
+		return 0, false
+	}
+	d = base << min(max(attempt, 0), 16)
+	if d <= 0 || d > maxDelay*2 { // overflowed, or so long it is capped whatever the jitter
+		return maxDelay, false
+	}
+	d = d*3/4 + time.Duration(rand.Int64N(int64(d)/2+1))
+	return min(d, maxDelay), false
+}
