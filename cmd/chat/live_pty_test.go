@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	"github.com/mattn/go-runewidth"
 
 	"github.com/moonchat/moonchat/internal/vt"
 	"github.com/moonchat/moonchat/pkg/emulator"
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // What the live renderer leaves on a real terminal when the terminal does something
@@ -100,7 +100,7 @@ func TestResizeInAPseudoTerminal(t *testing.T) {
 	after := false
 	for _, l := range lines {
 		after = after || strings.Contains(l, "w101")
-		if w := runewidth.StringWidth(l); after && w > 60 {
+		if w := render.Width(l); after && w > 60 {
 			t.Errorf("a row after the resize is %d columns wide, not laid out at 60: %q", w, l)
 		}
 	}
@@ -264,7 +264,7 @@ func TestResizeInASessionInAPseudoTerminal(t *testing.T) {
 	after := false
 	for _, l := range lines {
 		after = after || strings.Contains(l, "w101")
-		if w := runewidth.StringWidth(l); after && w > 60 {
+		if w := render.Width(l); after && w > 60 {
 			t.Errorf("a row after the resize is %d columns wide, not laid out at 60: %q", w, l)
 		}
 	}

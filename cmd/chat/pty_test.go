@@ -20,10 +20,10 @@ import (
 	"github.com/charmbracelet/glamour"
 	glamourstyles "github.com/charmbracelet/glamour/styles"
 	"github.com/creack/pty"
-	"github.com/mattn/go-runewidth"
 	"github.com/muesli/termenv"
 
 	"github.com/moonchat/moonchat/pkg/emulator"
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // These tests watch `moonchat chat` render markdown in a real pseudo-terminal, with stdout
@@ -364,7 +364,7 @@ func expandTabs(l string) string {
 			continue
 		}
 		b.WriteRune(r)
-		col += runewidth.RuneWidth(r)
+		col += render.Width(string(r))
 	}
 	return b.String()
 }

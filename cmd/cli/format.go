@@ -5,7 +5,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/moonchat/moonchat/pkg/moonshot"
 	"github.com/moonchat/moonchat/pkg/render"
@@ -84,7 +83,7 @@ func WriteTable(w io.Writer, rows [][]string, right ...int) error {
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+			widths[i] = max(widths[i], render.Width(cell))
 		}
 	}
 	alignRight := map[int]bool{}
@@ -95,7 +94,7 @@ func WriteTable(w io.Writer, rows [][]string, right ...int) error {
 	for _, row := range rows {
 		line := make([]string, len(row))
 		for i, cell := range row {
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
+			pad := strings.Repeat(" ", widths[i]-render.Width(cell))
 			switch {
 			case alignRight[i]:
 				line[i] = pad + cell

@@ -117,6 +117,20 @@ func TestWriteTable(t *testing.T) {
 	}
 }
 
+// Cells are padded by the cells they take on a terminal, so CJK titles and emoji keep the
+// columns after them aligned.
+func TestWriteTableWideCells(t *testing.T) {
+	var b bytes.Buffer
+	rows := [][]string{{"TITLE", "ID"}, {"中文标题", "a"}, {"👍 ok", "b"}, {"plain", "c"}}
+	if err := WriteTable(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	want := "TITLE     ID\n中文标题  a\n👍 ok     b\nplain     c\n"
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
 func TestCurrency(t *testing.T) {
 	tests := []struct {
 		region, base, want string

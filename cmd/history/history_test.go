@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mattn/go-runewidth"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/iostreams"
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // fixture is a history database in a temporary directory, seeded directly through
@@ -172,7 +172,7 @@ func TestListCutsTitlesToTheTerminalWidth(t *testing.T) {
 		history.Message{Role: "user", Content: strings.Repeat("a long title ", 10)})
 	r := fx.mustRun(func(ios *iostreams.IOStreams) { terminal(ios); ios.SetSize(64, 24) }, "list")
 	for _, line := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
-		if w := runewidth.StringWidth(line); w > 64 {
+		if w := render.Width(line); w > 64 {
 			t.Errorf("line %q is %d columns wide on a 64-column terminal", line, w)
 		}
 	}
@@ -379,7 +379,7 @@ func TestShowHonoursWrapSetting(t *testing.T) {
 	t.Setenv("MOONCHAT_WRAP", "40")
 	r := fx.mustRun(noColorTerminal, "show", "ab12cd34")
 	for _, line := range strings.Split(r.stdout, "\n")[1:] {
-		if runewidth.StringWidth(strings.TrimRight(line, " ")) > 40 {
+		if render.Width(strings.TrimRight(line, " ")) > 40 {
 			t.Fatalf("line wider than wrap=40: %q", line)
 		}
 	}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-runewidth"
-
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/render"
@@ -165,13 +163,13 @@ func writeListTable(w io.Writer, opts *Options, cs []history.Conversation) error
 	for col := range 4 {
 		width := 0
 		for _, r := range rows {
-			width = max(width, runewidth.StringWidth(r[col]))
+			width = max(width, render.Width(r[col]))
 		}
 		used += width + 2
 	}
 	if room := opts.IO.Width() - used; room >= 10 {
 		for _, r := range rows[1:] {
-			r[4] = runewidth.Truncate(r[4], room, "…")
+			r[4] = render.Truncate(r[4], room, "…")
 		}
 	}
 	return cli.WriteTable(w, rows, 3)

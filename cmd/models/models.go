@@ -9,7 +9,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -18,6 +17,7 @@ import (
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 	"github.com/moonchat/moonchat/pkg/moonshot"
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // Options are the inputs of a models run.
@@ -275,7 +275,7 @@ func fitWidth(rows [][]string, width int) {
 	colWidth := func(c int) int {
 		w := 0
 		for _, r := range rows {
-			w = max(w, utf8.RuneCountInString(r[c]))
+			w = max(w, render.Width(r[c]))
 		}
 		return w
 	}
@@ -323,19 +323,15 @@ func fitWidth(rows [][]string, width int) {
 	}
 }
 
-// cut shortens s to n runes, ending in "…" when it had to.
+// cut shortens s to n cells, ending in "…" when it had to.
 func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	if render.Width(s) <= n {
 		return s
 	}
-	switch {
-	case n < 1:
+	if n < 1 {
 		return ""
-	case n == 1:
-		return "…"
 	}
-	r := []rune(s)
-	return strings.TrimRight(string(r[:n-1]), " ;,") + "…"
+	return strings.TrimRight(render.Truncate(s, n-1, ""), " ;,") + "…"
 }
 
 var shortCaps = strings.NewReplacer("tools", "T", "vision", "I", "video", "V", "thinking", "R", ", ", "")

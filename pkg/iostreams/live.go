@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mattn/go-runewidth"
-
 	"github.com/moonchat/moonchat/pkg/render"
 )
 
@@ -216,7 +214,7 @@ func (l *liveLine) drawLocked() {
 	// A line wider than the terminal would wrap, and "\r\x1b[K" would then erase only its
 	// last row: keep it one column short of the edge.
 	if cols, _ := l.ios.termSize(); cols > 1 {
-		line = runewidth.Truncate(line, cols-1, "…")
+		line = render.Truncate(line, cols-1, "…")
 	}
 	if line == l.shown {
 		return

@@ -3,8 +3,6 @@ package render
 import (
 	"bytes"
 	"regexp"
-
-	"github.com/rivo/uniseg"
 )
 
 // The live tail is a preview of the unfinished block, kept small enough to be erased after
@@ -117,7 +115,7 @@ func (t *tail) clearReflowed(out *bytes.Buffer, cols, rows int) {
 	cols = max(cols, 1)
 	up := 0
 	for i, r := range t.shown {
-		w := uniseg.StringWidth(r)
+		w := Width(r)
 		switch {
 		case i < len(t.shown)-1:
 			up += max(1, (w+cols-1)/cols)
