@@ -13,13 +13,13 @@ func TestWidthCJKAndEmoji(t *testing.T) {
 	}{
 		{"", 0}, {"abc", 3},
 		{"中文", 4}, {"日本語のテキスト", 16}, {"한국어", 6}, {"ｱｲｳ", 3}, {"ＡＢ", 4}, // halfwidth katakana, fullwidth Latin
-		{"e\u0301", 1},       // e with a combining acute: one cell
-		{"👍", 2},             // emoji
-		{"👍🏽", 2},            // with a skin tone
+		{"e\u0301", 1},         // e with a combining acute: one cell
+		{"👍", 2},               // emoji
+		{"👍🏽", 2},              // with a skin tone
 		{"👨\u200d👩\u200d👧", 2}, // a ZWJ family
-		{"🇯🇵", 2},            // a flag: two regional indicators
-		{"☺\ufe0f", 2},       // text symbol in emoji presentation
-		{"±·°", 3},           // East Asian ambiguous: narrow whatever the locale
+		{"🇯🇵", 2},              // a flag: two regional indicators
+		{"☺\ufe0f", 2},         // text symbol in emoji presentation
+		{"±·°", 3},             // East Asian ambiguous: narrow whatever the locale
 		{"\x1b[1;31m中\x1b[0mb", 3},
 	} {
 		if got := Width(c.s); got != c.want {
@@ -43,8 +43,8 @@ func TestTruncate(t *testing.T) {
 	}{
 		{"hello", 10, "hello"},
 		{"hello world", 6, "hello…"},
-		{"中文字符", 5, "中文…"},  // a wide character is not split: 2+2+1
-		{"中文字符", 4, "中…"},   // 2+1, one cell left empty rather than half a character
+		{"中文字符", 5, "中文…"}, // a wide character is not split: 2+2+1
+		{"中文字符", 4, "中…"},  // 2+1, one cell left empty rather than half a character
 		{"👍👍👍", 5, "👍👍…"},
 		{"\x1b[1mbold text\x1b[0m", 5, "\x1b[1mbold…\x1b[0m"},
 	} {
