@@ -271,19 +271,19 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 				_ = cfg.SetFlag("format", "text")
 			}
 			if !flags.Changed("temperature") {
-				if v := cfg.Value("temperature"); v.IsSet() {
+				if v := cfg.Value(config.KeyTemperature); v.IsSet() {
 					t := v.Float()
 					opts.Settings.Temperature = &t
 				}
 			}
 			if !flags.Changed("max-tokens") {
-				if v := cfg.Value("max_tokens"); v.IsSet() {
+				if v := cfg.Value(config.KeyMaxTokens); v.IsSet() {
 					m := v.Int()
 					opts.MaxTokens = &m
 				}
 			}
 			opts.Config = cfg
-			opts.Settings.Model = cfg.Value("model").Raw
+			opts.Settings.Model = cfg.Value(config.KeyModel).Raw
 			opts.Settings.modelGiven, opts.Settings.systemGiven = flags.Changed("model"), flags.Changed("system")
 			if _, _, err := copyTarget(opts.Copy); flags.Changed("copy") && err != nil {
 				return cli.Usagef("--copy: %v", err)
@@ -299,11 +299,11 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			if opts.Continue && opts.Conversation != "" {
 				return cli.Usagef("-c continues the most recent conversation and --conversation a given one; use one of them")
 			}
-			opts.Format = cfg.Value("format").Raw
-			opts.Timeout = cfg.Value("timeout").Duration()
-			opts.Wrap = cfg.Value("wrap").Int()
-			opts.ShowReasoning = cfg.Value("show_reasoning").Bool()
-			opts.IO.SetStyle(cfg.Value("style").Raw)
+			opts.Format = cfg.Value(config.KeyFormat).Raw
+			opts.Timeout = cfg.Value(config.KeyTimeout).Duration()
+			opts.Wrap = cfg.Value(config.KeyWrap).Int()
+			opts.ShowReasoning = cfg.Value(config.KeyShowReasoning).Bool()
+			opts.IO.SetStyle(cfg.Value(config.KeyStyle).Raw)
 			if err := roleFromFlags(cmd, opts); err != nil {
 				return err
 			}

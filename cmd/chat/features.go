@@ -68,11 +68,11 @@ const MaxContinues = 20
 func parseFeatureFlags(cmd *cobra.Command, cfg *config.Config, opts *Options) error {
 	f := &opts.Settings.Features
 	flags := cmd.Flags()
-	f.AutoModels = cfg.Value("auto_models").List()
+	f.AutoModels = cfg.Value(config.KeyAutoModels).List()
 	if flags.Changed("prefill") && f.Prefill == "" {
 		return cli.Usagef("--prefill needs a text to start the answer with")
 	}
-	for _, name := range cfg.Value("mcp_default").List() {
+	for _, name := range cfg.Value(config.KeyMCPDefault).List() {
 		if !slices.Contains(f.MCP, name) {
 			f.MCP = append(f.MCP, name)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
@@ -70,7 +71,7 @@ func (opts *Options) newClient() (*moonshot.Client, error) {
 		Offline:   opts.Offline,
 		Streaming: !opts.NoStream,
 		OnRetry: func(attempt int, wait time.Duration, err error) {
-			msg, _ := cli.Describe(err, opts.Config.Value("region").Raw)
+			msg, _ := cli.Describe(err, opts.Config.Value(config.KeyRegion).Raw)
 			opts.notice("%s; retry %d in %s", msg, attempt, wait.Round(10*time.Millisecond))
 		},
 	})

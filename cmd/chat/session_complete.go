@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/history"
 )
 
@@ -58,7 +59,7 @@ func (s *session) complete(before string) []candidate {
 	var all []candidate
 	switch strings.ToLower(name) {
 	case "model":
-		for _, m := range cli.ModelChoices(s.opts.Config.Value("model").Raw) {
+		for _, m := range cli.ModelChoices(s.opts.Config.Value(config.KeyModel).Raw) {
 			all = append(all, candidate{value: m.ID, desc: m.Description, group: "models"})
 		}
 	case "resume":

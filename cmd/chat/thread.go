@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
@@ -73,7 +74,7 @@ type turn struct {
 // otherwise.
 func (opts *Options) newThread(ctx context.Context, set *Settings) (*thread, error) {
 	th := &thread{open: opts.Factory.History}
-	th.save = !opts.NoSave && opts.Config.Value("save_history").Bool() && th.open != nil
+	th.save = !opts.NoSave && opts.Config.Value(config.KeySaveHistory).Bool() && th.open != nil
 	if !opts.Continue && opts.Conversation == "" {
 		return th, nil
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/build"
+	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/converse"
 	"github.com/moonchat/moonchat/pkg/mcphost"
 	"github.com/moonchat/moonchat/pkg/moonshot"
@@ -35,7 +36,7 @@ type toolbox struct {
 
 func (opts *Options) newToolbox(interactive bool) *toolbox {
 	// allow_tools was checked when the config was read.
-	allow, _ := mcphost.NewAllowList(opts.Config.Value("allow_tools").List())
+	allow, _ := mcphost.NewAllowList(opts.Config.Value(config.KeyAllowTools).List())
 	return &toolbox{opts: opts, allow: allow, interactive: interactive && opts.IO.IsStdinTTY() && opts.IO.IsStderrTTY()}
 }
 

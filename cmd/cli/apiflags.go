@@ -78,7 +78,7 @@ func Currency(cfg *config.Config) string {
 			return "USD"
 		}
 	}
-	if cfg.Value("region").Raw == "cn" {
+	if cfg.Value(config.KeyRegion).Raw == "cn" {
 		return "CNY"
 	}
 	return "USD"
@@ -87,7 +87,7 @@ func Currency(cfg *config.Config) string {
 // WithTimeout bounds a command's requests by the timeout setting (0 means no limit). When the
 // limit is hit, TimeoutCause turns the bare deadline error into one that names the setting.
 func WithTimeout(ctx context.Context, cfg *config.Config) (context.Context, context.CancelFunc) {
-	d := cfg.Value("timeout").Duration()
+	d := cfg.Value(config.KeyTimeout).Duration()
 	if d <= 0 {
 		return context.WithCancel(ctx)
 	}

@@ -34,7 +34,7 @@ func TestSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for key, want := range map[string]string{"model": "kimi-k2.6", "region": "cn"} {
+	for key, want := range map[config.Name]string{"model": "kimi-k2.6", "region": "cn"} {
 		if v := cfg.Value(key); v.Raw != want || v.Origin != config.OriginFlag {
 			t.Errorf("%s = %q from %s", key, v.Raw, v.Origin)
 		}

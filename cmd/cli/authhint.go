@@ -14,7 +14,7 @@ func DescribeFor(err error, cfg *config.Config) (msg, hint string) {
 	if cfg == nil {
 		return Describe(err, "")
 	}
-	msg, hint = Describe(err, cfg.Value("region").Raw)
+	msg, hint = Describe(err, cfg.Value(config.KeyRegion).Raw)
 	var ue *UsageError
 	if errors.As(err, &ue) && ue.Hint != "" {
 		return msg, hint
@@ -28,7 +28,7 @@ func DescribeFor(err error, cfg *config.Config) (msg, hint string) {
 
 // authHint is what to check when the key is refused.
 func authHint(cfg *config.Config) string {
-	key := cfg.Value("api_key")
+	key := cfg.Value(config.KeyAPIKey)
 	from := "the key"
 	switch key.Origin {
 	case config.OriginEnv:
@@ -39,7 +39,7 @@ func authHint(cfg *config.Config) string {
 		from = "the key comes from a flag"
 	}
 	hint := from + "; check it, or set up another with `moonchat config init`. "
-	if base := cfg.Value("api_base"); base.IsSet() {
+	if base := cfg.Value(config.KeyAPIBase); base.IsSet() {
 		origin := base.Source
 		switch base.Origin {
 		case config.OriginEnv:
@@ -50,7 +50,7 @@ func authHint(cfg *config.Config) string {
 		return hint + "Requests go to " + base.String() + " (api_base, from " + origin + "), which overrides the region: the key must be for that server"
 	}
 	other := "--region cn (platform.moonshot.cn)"
-	if cfg.Value("region").Raw == "cn" {
+	if cfg.Value(config.KeyRegion).Raw == "cn" {
 		other = "--region global (platform.moonshot.ai)"
 	}
 	return hint + "Keys of api.moonshot.ai and api.moonshot.cn are not interchangeable: if your key is from the other platform, use " + other

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
@@ -42,7 +43,7 @@ func CompleteModels(f *Factory) func(*cobra.Command, []string, string) ([]string
 		configured := ""
 		// A broken config file must not break completion; the command reports it when run.
 		if cfg, err := f.Config(); err == nil {
-			configured = cfg.Value("model").Raw
+			configured = cfg.Value(config.KeyModel).Raw
 		}
 		var out []string
 		for _, c := range ModelChoices(configured) {

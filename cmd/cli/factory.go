@@ -116,7 +116,7 @@ const firstByteTimeout = 2 * time.Minute
 // Client builds a Moonshot client from the resolved settings. Offline, it talks to the
 // in-process emulator: no key, no network.
 func (f *Factory) Client(cfg *config.Config, opts ClientOptions) (*moonshot.Client, error) {
-	retries := cfg.Value("max_retries").Int()
+	retries := cfg.Value(config.KeyMaxRetries).Int()
 	o := moonshot.Options{
 		UserAgent:      "moonchat/" + build.Short(),
 		MaxRetries:     &retries,
@@ -133,9 +133,9 @@ func (f *Factory) Client(cfg *config.Config, opts ClientOptions) (*moonshot.Clie
 		o.HTTPClient = emulator.OfflineClient(emulator.Config{APIKey: OfflineAPIKey, NoRecord: true})
 		return moonshot.NewClient(o)
 	}
-	o.APIKey = cfg.Value("api_key").Raw
+	o.APIKey = cfg.Value(config.KeyAPIKey).Raw
 	o.BaseURL = cfg.APIBase()
-	hc, err := f.HTTPClient(cfg.Value("proxy").Raw)
+	hc, err := f.HTTPClient(cfg.Value(config.KeyProxy).Raw)
 	if err != nil {
 		return nil, err
 	}

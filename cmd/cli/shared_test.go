@@ -176,7 +176,7 @@ func TestAPIFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for key, want := range map[string]string{"api_base": "http://127.0.0.1:9/v1", "proxy": "socks5h://127.0.0.1:1080"} {
+	for key, want := range map[config.Name]string{"api_base": "http://127.0.0.1:9/v1", "proxy": "socks5h://127.0.0.1:1080"} {
 		if v := cfg.Value(key); v.Raw != want || v.Origin != config.OriginFlag {
 			t.Errorf("%s = %q from %s", key, v.Raw, v.Origin)
 		}

@@ -154,7 +154,7 @@ func explainRefusal(opts *Options, err error) {
 	msg, _ := cli.Describe(err, "")
 	w := opts.IO.ErrOut
 	fmt.Fprintf(w, "The key was refused: %s\n", opts.IO.ErrPrintable(msg))
-	if base := opts.Config.Value("api_base"); base.IsSet() {
+	if base := opts.Config.Value(config.KeyAPIBase); base.IsSet() {
 		from := base.Source
 		if base.Origin == config.OriginEnv {
 			from = "$" + from

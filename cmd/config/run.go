@@ -80,7 +80,7 @@ func listRun(opts *Options) error {
 }
 
 func getRun(opts *Options) error {
-	v := opts.Config.Value(opts.Key)
+	v := opts.Config.Value(config.Name(opts.Key))
 	shown := v.String()
 	if opts.Reveal {
 		shown = v.Raw
@@ -159,7 +159,7 @@ func shownValue(k config.Key, v string) string {
 
 // noteOverride warns when the file's value for key is not the one commands will use.
 func noteOverride(opts *Options, key string) {
-	if v := opts.Config.Value(key); v.Origin == config.OriginEnv {
+	if v := opts.Config.Value(config.Name(key)); v.Origin == config.OriginEnv {
 		fmt.Fprintf(opts.IO.ErrOut, "moonchat: note: $%s is set and takes precedence over the config file for %s\n", v.Source, key)
 	}
 }

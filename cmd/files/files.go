@@ -330,7 +330,7 @@ func (s *session) deleteAll(ctx context.Context, targets []deletion) error {
 				first = err
 			}
 			if !s.opts.JSON {
-				msg, _ := cli.Describe(err, s.opts.Config.Value("region").Raw)
+				msg, _ := cli.Describe(err, s.opts.Config.Value(config.KeyRegion).Raw)
 				s.notice("%s: %s", t.ID, msg)
 			}
 			var apiErr *moonshot.APIError

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 )
@@ -195,8 +196,8 @@ func newCmdShow(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				opts.Wrap = cfg.Value("wrap").Int()
-				opts.Style = cfg.Value("style").Raw
+				opts.Wrap = cfg.Value(config.KeyWrap).Int()
+				opts.Style = cfg.Value(config.KeyStyle).Raw
 			}
 			return run(cmd.Context(), opts, runF)
 		},

@@ -276,8 +276,8 @@ func serveRun(ctx context.Context, opts *Options) error {
 			}
 		}
 	} else {
-		pcfg = &proxy.Config{MasterKey: proxy.MasterKeyFromEnv(getenv), NumRetries: opts.Config.Value("max_retries").Int(),
-			RequestTimeout: opts.Config.Value("timeout").Duration(), RoutingStrategy: proxy.RoundRobin,
+		pcfg = &proxy.Config{MasterKey: proxy.MasterKeyFromEnv(getenv), NumRetries: opts.Config.Value(config.KeyMaxRetries).Int(),
+			RequestTimeout: opts.Config.Value(config.KeyTimeout).Duration(), RoutingStrategy: proxy.RoundRobin,
 			Redis: proxy.RedisSettings{URL: getenv("REDIS_URL")}}
 	}
 	if k := pcfg.MasterKey; k != "" && (strings.TrimSpace(k) != k || strings.ContainsFunc(k, unicode.IsControl)) {
@@ -459,13 +459,13 @@ func upstreamHTTPClient(opts *Options, emu *emulator.Emulator) (*http.Client, er
 	if emu != nil {
 		return emu.Client(), nil
 	}
-	return opts.Factory.HTTPClient(opts.Config.Value("proxy").Raw)
+	return opts.Factory.HTTPClient(opts.Config.Value(config.KeyProxy).Raw)
 }
 
 // defaultDeployments serves every model the key can use under its own name. The server's list
 // is the truth; when it cannot be had, the built-in table stands in, and the log says so.
 func defaultDeployments(ctx context.Context, opts *Options, hc *http.Client, logger *slog.Logger) ([]proxy.Deployment, error) {
-	key, base := opts.Config.Value("api_key").Raw, opts.Config.APIBase()
+	key, base := opts.Config.Value(config.KeyAPIKey).Raw, opts.Config.APIBase()
 	if opts.Offline {
 		key, base = cli.OfflineAPIKey, emulator.OfflineBaseURL
 	}

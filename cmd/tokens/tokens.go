@@ -71,7 +71,7 @@ func NewCmdTokens(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 				return err
 			}
 			opts.Config = cfg
-			opts.Model = cfg.Value("model").Raw
+			opts.Model = cfg.Value(config.KeyModel).Raw
 			if runF != nil {
 				return runF(opts)
 			}
@@ -126,7 +126,7 @@ func tokensRun(ctx context.Context, opts *Options) error {
 	candidates := []string{model}
 	auto := model == "auto"
 	if auto {
-		candidates = opts.Config.Value("auto_models").List()
+		candidates = opts.Config.Value(config.KeyAutoModels).List()
 	}
 
 	client, err := opts.Factory.Client(opts.Config, cli.ClientOptions{Offline: opts.Offline})

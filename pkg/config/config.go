@@ -176,19 +176,17 @@ func (c *Config) SetFlag(name, value string) error {
 	return nil
 }
 
-// Get returns a setting's value and where it came from. An unknown name gives "" and
-// OriginDefault.
-func (c *Config) Get(name string) (string, Origin) {
+// Get returns a setting's value and where it came from. An unknown name panics, as in Value.
+func (c *Config) Get(name Name) (string, Origin) {
 	v := c.Value(name)
 	return v.Raw, v.Origin
 }
 
-// Value resolves a setting: flag, then environment, then file, then default.
-func (c *Config) Value(name string) Value {
-	k, ok := Lookup(name)
-	if !ok {
-		return Value{Origin: OriginDefault}
-	}
+// Value resolves a setting: flag, then environment, then file, then default. Asking for a name
+// that is not a key is a programming error and panics (see Name).
+func (c *Config) Value(key Name) Value {
+	k := mustLookup(key)
+	name := k.Name
 	if v, ok := c.flags[name]; ok {
 		return Value{Key: k, Raw: v, Origin: OriginFlag}
 	}
@@ -212,7 +210,7 @@ func (c *Config) InFile(name string) (string, bool) {
 func (c *Config) List(reveal bool) []Value {
 	out := make([]Value, 0, len(keyTable))
 	for _, k := range keyTable {
-		v := c.Value(k.Name)
+		v := c.Value(Name(k.Name))
 		if !reveal {
 			v.Raw = k.display(v.Raw)
 		}
@@ -223,10 +221,10 @@ func (c *Config) List(reveal bool) []Value {
 
 // APIBase returns the base URL to call: api_base when set, else the URL of the region.
 func (c *Config) APIBase() string {
-	if v := c.Value("api_base"); v.IsSet() {
+	if v := c.Value(KeyAPIBase); v.IsSet() {
 		return v.Raw
 	}
-	if c.Value("region").Raw == "cn" {
+	if c.Value(KeyRegion).Raw == "cn" {
 		return ChinaAPIBase
 	}
 	return GlobalAPIBase

@@ -182,7 +182,7 @@ func (c *Config) CheckMCPServers(names []string, from string) error {
 
 // DefaultMCPServers is mcp_default, checked against mcp_servers.
 func (c *Config) DefaultMCPServers() ([]string, error) {
-	v := c.Value("mcp_default")
+	v := c.Value(KeyMCPDefault)
 	names := v.List()
 	from := "mcp_default"
 	if v.Source != "" {

@@ -106,7 +106,7 @@ wrap: 80
 	// A fresh Load reads the same thing the Config believes.
 	fresh := mustLoad(t)
 	for _, k := range Keys() {
-		a, b := c.Value(k.Name), fresh.Value(k.Name)
+		a, b := c.Value(Name(k.Name)), fresh.Value(Name(k.Name))
 		if a.Raw != b.Raw || a.Origin != b.Origin || a.Source != b.Source {
 			t.Errorf("%s: in memory %+v, reloaded %+v", k.Name, a, b)
 		}
