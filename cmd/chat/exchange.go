@@ -274,9 +274,4 @@ func (opts *Options) announce(id string, inSession bool) {
 }
 
 // dim greys text on a terminal that takes colour.
-func (opts *Options) dim(text string) string {
-	if !opts.IO.ErrColorEnabled() {
-		return text
-	}
-	return "\x1b[2m" + text + "\x1b[0m"
-}
+func (opts *Options) dim(text string) string { return opts.IO.ErrColorScheme().Dim(text) }

@@ -131,10 +131,7 @@ func (p *progressOutput) showReasoning(text string) {
 
 func (p *progressOutput) writeReasoning(text string) {
 	p.lastByte = text[len(text)-1]
-	if p.opts.IO.ErrColorEnabled() {
-		text = "\x1b[2m" + text + "\x1b[0m"
-	}
-	_, _ = io.WriteString(p.opts.IO.ErrOut, text)
+	_, _ = io.WriteString(p.opts.IO.ErrOut, p.opts.IO.ErrColorScheme().Dim(text))
 }
 
 func (p *progressOutput) Content(choice int, text string) {

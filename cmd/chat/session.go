@@ -123,11 +123,7 @@ func (s *session) prompt() string {
 	if s.set.Role != "" {
 		model += " (" + s.set.Role + ")"
 	}
-	p := model + " › "
-	if s.opts.IO.ColorEnabled() {
-		return "\x1b[2m" + model + "\x1b[0m › "
-	}
-	return p
+	return s.opts.IO.ColorScheme().Dim(model) + " › "
 }
 
 func (s *session) loop(ctx context.Context) error {

@@ -262,7 +262,7 @@ func searchRun(ctx context.Context, opts *Options) error {
 // writeHits shows the hits grouped under their conversation: a line with the id and title,
 // then one indented line per matching message, the words highlighted.
 func writeHits(w io.Writer, opts *Options, hits []history.SearchHit) {
-	st := newStyler(opts.IO.ColorEnabled())
+	st := opts.IO.ColorScheme()
 	prev := ""
 	for _, h := range hits {
 		if id := h.Conversation.ID; id != prev {
@@ -270,14 +270,14 @@ func writeHits(w io.Writer, opts *Options, hits []history.SearchHit) {
 				fmt.Fprintln(w)
 			}
 			prev = id
-			fmt.Fprintf(w, "%s  %s  %s\n", st.bold(id), displayTitle(h.Conversation.Title),
-				st.dim(when(opts.now(), h.Conversation.UpdatedAt)))
+			fmt.Fprintf(w, "%s  %s  %s\n", st.Bold(id), displayTitle(h.Conversation.Title),
+				st.Dim(when(opts.now(), h.Conversation.UpdatedAt)))
 		}
 		label := render.Sanitize(h.Role)
 		if label == "" {
 			label = "title"
 		}
-		fmt.Fprintf(w, "  %s %s\n", st.dim(label+":"), st.highlight(h.Snippet, h.Matches))
+		fmt.Fprintf(w, "  %s %s\n", st.Dim(label+":"), highlight(st, h.Snippet, h.Matches))
 	}
 }
 

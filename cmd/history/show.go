@@ -13,6 +13,7 @@ import (
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/history"
+	"github.com/moonchat/moonchat/pkg/iostreams"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 	"github.com/moonchat/moonchat/pkg/render"
 )
@@ -76,7 +77,7 @@ func showRun(ctx context.Context, opts *Options) error {
 		return cli.WriteJSON(opts.IO.Out, document(c, msgs))
 	}
 	out := bufio.NewWriterSize(opts.IO.Out, 32<<10)
-	t := &transcript{w: out, st: newStyler(opts.IO.ColorEnabled()), tty: opts.IO.IsStdoutTTY()}
+	t := &transcript{w: out, st: opts.IO.ColorScheme(), tty: opts.IO.IsStdoutTTY()}
 	if opts.IO.RenderEnabled() {
 		t.markdown = &render.Options{
 			Width: opts.IO.Width(),
@@ -111,7 +112,7 @@ func (noFrames) Every(time.Duration, func()) func() { return func() {} }
 // without, everything is printed byte for byte.
 type transcript struct {
 	w        *bufio.Writer
-	st       styler
+	st       iostreams.ColorScheme
 	markdown *render.Options
 	tty      bool // stdout is a terminal, even one that gets no markdown (TERM=dumb)
 	gap      bool // a blank line is owed before the next part
@@ -127,7 +128,7 @@ func (t *transcript) header(c history.Conversation, now time.Time) {
 		messages = "1 message"
 	}
 	parts = append(parts, messages, "updated "+when(now, c.UpdatedAt))
-	fmt.Fprintln(t.w, t.st.dim(strings.Join(parts, " · ")))
+	fmt.Fprintln(t.w, t.st.Dim(strings.Join(parts, " · ")))
 	t.gap = true
 }
 
@@ -162,10 +163,10 @@ func (t *transcript) conversation(c history.Conversation, msgs []history.Message
 			if name == "" {
 				name = m.ToolCallID
 			}
-			fmt.Fprintln(t.w, t.st.dim(t.text(fmt.Sprintf("tool result (%s): %s", name, summary(m.Content, 100)))))
+			fmt.Fprintln(t.w, t.st.Dim(t.text(fmt.Sprintf("tool result (%s): %s", name, summary(m.Content, 100)))))
 		default:
 			t.separate()
-			fmt.Fprintf(t.w, "%s %s\n", t.st.dim(t.text(m.Role)+":"), t.text(m.Content))
+			fmt.Fprintf(t.w, "%s %s\n", t.st.Dim(t.text(m.Role)+":"), t.text(m.Content))
 		}
 	}
 	return nil
@@ -173,7 +174,7 @@ func (t *transcript) conversation(c history.Conversation, msgs []history.Message
 
 func (t *transcript) system(text string) {
 	t.separate()
-	fmt.Fprintln(t.w, t.st.dim("system: "+strings.ReplaceAll(t.text(strings.TrimRight(text, "\n")), "\n", "\n        ")))
+	fmt.Fprintln(t.w, t.st.Dim("system: "+strings.ReplaceAll(t.text(strings.TrimRight(text, "\n")), "\n", "\n        ")))
 }
 
 // user marks every line of a prompt with "> ", as a quote.
@@ -181,7 +182,7 @@ func (t *transcript) user(text string) {
 	t.separate()
 	text = strings.TrimRight(t.text(text), "\n")
 	for line := range strings.Lines(text + "\n") {
-		fmt.Fprintf(t.w, "%s%s\n", t.st.prompt("> "), t.st.bold(strings.TrimSuffix(line, "\n")))
+		fmt.Fprintf(t.w, "%s%s\n", t.st.Prompt("> "), t.st.Bold(strings.TrimSuffix(line, "\n")))
 	}
 }
 
@@ -208,7 +209,7 @@ func (t *transcript) assistant(m history.Message) error {
 		t.gap = true
 	}
 	for _, note := range notes(m) {
-		fmt.Fprintln(t.w, t.st.warn("["+note+"]"))
+		fmt.Fprintln(t.w, t.st.Warning("["+note+"]"))
 		t.gap = true
 	}
 	return nil
@@ -279,28 +280,11 @@ func summary(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-// styler adds ANSI attributes when colour is on, and nothing otherwise.
-type styler struct{ on bool }
-
-func newStyler(on bool) styler { return styler{on: on} }
-
-func (s styler) wrap(code, text string) string {
-	if !s.on || text == "" {
-		return text
-	}
-	return "\x1b[" + code + "m" + text + "\x1b[0m"
-}
-
-func (s styler) bold(text string) string   { return s.wrap("1", text) }
-func (s styler) dim(text string) string    { return s.wrap("2", text) }
-func (s styler) warn(text string) string   { return s.wrap("33", text) }
-func (s styler) prompt(text string) string { return s.wrap("1;36", text) }
-
 // highlight marks the spans of text (byte ranges, in order, not overlapping).
 // It is for a terminal: each piece goes through render.Sanitize (the spans count bytes of
 // the stored text, so the pieces are cut first).
-func (s styler) highlight(text string, spans []history.Span) string {
-	if !s.on {
+func highlight(cs iostreams.ColorScheme, text string, spans []history.Span) string {
+	if !cs.Enabled() {
 		return render.Sanitize(text)
 	}
 	var b strings.Builder
@@ -310,7 +294,7 @@ func (s styler) highlight(text string, spans []history.Span) string {
 			continue
 		}
 		b.WriteString(render.Sanitize(text[at:sp.Start]))
-		b.WriteString(s.wrap("1;33", render.Sanitize(text[sp.Start:sp.End])))
+		b.WriteString(cs.Match(render.Sanitize(text[sp.Start:sp.End])))
 		at = sp.End
 	}
 	b.WriteString(render.Sanitize(text[at:]))
