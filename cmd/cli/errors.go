@@ -13,7 +13,8 @@ import (
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
-// Exit codes (design.md; listed under EXIT STATUS in `moonchat --help` and the man pages).
+// Exit codes, one per kind of failure so scripts can tell them apart (listed under EXIT STATUS in
+// `moonchat --help` and the man pages; ExitCode is the one place errors are mapped to them).
 const (
 	ExitOK          = 0
 	ExitFailure     = 1

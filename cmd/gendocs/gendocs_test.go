@@ -236,8 +236,8 @@ func TestCompletionsForEveryShell(t *testing.T) {
 	}
 }
 
-// Help is data (design.md, convention 7): every visible command explains itself and shows
-// how it is used.
+// Help is data: every visible command explains itself and shows how it is used, so the man
+// pages and completions generated from it are complete.
 func TestEveryCommandHasShortLongAndExample(t *testing.T) {
 	for _, c := range visible(newRoot(t)) {
 		path := c.CommandPath()

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 )
 
-// Wire shapes of chat completions (moonshot-api.md §2.2, §3).
+// Wire shapes of chat completions (docs/moonshot-api.md §4).
 type (
 	usage struct {
 		PromptTokens            int              `json:"prompt_tokens"`

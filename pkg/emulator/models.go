@@ -18,7 +18,7 @@ type Model struct {
 	Owner string
 }
 
-// Families, as moonshot-api.md §2.1 and parameter-fixes.md part 2 describe them.
+// Families, as docs/moonshot-api.md §1 describes them.
 const (
 	FamilyLegacy   = "legacy"
 	FamilyThinking = "thinking"
@@ -27,8 +27,8 @@ const (
 )
 
 // DefaultModels returns the models the emulator serves: the ones Moonshot served
-// late in 2026 (moonshot-2026.md §1.1) first, then the retired ids
-// (moonshot-api.md §4), which the real platform answers with 404 but which the
+// late in 2026 first, then the retired ids
+// (docs/moonshot-api.md §7), which the real platform answers with 404 but which the
 // emulator keeps serving so that the legacy and thinking families' rules stay
 // testable offline.
 func DefaultModels() []Model {
@@ -103,7 +103,7 @@ func thinkingAlwaysOn(m Model) bool {
 }
 
 // defaultTemperature is the temperature the server uses when a legacy or
-// thinking request gives none (moonshot-api.md §2.1): moonshot-v1 0,
+// thinking request gives none (docs/moonshot-api.md §1): moonshot-v1 0,
 // kimi-latest and k2 0.6, k2-thinking 1.0. Fixed and k3 models have a fixed
 // value instead.
 func defaultTemperature(m Model) float64 {

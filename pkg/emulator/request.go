@@ -107,7 +107,7 @@ var functionNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$`)
 var imageFormats = []string{"png", "jpeg", "jpg", "webp", "gif"}
 
 // parseChat validates a chat completion body as strictly as the real API
-// (moonshot-api.md §2, §5) and returns the parsed request.
+// (docs/moonshot-api.md §1, §5) and returns the parsed request.
 func parseChat(raw map[string]any, lookup func(string) (Model, bool)) (*ChatRequest, *apiError) {
 	id, ok := raw["model"].(string)
 	if !ok || id == "" {

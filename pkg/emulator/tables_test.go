@@ -32,7 +32,7 @@ var tableDifferences = map[string]string{
 	// kimi-thinking-preview was discontinued in 2025; the emulator never served it, the client
 	// keeps it to name its replacement.
 	"kimi-thinking-preview listed": "retired in 2025, before the emulator's table",
-	// Whether K3.1 accepts tool_choice "required" is unverified (moonshot-2026.md §6): the
+	// Whether K3.1 accepts tool_choice "required" is undocumented (docs/moonshot-api.md §1): the
 	// client applies LiteLLM's rule 3, which works either way; the emulator plays k3's rules.
 	"kimi-k3.1-pro required":           "K3.1's support for \"required\" is unverified; rule 3 is safe",
 	"kimi-k3.1-pro-highspeed required": "K3.1's support for \"required\" is unverified; rule 3 is safe",

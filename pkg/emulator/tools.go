@@ -118,7 +118,7 @@ func checkToolChoice(raw map[string]any, req *ChatRequest, family string) *apiEr
 	}
 	req.ToolChoice = v
 	// k3 accepts every choice; the other families refuse forced choices
-	// while thinking (moonshot-api.md §2.3).
+	// while thinking (docs/moonshot-api.md §1).
 	thinkingRefuses := req.Thinking && family != FamilyK3
 	switch c := v.(type) {
 	case string:
@@ -126,7 +126,7 @@ func checkToolChoice(raw map[string]any, req *ChatRequest, family string) *apiEr
 		case "auto", "none":
 		case "required":
 			// Only k3 takes "required"; the fixed family refuses it with thinking off too
-			// (moonshot-2026.md §1.1: documented as unsupported, the reaction unverified).
+			// (docs/moonshot-api.md §1: documented as unsupported, the reaction unverified).
 			switch {
 			case thinkingRefuses:
 				return invalid("tool_choice 'required' is incompatible with thinking enabled")

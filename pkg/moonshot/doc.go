@@ -44,5 +44,5 @@
 // # Model families
 //
 // LookupModel knows Moonshot's models and their families (legacy, thinking, fixed sampling,
-// k3), which decide the fixes; see parameter-fixes.md in the moonchat repository for the rules.
+// k3), which decide the fixes; see docs/moonshot-api.md §1–2 in the moonchat repository for the rules.
 package moonshot

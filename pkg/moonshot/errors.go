@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Moonshot's error types (moonshot-api.md §5).
+// Moonshot's error types (docs/moonshot-api.md §5).
 const (
 	ErrTypeInvalidRequest   = "invalid_request_error"
 	ErrTypeContentFilter    = "content_filter"

@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-// Limits of Moonshot's files API (moonshot-api.md §2.8).
+// Limits of Moonshot's files API (docs/moonshot-api.md §6).
 const (
 	MaxFileBytes = 100 << 20 // per file
 	MaxFiles     = 1000      // per account

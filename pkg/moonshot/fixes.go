@@ -71,7 +71,7 @@ var toolNamePattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$`)
 // Fix returns a copy of req that Moonshot accepts, with the list of changes it made. It never
 // mutates req. It reproduces LiteLLM's three Moonshot rules exactly (temperature > 1 becomes 1;
 // then temperature < 0.3 with n > 1 becomes 0.3; tool_choice "required" becomes a user message)
-// and adds the per-family rules of parameter-fixes.md part 2. A request that cannot be made
+// and adds the per-family rules of docs/moonshot-api.md §1–2. A request that cannot be made
 // valid returns an *InvalidRequestError.
 func Fix(req *ChatRequest, opts FixOptions) (*ChatRequest, []Adjustment, error) {
 	r := req.Clone()

@@ -19,7 +19,7 @@ func userReq(model string) *ChatRequest {
 var weatherTool = Tool{Type: "function", Function: &FunctionDef{Name: "get_weather",
 	Parameters: json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}}}`)}}
 
-// TestLiteLLMRules is parameter-fixes.md part 1, row by row, on a legacy model (where LiteLLM's
+// TestLiteLLMRules is LiteLLM's three rules (docs/moonshot-api.md §2) with their edge cases, on a legacy model (where LiteLLM's
 // rules are the whole story).
 func TestLiteLLMRules(t *testing.T) {
 	const model = "kimi-k2-turbo-preview" // legacy, default temperature 0.6

@@ -9,7 +9,7 @@ import (
 // Family groups models by the request rules Moonshot enforces on them.
 type Family int
 
-// The families of parameter-fixes.md part 2.
+// The families of docs/moonshot-api.md §1.
 const (
 	// FamilyLegacy: moonshot-v1-*, kimi-latest*, the kimi-k2 previews. Temperature in [0,1], n ≤ 5,
 	// no tool_choice "required", no thinking switch.
@@ -170,7 +170,7 @@ func (s ModelSpec) OutputField() string {
 }
 
 // MinThinkingBudget is the output budget Moonshot asks for on thinking models: reasoning and
-// answer share it (moonshot-2026.md §3, H).
+// answer share it (docs/moonshot-api.md §3, H).
 const MinThinkingBudget = 16000
 
 // familyBudget is what a thinking model of the family gets when its own server default is not
@@ -229,7 +229,7 @@ func usd(hit, in, out float64, note string) Price {
 
 func thirdParty(p Price) Price { p.ThirdParty = true; return p }
 
-// Retirements of moonshot-2026.md §1.3. Dates are third-party (models.dev, llmdb, chatcli,
+// Retirements (docs/moonshot-api.md §7). Dates are third-party (models.dev, llmdb, chatcli,
 // claude-council citing platform.kimi.ai/docs/models) except kimi-thinking-preview's, which
 // Moonshot's own older docs give.
 var (
@@ -246,7 +246,7 @@ var (
 )
 
 // modelTable is the one place that knows Moonshot's models. A new model is one line here.
-// Sources (moonshot-api.md §4, moonshot-2026.md §1): figures are Moonshot's own (H) unless the
+// Sources: figures are Moonshot's own (H) unless the
 // entry's ThirdParty, its price's or its retirement's mark says otherwise.
 var modelTable = []ModelSpec{
 	// K3.1 (2026-10-23): APIYI, novita, Vercel gateway, apidog — all third-party. Its output
@@ -335,7 +335,7 @@ func laterK2(id string) bool {
 
 // LookupModel returns the spec of id: an exact entry of the table, or one derived from the id's
 // pattern (a later kimi-k2.N, a new kimi-k3 variant). ok is false for an id moonchat does not
-// recognise; the returned spec then carries the legacy rules, as parameter-fixes.md prescribes.
+// recognise; the returned spec then carries the legacy rules, the most conservative (docs/moonshot-api.md §1).
 func LookupModel(id string) (spec ModelSpec, ok bool) {
 	id = StripProvider(id)
 	for _, m := range modelTable {

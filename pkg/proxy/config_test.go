@@ -26,7 +26,7 @@ func parse(t *testing.T, yaml string, env func(string) string) (*Config, error) 
 }
 
 func TestLiteLLMExampleParsesVerbatim(t *testing.T) {
-	// testdata/litellm-moonshot.yaml is the config of litellm-proxy.md, byte for byte.
+	// testdata/litellm-moonshot.yaml is LiteLLM's documented example config for Moonshot, byte for byte.
 	cfg, err := LoadConfig(filepath.Join("testdata", "litellm-moonshot.yaml"), LoadOptions{Getenv: envMap("MOONSHOT_API_KEY", "sk-from-env")})
 	if err != nil {
 		t.Fatal(err)
