@@ -287,6 +287,8 @@ func rulesNest(rules chroma.Rules) bool {
 
 // pushes reports whether a chroma mutator pushes a state. A list of mutators pushes if one
 // of them does; its items are only reachable by reflection.
+// That reflection, like every copy of glamour's and chroma's internals here, is listed in
+// mirror_test.go, which fails when either library's version changes.
 func pushes(m chroma.Mutator) bool {
 	sm, ok := m.(chroma.SerialisableMutator)
 	if !ok {

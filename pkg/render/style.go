@@ -440,6 +440,7 @@ func styleText(p termenv.Profile, st ansi.StylePrimitive, s string) string {
 
 // cascade is glamour's cascadeStylePrimitive for a child element: the child's settings
 // override the parent's colours and attributes; prefixes and suffixes are the child's.
+// Mirrored code: see mirror_test.go, which pins glamour's version.
 func cascade(parent, child ansi.StylePrimitive) ansi.StylePrimitive {
 	s := child
 	pick := func(c, p *bool) *bool {
