@@ -82,7 +82,11 @@ func (s *Stream) Next() bool {
 		return false
 	}
 	var ev ChatCompletionChunk
-	usageBroken, err := decodeBody(data, &ev)
+	var usageBroken bool
+	if !scanChunk(data, &ev) {
+		ev = ChatCompletionChunk{}
+		usageBroken, err = decodeBody(data, &ev)
+	}
 	if err != nil {
 		// A server that does not separate events with blank lines sends several data
 		// lines as one event; take them one by one.
