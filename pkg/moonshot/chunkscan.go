@@ -12,16 +12,23 @@ import (
 // \u escape of a surrogate, malformed JSON); the caller then decodes with encoding/json, which
 // stays the reference: on what scanChunk accepts, the two give the same chunk (the fuzz test
 // holds them together).
-func scanChunk(data []byte, ev *ChatCompletionChunk) bool {
+//
+// prev, when not nil, is the previous event: an id, object or model equal to its own reuses its
+// string, so the thousands of events of one answer do not allocate the same three strings each.
+func scanChunk(data []byte, ev *ChatCompletionChunk, prev *ChatCompletionChunk) bool {
 	s := chunkScanner{b: data}
+	var same ChatCompletionChunk
+	if prev != nil {
+		same = *prev
+	}
 	if !s.object(func(key []byte) bool {
 		switch string(key) {
 		case "id":
-			return s.str(&ev.ID)
+			return s.strLike(&ev.ID, same.ID)
 		case "object":
-			return s.str(&ev.Object)
+			return s.strLike(&ev.Object, same.Object)
 		case "model":
-			return s.str(&ev.Model)
+			return s.strLike(&ev.Model, same.Model)
 		case "system_fingerprint":
 			return s.str(&ev.SystemFingerprint)
 		case "created":
@@ -202,6 +209,27 @@ func (s *chunkScanner) int64(out *int64) bool {
 		n = -n
 	}
 	*out, s.i = n, j
+	return true
+}
+
+// strLike is str, reusing like when the string is like's bytes without escapes.
+func (s *chunkScanner) strLike(out *string, like string) bool {
+	if n := len(like); like != "" && len(s.b)-s.i >= n+2 && s.b[s.i] == '"' && s.b[s.i+n+1] == '"' &&
+		string(s.b[s.i+1:s.i+n+1]) == like && plainJSON(like) {
+		*out, s.i = like, s.i+n+2
+		return true
+	}
+	return s.str(out)
+}
+
+// plainJSON reports whether s, written between quotes as it is, is a JSON string that decodes
+// to itself: no quote, backslash or control character (s is valid UTF-8, as decoded strings are).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
+			return false
+		}
+	}
 	return true
 }
 

@@ -31,6 +31,7 @@ var chunkSeeds = []string{
 	`{"error":{"type":"server_error","message":"boom"}}`,
 	`{"id":"c","choices":[{"index":99999999999999999999}]}`,
 	`{"id":"a\u0000b","choices":null}`,
+	"{\"id\":\"a\nb\"}", // a raw control character, which a previous id decoded from "a\\nb" must not excuse
 }
 
 // scanChunk and encoding/json agree on everything scanChunk accepts.
@@ -40,7 +41,15 @@ func FuzzScanChunk(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var fast ChatCompletionChunk
-		if !scanChunk(data, &fast) {
+		ok := scanChunk(data, &fast, nil)
+		// With a previous event's strings to reuse, the outcome is the same.
+		for _, prev := range []ChatCompletionChunk{fast, {ID: "a\nb", Object: `q"`, Model: "m\\"}} {
+			var again ChatCompletionChunk
+			if ok2 := scanChunk(data, &again, &prev); ok2 != ok || (ok && !reflect.DeepEqual(again, fast)) {
+				t.Fatalf("%q with previous %+v: %v %+v, without: %v %+v", data, prev, ok2, again, ok, fast)
+			}
+		}
+		if !ok {
 			return
 		}
 		var ref ChatCompletionChunk
@@ -58,7 +67,7 @@ func FuzzScanChunk(f *testing.F) {
 func TestScanChunkTakesTheCommonShapes(t *testing.T) {
 	for i, s := range chunkSeeds {
 		var ev ChatCompletionChunk
-		got := scanChunk([]byte(s), &ev)
+		got := scanChunk([]byte(s), &ev, nil)
 		if want := i < 8; got != want {
 			t.Errorf("seed %d %s: fast path %v, want %v", i, s, got, want)
 		}
@@ -68,9 +77,11 @@ func TestScanChunkTakesTheCommonShapes(t *testing.T) {
 func BenchmarkDecodeChunk(b *testing.B) {
 	data := []byte(chunkSeeds[1])
 	b.Run("scanChunk", func(b *testing.B) {
+		var prev ChatCompletionChunk
+		scanChunk(data, &prev, nil)
 		for b.Loop() {
 			var ev ChatCompletionChunk
-			if !scanChunk(data, &ev) {
+			if !scanChunk(data, &ev, &prev) {
 				b.Fatal("not scanned")
 			}
 		}

@@ -83,7 +83,7 @@ func (s *Stream) Next() bool {
 	}
 	var ev ChatCompletionChunk
 	var usageBroken bool
-	if !scanChunk(data, &ev) {
+	if !scanChunk(data, &ev, &s.cur) {
 		ev = ChatCompletionChunk{}
 		usageBroken, err = decodeBody(data, &ev)
 	}
