@@ -35,7 +35,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runMoonchat) == "1" {
 		os.Exit(cmd.Main())
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeEchoServer()
+	os.Exit(code)
 }
 
 // moonchat returns the command that runs `moonchat ARGS` in a process.

@@ -1,0 +1,112 @@
+//go:build unix
+
+package chat_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/moonchat/moonchat/pkg/emulator"
+)
+
+// Helpers of the tests that run MCP servers under `moonchat chat` as a process: pkg/mcphost's
+// Go SDK echo server, and the npm reference server.
+
+var (
+	echoOnce sync.Once
+	echoBin  string
+	echoErr  error
+)
+
+// echoServer builds pkg/mcphost/testdata/echoserver once (TestMain removes it) and returns a
+// link to it of the test's own: its processes are told from any other test's by their command.
+func echoServer(t *testing.T) string {
+	t.Helper()
+	echoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "chat-mcp-echo-")
+		if err != nil {
+			echoErr = err
+			return
+		}
+		echoBin = filepath.Join(dir, "echoserver")
+		if out, err := exec.Command("go", "build", "-o", echoBin, "../../pkg/mcphost/testdata/echoserver").CombinedOutput(); err != nil {
+			echoErr = fmt.Errorf("building the echo server: %v\n%s", err, out)
+		}
+	})
+	if echoErr != nil {
+		t.Fatal(echoErr)
+	}
+	link := filepath.Join(t.TempDir(), "echoserver")
+	if err := os.Symlink(echoBin, link); err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
+
+// removeEchoServer is for TestMain.
+func removeEchoServer() {
+	if echoBin != "" {
+		os.RemoveAll(filepath.Dir(echoBin))
+	}
+}
+
+// writeConfig writes the config file of the isolated home.
+func writeConfig(t *testing.T, yaml string) {
+	t.Helper()
+	dir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "moonchat")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// callsTool makes the emulator's model call tool with the arguments args makes of the
+// question, and answer "The tool said: RESULT" once the result is sent back.
+func callsTool(srv *emulator.Server, tool string, args func(question string) string) {
+	srv.SetReply(func(req *emulator.ChatRequest) emulator.Reply {
+		last := req.Messages[len(req.Messages)-1]
+		if last.Role == "tool" {
+			return emulator.Reply{Content: "The tool said: " + last.Content}
+		}
+		return emulator.Reply{ToolCalls: []emulator.ToolCall{{Name: tool, Arguments: args(last.Content)}}}
+	})
+}
+
+// textArgs is the echo server's arguments: {"text": question}.
+func textArgs(q string) string {
+	b, _ := json.Marshal(map[string]string{"text": q})
+	return string(b)
+}
+
+// processesOf lists the live processes whose command line holds marker (zombies are dead).
+func processesOf(t *testing.T, marker string) []string {
+	t.Helper()
+	out, err := exec.Command("ps", "-A", "-o", "stat=,pid=,args=").Output()
+	if err != nil {
+		t.Fatalf("ps: %v", err)
+	}
+	var found []string
+	for _, l := range strings.Split(string(out), "\n") {
+		l = strings.TrimSpace(l)
+		if strings.Contains(l, marker) && !strings.HasPrefix(l, "Z") {
+			found = append(found, l)
+		}
+	}
+	return found
+}
+
+// noOrphans fails the test when a process of marker's server is still running.
+func noOrphans(t *testing.T, marker string) {
+	t.Helper()
+	if left := processesOf(t, marker); len(left) > 0 {
+		t.Errorf("server processes outlived moonchat:\n%s", strings.Join(left, "\n"))
+	}
+}
