@@ -4,56 +4,28 @@ package chat_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/mcptest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
 // Helpers of the tests that run MCP servers under `moonchat chat` as a process: pkg/mcphost's
 // Go SDK echo server, and the npm reference server.
 
-var (
-	echoOnce sync.Once
-	echoBin  string
-	echoErr  error
-)
-
-// echoServer builds pkg/mcphost/testdata/echoserver once (TestMain removes it) and returns a
-// link to it of the test's own: its processes are told from any other test's by their command.
+// echoServer is pkg/mcphost's Go SDK echo server (TestMain removes it), through a link of the
+// test's own: its processes are told from any other test's by their command.
 func echoServer(t *testing.T) string {
 	t.Helper()
-	echoOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "chat-mcp-echo-")
-		if err != nil {
-			echoErr = err
-			return
-		}
-		echoBin = filepath.Join(dir, "echoserver")
-		if out, err := exec.Command("go", "build", "-o", echoBin, "../../pkg/mcphost/testdata/echoserver").CombinedOutput(); err != nil {
-			echoErr = fmt.Errorf("building the echo server: %v\n%s", err, out)
-		}
-	})
-	if echoErr != nil {
-		t.Fatal(echoErr)
-	}
 	link := filepath.Join(t.TempDir(), "echoserver")
-	if err := os.Symlink(echoBin, link); err != nil {
+	if err := os.Symlink(mcptest.EchoServer(t), link); err != nil {
 		t.Fatal(err)
 	}
 	return link
-}
-
-// removeEchoServer is for TestMain.
-func removeEchoServer() {
-	if echoBin != "" {
-		os.RemoveAll(filepath.Dir(echoBin))
-	}
 }
 
 // writeConfig writes the config file of the isolated home.

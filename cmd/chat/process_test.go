@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/moonchat/moonchat/cmd"
+	"github.com/moonchat/moonchat/internal/mcptest"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/history"
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 		os.Exit(cmd.Main())
 	}
 	code := m.Run()
-	removeEchoServer()
+	mcptest.Cleanup()
 	os.Exit(code)
 }
 
