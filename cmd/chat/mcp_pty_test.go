@@ -131,3 +131,42 @@ func TestMCPApprovalInTheSessionInAPseudoTerminal(t *testing.T) {
 	}
 	noOrphans(t, echo)
 }
+
+// Ctrl-C while an MCP call runs in the session stops the answer, not the session: the call is
+// saved as stopped, the prompt comes back, and the server keeps running for the next
+// question until the session ends.
+func TestCtrlCDuringAnMCPCallInTheSession(t *testing.T) {
+	srv := isolated(t)
+	echo := echoServer(t)
+	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+	callsTool(srv, "slow", func(string) string { return `{}` })
+	term := startSession(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--raw", "--mcp", "echo", "--yes")
+	term.expectScreen(" › ", "tools: MCP echo (--yes approves every call)")
+	term.typeKeys("wait for it\r")
+	term.expect("running slow…")
+	term.typeKeys("\x03")
+	term.expect("(stopped")
+	term.expect(" › ")
+	if running := processesOf(t, echo); len(running) != 1 {
+		t.Errorf("the server's processes after Ctrl-C: %q", running)
+	}
+	callsTool(srv, "echo", textArgs)
+	term.typeKeys("again\r")
+	term.expect("The tool said: again")
+	term.expect(" › ")
+	term.typeKeys("\x04")
+	term.wait()
+	t.Logf("the screen:\n%s", term.screen())
+	convs := savedConversations(t)
+	if len(convs) != 1 {
+		t.Fatalf("%d conversations saved", len(convs))
+	}
+	msgs := convs[0].msgs
+	if got := roleList(msgs); got != "user,assistant,tool,assistant,user,assistant,tool,assistant" {
+		t.Fatalf("saved %s", got)
+	}
+	if msgs[2].Content != "error: stopped before the tool answered" || !msgs[3].Interrupted || msgs[6].Content != "again" {
+		t.Errorf("history %+v", msgs)
+	}
+	noOrphans(t, echo)
+}
