@@ -82,3 +82,21 @@ func noOrphans(t *testing.T, marker string) {
 		t.Errorf("server processes outlived moonchat:\n%s", strings.Join(left, "\n"))
 	}
 }
+
+// The README's offline examples: the emulator's own model calls the official date tool, and
+// the echo tool of an MCP server, with no reply scripted.
+func TestOfflineToolExamplesOfTheREADME(t *testing.T) {
+	isolated(t)
+	echo := echoServer(t)
+	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+	stdout, stderr, code := runChat(t, "chat", "--offline", "--tool", "moonshot/date:latest", "what day is it")
+	if code != 0 || !strings.Contains(stdout, "The tool said: 2026-01-01T00:00:01Z") || !strings.Contains(stderr, "date {} → 36 B, ") {
+		t.Errorf("--tool: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	stdout, stderr, code = runChat(t, "chat", "--offline", "--mcp", "echo", "--yes", "hello moon")
+	if code != 0 || !strings.Contains(stdout, "The tool said: hello moon") || !strings.Contains(stderr, `echo {"text":"hello moon"} → 10 B, `) ||
+		strings.Contains(stderr, "reasoning_content") {
+		t.Errorf("--mcp: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	noOrphans(t, echo)
+}
