@@ -389,11 +389,17 @@ func TestFiberRetriedOnlyWhenTheToolDidNotRun(t *testing.T) {
 			if tc.succeed != (err == nil && r.Content() == "stored") {
 				t.Errorf("RunFiber = %+v, %v", r, err)
 			}
-			if tc.fibers != fibers {
-				t.Errorf("%d fiber requests, want %d", fibers, tc.fibers)
+			counts := func() (int, int) {
+				mu.Lock()
+				defer mu.Unlock()
+				return fibers, lists
 			}
-			if _, err := c.FormulaTools(context.Background(), formula); err != nil || lists != 2 {
-				t.Errorf("FormulaTools after one failure: %v after %d requests, want a retry", err, lists)
+			if n, _ := counts(); n != tc.fibers {
+				t.Errorf("%d fiber requests, want %d", n, tc.fibers)
+			}
+			_, err = c.FormulaTools(context.Background(), formula)
+			if _, n := counts(); err != nil || n != 2 {
+				t.Errorf("FormulaTools after one failure: %v after %d requests, want a retry", err, n)
 			}
 		})
 	}
