@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/moonchat/moonchat/internal/mcptest"
+	"github.com/moonchat/moonchat/pkg/converse"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
@@ -99,4 +101,46 @@ func TestOfflineToolExamplesOfTheREADME(t *testing.T) {
 		t.Errorf("--mcp: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	noOrphans(t, echo)
+}
+
+// The bounds of the loop with an MCP server: --max-steps stops a model that keeps calling, and
+// a result over 64 KB is cut with a marker; both are saved, and no server process is left.
+func TestMCPLoopBoundsLeaveNoServer(t *testing.T) {
+	t.Run("max-steps", func(t *testing.T) {
+		srv := isolated(t)
+		echo := echoServer(t)
+		writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+		srv.SetReply(func(*emulator.ChatRequest) emulator.Reply {
+			return emulator.Reply{ToolCalls: []emulator.ToolCall{{Name: "echo", Arguments: `{"text":"again"}`}}}
+		})
+		_, stderr, code := runChat(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--mcp", "echo", "--yes", "--max-steps", "2", "loop")
+		if code == 0 || !strings.Contains(stderr, "more than 2 times") || !strings.Contains(stderr, "--max-steps") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		convs := savedConversations(t)
+		if len(convs) != 1 || strings.Count(roleList(convs[0].msgs), "tool") != 2 {
+			t.Errorf("saved %+v", convs)
+		}
+		noOrphans(t, echo)
+	})
+	t.Run("result cut", func(t *testing.T) {
+		srv := isolated(t)
+		echo := echoServer(t)
+		writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\nallow_tools: [echo/big]\n")
+		callsTool(srv, "big", func(string) string { return `{"bytes":200000}` })
+		_, stderr, code := runChat(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--mcp", "echo", "big")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		convs := savedConversations(t)
+		if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" {
+			t.Fatalf("saved %+v", convs)
+		}
+		// pkg/mcphost cuts an MCP result at the engine's cap, saying how much it kept.
+		if r := convs[0].msgs[2].Content; len(r) > converse.MaxToolResultBytes || !utf8.ValidString(r) ||
+			!strings.HasSuffix(r, "[truncated by moonchat: 65482 of 200000 bytes shown]") {
+			t.Errorf("the saved result is %d bytes, ending %q", len(r), r[max(len(r)-60, 0):])
+		}
+		noOrphans(t, echo)
+	})
 }
