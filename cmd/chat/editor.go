@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -103,21 +104,21 @@ func (e *terminalEditor) setCompleter(c completer) {
 
 // confirm shows prompt and waits for one key: Enter confirms; Esc, Ctrl-C or Ctrl-D declines.
 func (e *terminalEditor) confirm(prompt string) (bool, error) {
-	key, err := readKey(prompt, func(k byte) bool { return k == '\r' || k == '\n' || k == 0x1b || k == 0x03 || k == 0x04 })
+	key, err := readKey(context.Background(), prompt, func(k byte) bool { return k == '\r' || k == '\n' || k == 0x1b || k == 0x03 || k == 0x04 })
 	return key == '\r' || key == '\n', err
 }
 
 // askKey shows prompt and waits for one of keys (an upper-case letter counts as its lower
 // case) and shows the word it stands for. Esc and Ctrl-D are the last of keys (the refusal);
 // Ctrl-C returns errLineInterrupted.
-func (e *terminalEditor) askKey(prompt string, keys string, words []string) (byte, error) {
+func (e *terminalEditor) askKey(ctx context.Context, prompt string, keys string, words []string) (byte, error) {
 	lower := func(k byte) byte {
 		if k >= 'A' && k <= 'Z' {
 			return k + 'a' - 'A'
 		}
 		return k
 	}
-	key, err := readKey(prompt, func(k byte) bool {
+	key, err := readKey(ctx, prompt, func(k byte) bool {
 		if k == 0x1b || k == 0x04 {
 			k = keys[len(keys)-1]
 		}
@@ -139,10 +140,11 @@ func (e *terminalEditor) askKey(prompt string, keys string, words []string) (byt
 	return lower(key), nil
 }
 
-// readKey shows prompt and reads keys until done accepts one, which it returns. The terminal
-// is in raw mode meanwhile, so the key needs no Enter after it and Ctrl-C is a key rather
-// than a signal.
-func readKey(prompt string, done func(key byte) bool) (byte, error) {
+// readKey shows prompt and reads keys until done accepts one, which it returns, or ctx ends.
+// The terminal is in raw mode meanwhile, so the key needs no Enter after it and Ctrl-C is a
+// key rather than a signal. When ctx ends first (SIGTERM) the read is left behind: the
+// command is ending.
+func readKey(ctx context.Context, prompt string, done func(key byte) bool) (byte, error) {
 	fd := int(os.Stdin.Fd())
 	state, err := term.MakeRaw(fd)
 	if err != nil {
@@ -151,15 +153,30 @@ func readKey(prompt string, done func(key byte) bool) (byte, error) {
 	defer term.Restore(fd, state)
 	_, _ = io.WriteString(os.Stderr, prompt)
 	defer io.WriteString(os.Stderr, "\r\n")
-	key := make([]byte, 1)
-	for {
-		n, err := os.Stdin.Read(key)
-		if err != nil {
-			return 0, err
+	type read struct {
+		key byte
+		err error
+	}
+	got := make(chan read, 1)
+	go func() {
+		key := make([]byte, 1)
+		for {
+			n, err := os.Stdin.Read(key)
+			if err != nil {
+				got <- read{err: err}
+				return
+			}
+			if n == 1 && done(key[0]) {
+				got <- read{key: key[0]}
+				return
+			}
 		}
-		if n == 1 && done(key[0]) {
-			return key[0], nil
-		}
+	}()
+	select {
+	case r := <-got:
+		return r.key, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
 }
 

@@ -4,6 +4,7 @@ package chat_test
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -167,6 +168,31 @@ func TestCtrlCDuringAnMCPCallInTheSession(t *testing.T) {
 	}
 	if msgs[2].Content != "error: stopped before the tool answered" || !msgs[3].Interrupted || msgs[6].Content != "again" {
 		t.Errorf("history %+v", msgs)
+	}
+	noOrphans(t, echo)
+}
+
+// SIGTERM while the session asks about a call ends moonchat (143) instead of waiting for a
+// key, with the exchange saved and the server stopped.
+func TestSIGTERMAtTheApprovalPromptInTheSession(t *testing.T) {
+	srv := isolated(t)
+	echo := echoServer(t)
+	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+	callsTool(srv, "echo", textArgs)
+	term := startSession(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--raw", "--mcp", "echo")
+	term.expect(" › ")
+	term.typeKeys("first\r")
+	term.expect(approvalAsk)
+	if err := term.proc.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := term.exitCode(); code != 143 {
+		t.Fatalf("exit %d; the screen:\n%s", code, term.screen())
+	}
+	convs := savedConversations(t)
+	if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" ||
+		convs[0].msgs[2].Content != "error: stopped before the tool answered" {
+		t.Fatalf("saved %+v", convs)
 	}
 	noOrphans(t, echo)
 }

@@ -38,8 +38,8 @@ type toolbox struct {
 // keyAsker is an editor that can ask for one of a few keys: the session's terminal editor.
 type keyAsker interface {
 	// askKey returns one of keys (the last one for Esc and Ctrl-D) after showing prompt and
-	// then the key's word; Ctrl-C returns errLineInterrupted.
-	askKey(prompt string, keys string, words []string) (byte, error)
+	// then the key's word; Ctrl-C returns errLineInterrupted, and the end of ctx its error.
+	askKey(ctx context.Context, prompt string, keys string, words []string) (byte, error)
 }
 
 func (opts *Options) newToolbox(interactive bool) *toolbox {
@@ -191,8 +191,10 @@ func (r *toolRunner) approve(ctx context.Context, t mcphost.Tool, call moonshot.
 		cli.ShownLine(t.Name), cli.ShownLine(t.Server), approvalArgs(call.Function.Arguments))
 	var answer string
 	if tb.keys != nil {
-		key, err := tb.keys.askKey(prompt, "yan", []string{"yes", "always", "no"})
+		key, err := tb.keys.askKey(ctx, prompt, "yan", []string{"yes", "always", "no"})
 		switch {
+		case ctx.Err() != nil:
+			return false, ctx.Err()
 		case errors.Is(err, errLineInterrupted):
 			// Ctrl-C is a key while the prompt holds the terminal: it stops the answer as
 			// the signal would, and what happened so far is kept.
