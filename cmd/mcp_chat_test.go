@@ -1,56 +1,25 @@
 package cmd
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/mcptest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
 // Tests of issue 15's MCP tools in `moonchat chat`: the emulator plays a model that calls the
 // echo tool of pkg/mcphost's test server (built with the official Go SDK), over stdio.
 
-var (
-	echoOnce sync.Once
-	echoExe  string
-	echoErr  error
-)
-
-func echoServer(t *testing.T) string {
-	t.Helper()
-	echoOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "chat-mcp-echo-")
-		if err != nil {
-			echoErr = err
-			return
-		}
-		echoExe = filepath.Join(dir, "echoserver")
-		if runtime.GOOS == "windows" {
-			echoExe += ".exe"
-		}
-		if out, err := exec.Command("go", "build", "-o", echoExe, "../pkg/mcphost/testdata/echoserver").CombinedOutput(); err != nil {
-			echoErr = fmt.Errorf("building the echo server: %v\n%s", err, out)
-		}
-	})
-	if echoErr != nil {
-		t.Fatal(echoErr)
-	}
-	return echoExe
-}
+func echoServer(t *testing.T) string { return mcptest.EchoServer(t) }
 
 // TestMain removes the echo server built for the tests of this run.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if echoExe != "" {
-		os.RemoveAll(filepath.Dir(echoExe))
-	}
+	mcptest.Cleanup()
 	os.Exit(code)
 }
 

@@ -142,6 +142,15 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			history keeps the old one, marked replaced, and does not send it again). /usage shows the tokens and estimated cost of the conversation so
 			far. What you type is remembered in
 			$XDG_DATA_HOME/moonchat/input_history (not with --no-save).
+
+			--tool URI (Moonshot's official tools, run on its side) and --mcp NAME (an MCP
+			server of mcp_servers; mcp_default adds some to every chat) let the model act. An MCP
+			call runs only when approved: with --yes, when allow_tools lists it, or at a prompt
+			that shows the tool, its server and its arguments when standard input and error are
+			terminals: yes, no, or always for this tool in this run (in the session, one key
+			answers; Ctrl-C there stops the answer, keeps what happened and returns to the
+			prompt). Otherwise the model reads that the call was not approved, and the run goes
+			on. Official tools are not asked about.
 		`),
 		Example: heredoc.Doc(`
 			# Ask a question
@@ -183,6 +192,11 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			# back and shows one line per call on standard error (--max-steps bounds the rounds)
 			$ moonchat chat --offline --tool moonshot/date:latest "What day is it?"
 			$ moonchat chat --tool moonshot/fetch:latest "Summarize https://go.dev/blog/go1.22"
+
+			# Let the model use an MCP server's tools (mcp_servers in the config): each call is
+			# asked about on a terminal; --yes or allow_tools approve without asking
+			$ moonchat chat --mcp files "What is in my notes about Kyoto?"
+			$ moonchat chat --mcp files --yes --format json "List my notes" | jq .tool_results
 
 			# Declare tools; moonchat prints the calls the model makes instead of running them
 			$ moonchat chat --tools tools.json --tool-choice get_weather -m kimi-k3 "Weather in Paris?"

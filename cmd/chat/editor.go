@@ -1,10 +1,12 @@
 package chat
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/reeflective/readline"
 	"github.com/reeflective/readline/inputrc"
@@ -101,30 +103,80 @@ func (e *terminalEditor) setCompleter(c completer) {
 }
 
 // confirm shows prompt and waits for one key: Enter confirms; Esc, Ctrl-C or Ctrl-D declines.
-// The terminal is in raw mode meanwhile, so the key needs no Enter after it and Ctrl-C is a
-// key rather than a signal.
 func (e *terminalEditor) confirm(prompt string) (bool, error) {
+	key, err := readKey(context.Background(), prompt, func(k byte) bool { return k == '\r' || k == '\n' || k == 0x1b || k == 0x03 || k == 0x04 })
+	return key == '\r' || key == '\n', err
+}
+
+// askKey shows prompt and waits for one of keys (an upper-case letter counts as its lower
+// case) and shows the word it stands for. Esc and Ctrl-D are the last of keys (the refusal);
+// Ctrl-C returns errLineInterrupted.
+func (e *terminalEditor) askKey(ctx context.Context, prompt string, keys string, words []string) (byte, error) {
+	lower := func(k byte) byte {
+		if k >= 'A' && k <= 'Z' {
+			return k + 'a' - 'A'
+		}
+		return k
+	}
+	key, err := readKey(ctx, prompt, func(k byte) bool {
+		if k == 0x1b || k == 0x04 {
+			k = keys[len(keys)-1]
+		}
+		if i := strings.IndexByte(keys, lower(k)); i >= 0 {
+			_, _ = io.WriteString(os.Stderr, words[i]) // before readKey ends the line
+			return true
+		}
+		return k == 0x03
+	})
+	if err != nil {
+		return 0, err
+	}
+	if key == 0x03 {
+		return 0, errLineInterrupted
+	}
+	if key == 0x1b || key == 0x04 {
+		key = keys[len(keys)-1]
+	}
+	return lower(key), nil
+}
+
+// readKey shows prompt and reads keys until done accepts one, which it returns, or ctx ends.
+// The terminal is in raw mode meanwhile, so the key needs no Enter after it and Ctrl-C is a
+// key rather than a signal. When ctx ends first (SIGTERM) the read is left behind: the
+// command is ending.
+func readKey(ctx context.Context, prompt string, done func(key byte) bool) (byte, error) {
 	fd := int(os.Stdin.Fd())
 	state, err := term.MakeRaw(fd)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer term.Restore(fd, state)
 	_, _ = io.WriteString(os.Stderr, prompt)
 	defer io.WriteString(os.Stderr, "\r\n")
-	key := make([]byte, 1)
-	for {
-		n, err := os.Stdin.Read(key)
-		if err != nil {
-			return false, err
+	type read struct {
+		key byte
+		err error
+	}
+	got := make(chan read, 1)
+	go func() {
+		key := make([]byte, 1)
+		for {
+			n, err := os.Stdin.Read(key)
+			if err != nil {
+				got <- read{err: err}
+				return
+			}
+			if n == 1 && done(key[0]) {
+				got <- read{key: key[0]}
+				return
+			}
 		}
-		switch {
-		case n == 0:
-		case key[0] == '\r' || key[0] == '\n':
-			return true, nil
-		case key[0] == 0x1b || key[0] == 0x03 || key[0] == 0x04:
-			return false, nil
-		}
+	}()
+	select {
+	case r := <-got:
+		return r.key, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/moonchat/moonchat/cmd"
+	"github.com/moonchat/moonchat/internal/mcptest"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/history"
@@ -35,7 +36,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runMoonchat) == "1" {
 		os.Exit(cmd.Main())
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	mcptest.Cleanup()
+	os.Exit(code)
 }
 
 // moonchat returns the command that runs `moonchat ARGS` in a process.

@@ -63,7 +63,7 @@ func sessionRun(ctx context.Context, opts *Options) error {
 	}
 	set := opts.asking()
 	set.inSession = true
-	// The line editor holds the terminal: MCP calls run only with --yes or allow_tools.
+	// MCP calls are asked about with one key on the line editor's terminal (below).
 	set.tools = opts.newToolbox(false)
 	defer set.tools.close()
 	th, err := opts.newThread(ctx, set)
@@ -91,6 +91,9 @@ func sessionRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	s := &session{opts: opts, client: client, editor: editor, th: th, set: set, format: format}
+	if ka, ok := editor.(keyAsker); ok && opts.IO.IsStdinTTY() && opts.IO.IsStderrTTY() {
+		set.tools.interactive, set.tools.keys = true, ka
+	}
 	if ce, ok := editor.(completingEditor); ok {
 		ce.setCompleter(s.complete)
 	}
@@ -116,6 +119,33 @@ func (s *session) greet() {
 		fmt.Fprintln(o.IO.ErrOut, o.dim(fmt.Sprintf("continuing conversation %s %q (%d messages)", c.ID, cli.ShownLine(c.Title), c.MessageCount)))
 		s.recap()
 	}
+	if tools := s.toolsNotice(); tools != "" {
+		fmt.Fprintln(o.IO.ErrOut, o.dim(tools))
+	}
+}
+
+// toolsNotice names the tools the model may use: Moonshot's run on its side without asking;
+// MCP servers' run here, each call approved (unless --yes or allow_tools says so).
+func (s *session) toolsNotice() string {
+	f := &s.set.Features
+	var parts []string
+	for _, formula := range f.formulas {
+		parts = append(parts, formula.String())
+	}
+	if len(parts) > 0 {
+		parts = []string{strings.Join(parts, ", ") + " (run by Moonshot, no approval needed)"}
+	}
+	if len(f.MCP) > 0 {
+		ask := "each call asks for approval"
+		if f.Yes {
+			ask = "--yes approves every call"
+		}
+		parts = append(parts, "MCP "+cli.ShownLine(strings.Join(f.MCP, ", "))+" ("+ask+")")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "tools: " + strings.Join(parts, "; ")
 }
 
 func (s *session) prompt() string {

@@ -29,9 +29,18 @@ type toolbox struct {
 	declared map[moonshot.Formula][]moonshot.Tool
 	host     *mcphost.Host
 	allow    *mcphost.AllowList
-	// interactive: MCP calls are approved at a prompt (stdin and stderr are terminals, and
-	// no line editor holds the terminal).
+	// interactive: MCP calls are approved at a prompt (stdin and stderr are terminals).
 	interactive bool
+	// keys, in the session, asks with one key on the line editor's terminal; nil asks for a
+	// line.
+	keys keyAsker
+}
+
+// keyAsker is an editor that can ask for one of a few keys: the session's terminal editor.
+type keyAsker interface {
+	// askKey returns one of keys (the last one for Esc and Ctrl-D) after showing prompt and
+	// then the key's word; Ctrl-C returns errLineInterrupted, and the end of ctx its error.
+	askKey(ctx context.Context, prompt string, keys string, words []string) (byte, error)
 }
 
 func (opts *Options) newToolbox(interactive bool) *toolbox {
@@ -179,19 +188,37 @@ func (r *toolRunner) approve(ctx context.Context, t mcphost.Tool, call moonshot.
 	}
 	io := tb.opts.IO
 	io.StopSpinner()
-	fmt.Fprintf(io.ErrOut, "run %s from MCP server %s with %s? [y]es, [n]o, [a]lways for this tool: ",
-		cli.ShownLine(t.Name), cli.ShownLine(t.Server), shortLine(call.Function.Arguments))
-	line, err := cli.ReadCancellable(ctx, func() ([]byte, error) {
-		s, err := bufio.NewReader(io.In).ReadString('\n')
-		return []byte(s), err
-	})
-	if err != nil {
-		if ctx.Err() != nil {
+	prompt := fmt.Sprintf("run %s from MCP server %s with %s? [y]es, [n]o, [a]lways for this tool: ",
+		cli.ShownLine(t.Name), cli.ShownLine(t.Server), approvalArgs(call.Function.Arguments))
+	var answer string
+	if tb.keys != nil {
+		key, err := tb.keys.askKey(ctx, prompt, "yan", []string{"yes", "always", "no"})
+		switch {
+		case ctx.Err() != nil:
 			return false, ctx.Err()
+		case errors.Is(err, errLineInterrupted):
+			// Ctrl-C is a key while the prompt holds the terminal: it stops the answer as
+			// the signal would, and what happened so far is kept.
+			return false, context.Canceled
+		case err != nil:
+			return false, nil // the terminal is gone: not approved
 		}
-		return false, nil // the terminal closed: not approved
+		answer = string(key)
+	} else {
+		fmt.Fprint(io.ErrOut, prompt)
+		line, err := cli.ReadCancellable(ctx, func() ([]byte, error) {
+			s, err := bufio.NewReader(io.In).ReadString('\n')
+			return []byte(s), err
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			return false, nil // the terminal closed: not approved
+		}
+		answer = strings.ToLower(strings.TrimSpace(string(line)))
 	}
-	switch strings.ToLower(strings.TrimSpace(string(line))) {
+	switch answer {
 	case "y", "yes":
 		return true, nil
 	case "a", "always":
@@ -199,4 +226,18 @@ func (r *toolRunner) approve(ctx context.Context, t mcphost.Tool, call moonshot.
 		return true, nil
 	}
 	return false, nil
+}
+
+// maxApprovalArgs is how much of a call's arguments the approval prompt shows: enough to
+// judge a call, which the 60 characters of the tool line are not.
+const maxApprovalArgs = 2000
+
+// approvalArgs is the arguments of a call as the user is asked about them: on one line,
+// defanged, and cut (saying how much) only when very long.
+func approvalArgs(args string) string {
+	s := []rune(cli.ShownLine(args))
+	if len(s) <= maxApprovalArgs {
+		return string(s)
+	}
+	return fmt.Sprintf("%s… (%d more characters)", string(s[:maxApprovalArgs]), len(s)-maxApprovalArgs)
 }

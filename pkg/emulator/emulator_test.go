@@ -349,6 +349,28 @@ func TestDefaultReply(t *testing.T) {
 			t.Errorf("DefaultReply = %+v, want %+v", got, tc.want)
 		}
 	}
+	// An echo function with one required string is called with the user's words, until its
+	// result is there; any other shape of echo is not.
+	echo := func(schema map[string]any) []Tool {
+		return []Tool{{Type: "function", Name: "echo", Parameters: schema}}
+	}
+	textSchema := map[string]any{"type": "object", "required": []any{"text"},
+		"properties": map[string]any{"text": map[string]any{"type": "string"}}}
+	got := DefaultReply(&ChatRequest{Messages: []Message{{Role: "user", Content: "say moon"}}, Tools: echo(textSchema)})
+	if len(got.ToolCalls) != 1 || got.ToolCalls[0].Name != "echo" || got.ToolCalls[0].Arguments != `{"text":"say moon"}` {
+		t.Errorf("DefaultReply with echo = %+v", got)
+	}
+	got = DefaultReply(&ChatRequest{Messages: []Message{{Role: "user", Content: "say moon"},
+		{Role: "assistant", ToolCalls: []ToolCall{{ID: "echo_0", Name: "echo", Arguments: `{"text":"say moon"}`}}},
+		{Role: "tool", ToolCallID: "echo_0", Content: "say moon"}}, Tools: echo(textSchema)})
+	if got.ToolCalls != nil || !strings.HasSuffix(got.Content, "The tool said: say moon\n") {
+		t.Errorf("DefaultReply after echo's result = %+v", got)
+	}
+	numberSchema := map[string]any{"type": "object", "required": []any{"n"},
+		"properties": map[string]any{"n": map[string]any{"type": "number"}}}
+	if got := DefaultReply(&ChatRequest{Messages: []Message{{Role: "user", Content: "x"}}, Tools: echo(numberSchema)}); got.ToolCalls != nil {
+		t.Errorf("DefaultReply called an echo that takes a number: %+v", got)
+	}
 	if !strings.HasPrefix(offlineBanner, "This is moonchat's offline emulator: no request left this machine.") {
 		t.Error("the offline banner must say no request left the machine")
 	}

@@ -37,7 +37,10 @@ const maxEchoRunes = 200
 // With a function of an emulated formula declared that takes no arguments (date, from
 // moonshot/date:latest) and no tool result since the last user message, it calls that
 // function instead, so that a tool loop can be tried offline; once the result is there, the
-// answer also says what the tool returned.
+// answer also says what the tool returned. Failing that, a declared function named echo whose
+// one required parameter is a string (the echo tool of MCP's reference server, and of
+// pkg/mcphost's test server) is called with the user's words, so that an MCP server's loop
+// and its approval can be tried offline too.
 func DefaultReply(req *ChatRequest) Reply {
 	said := []rune(req.LastUserText())
 	if len(said) > maxEchoRunes {
@@ -48,6 +51,14 @@ func DefaultReply(req *ChatRequest) Reply {
 		r := Reply{ToolCalls: []ToolCall{{Name: name, Arguments: "{}"}}}
 		if req.Thinking {
 			r.Reasoning = "A tool can answer this; call " + name + "."
+		}
+		return r
+	}
+	if param := echoParameter(req.Tools); param != "" && !called && req.ToolChoice != "none" {
+		args, _ := json.Marshal(map[string]string{param: string(said)})
+		r := Reply{ToolCalls: []ToolCall{{Name: "echo", Arguments: string(args)}}}
+		if req.Thinking {
+			r.Reasoning = "The echo tool can answer this; call it."
 		}
 		return r
 	}
@@ -253,6 +264,26 @@ func lastToolResult(msgs []Message) (string, bool) {
 
 // argumentlessFormula is the first declared function that an emulated formula runs without
 // arguments, "" if none.
+// echoParameter is the one required parameter, a string, of a declared function named echo,
+// or "".
+func echoParameter(tools []Tool) string {
+	for _, t := range tools {
+		if t.Type != "function" || t.Name != "echo" {
+			continue
+		}
+		required, _ := t.Parameters["required"].([]any)
+		props, _ := t.Parameters["properties"].(map[string]any)
+		if len(required) != 1 {
+			return ""
+		}
+		name, _ := required[0].(string)
+		if prop, _ := props[name].(map[string]any); prop["type"] == "string" {
+			return name
+		}
+	}
+	return ""
+}
+
 func argumentlessFormula(tools []Tool) string {
 	for _, t := range tools {
 		if t.Type != "function" {

@@ -378,6 +378,11 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, conte
 // overload, and 5xx; never the quota error; honour the server's wait; stop at once when ctx ends.
 // The returned cancel releases the attempt's timer and must be called after the body is read.
 func (c *Client) send(ctx context.Context, method, path string, body []byte, contentType string, stream bool) (*http.Response, context.CancelFunc, error) {
+	return c.sendRetrying(ctx, method, path, body, contentType, stream, retryable)
+}
+
+// sendRetrying is send, retrying the failures retry accepts.
+func (c *Client) sendRetrying(ctx context.Context, method, path string, body []byte, contentType string, stream bool, retry func(error) bool) (*http.Response, context.CancelFunc, error) {
 	if c.key == "" {
 		return nil, nil, ErrMissingAPIKey
 	}
@@ -389,7 +394,7 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, con
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		if attempt >= c.maxRetries || !retryable(err) {
+		if attempt >= c.maxRetries || !retry(err) {
 			return nil, nil, err
 		}
 		wait, _ := RetryDelay(attempt, err, c.baseDelay, c.maxDelay)

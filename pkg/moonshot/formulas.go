@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -69,7 +70,7 @@ func ParseFormula(s string) (Formula, error) {
 // They are ready to be sent as the chat request's tools. An unknown formula is an *APIError
 // with status 404.
 func (c *Client) FormulaTools(ctx context.Context, f Formula) ([]Tool, error) {
-	data, h, err := c.readCapped(ctx, http.MethodGet, "/formulas/"+f.String()+"/tools", nil, MaxFormulaToolsBytes)
+	data, h, err := c.readCapped(ctx, http.MethodGet, "/formulas/"+f.String()+"/tools", nil, MaxFormulaToolsBytes, retryable)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +141,7 @@ func (c *Client) RunFiber(ctx context.Context, f Formula, name, arguments string
 	if err != nil {
 		return nil, err
 	}
-	data, h, err := c.readCapped(ctx, http.MethodPost, "/formulas/"+f.String()+"/fibers", body, MaxFiberBytes)
+	data, h, err := c.readCapped(ctx, http.MethodPost, "/formulas/"+f.String()+"/fibers", body, MaxFiberBytes, fiberNotRun)
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && (ae.StatusCode == http.StatusBadRequest || ae.StatusCode == http.StatusUnprocessableEntity) {
@@ -149,6 +150,18 @@ func (c *Client) RunFiber(ctx context.Context, f Formula, name, arguments string
 		return nil, err
 	}
 	return decodeFiber(data, requestID(h)), nil
+}
+
+// fiberNotRun is the retry policy of a fiber: retried only when the tool certainly did not
+// run, because the rate limit refused the request or no connection was made. A tool such as
+// memory or code_runner is not idempotent, and a 5xx, a timeout or a dropped connection may
+// come after it ran: the caller gets the error instead of a second run.
+func fiberNotRun(err error) bool {
+	if e, ok := asAPIError(err); ok {
+		return e.StatusCode == http.StatusTooManyRequests && e.Type != ErrTypeQuotaExceeded
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // decodeFiber reads a fiber reply. Moonshot reports failures as a top-level "error" or as
@@ -221,8 +234,8 @@ func errorText(raw json.RawMessage) string {
 
 // readCapped sends a request with the client's retry policy and reads at most limit bytes of the
 // answer; a larger answer is an *APIError of type unexpected_output, not a truncated success.
-func (c *Client) readCapped(ctx context.Context, method, path string, body []byte, limit int64) ([]byte, http.Header, error) {
-	resp, release, err := c.send(ctx, method, path, body, "application/json", false)
+func (c *Client) readCapped(ctx context.Context, method, path string, body []byte, limit int64, retry func(error) bool) ([]byte, http.Header, error) {
+	resp, release, err := c.sendRetrying(ctx, method, path, body, "application/json", false, retry)
 	if err != nil {
 		return nil, nil, err
 	}

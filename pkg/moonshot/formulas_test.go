@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -319,5 +321,86 @@ func TestFormulasOffline(t *testing.T) {
 	r, err := c.RunFiber(context.Background(), f, "date", "")
 	if err != nil || r.Failed() || !strings.HasPrefix(r.Output, "2026-01-01T00:00:01Z") {
 		t.Errorf("offline date: %+v, %v", r, err)
+	}
+}
+
+// A fiber runs a tool that may not be idempotent (memory, code_runner): a 5xx or a dropped
+// connection may come after it ran, so the client does not run it again; only a rate-limit
+// refusal (the tool did not run) is retried. Declarations are only read, and retried as any
+// request is.
+func TestFiberRetriedOnlyWhenTheToolDidNotRun(t *testing.T) {
+	formula, _ := moonshot.ParseFormula("moonshot/memory:latest")
+	for _, tc := range []struct {
+		name    string
+		first   func(w http.ResponseWriter)
+		fibers  int // POSTs the server sees
+		succeed bool
+	}{
+		{"500", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"error":{"message":"internal error","type":"server_error"}}`)
+		}, 1, false},
+		{"503", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"error":{"message":"overloaded","type":"engine_overloaded_error"}}`)
+		}, 1, false},
+		{"connection dropped", func(w http.ResponseWriter) {
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		}, 1, false},
+		{"429", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"error":{"message":"rate limit reached","type":"rate_limit_reached_error"}}`)
+		}, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			fibers, lists := 0, 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n := 0
+				if r.Method == http.MethodPost {
+					fibers++
+					n = fibers
+				} else {
+					lists++
+					n = lists
+				}
+				mu.Unlock()
+				if n == 1 {
+					tc.first(w)
+					return
+				}
+				if r.Method == http.MethodPost {
+					io.WriteString(w, `{"status":"succeeded","context":{"output":"stored"}}`)
+					return
+				}
+				io.WriteString(w, `{"tools":[{"type":"function","function":{"name":"memory","parameters":{"type":"object"}}}]}`)
+			}))
+			defer srv.Close()
+			c, err := moonshot.NewClient(moonshot.Options{APIKey: key, BaseURL: srv.URL, UserAgent: "moonchat/test",
+				RetryBaseDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := c.RunFiber(context.Background(), formula, "memory", `{"action":"append","text":"x"}`)
+			if tc.succeed != (err == nil && r.Content() == "stored") {
+				t.Errorf("RunFiber = %+v, %v", r, err)
+			}
+			counts := func() (int, int) {
+				mu.Lock()
+				defer mu.Unlock()
+				return fibers, lists
+			}
+			if n, _ := counts(); n != tc.fibers {
+				t.Errorf("%d fiber requests, want %d", n, tc.fibers)
+			}
+			_, err = c.FormulaTools(context.Background(), formula)
+			if _, n := counts(); err != nil || n != 2 {
+				t.Errorf("FormulaTools after one failure: %v after %d requests, want a retry", err, n)
+			}
+		})
 	}
 }
