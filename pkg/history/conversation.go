@@ -298,6 +298,14 @@ func (s *Store) Update(ctx context.Context, c Conversation) (Conversation, error
 // fromID or later, e.g. the answer that /retry replaces, and returns how many
 // it removed.
 func (s *Store) DeleteMessagesFrom(ctx context.Context, convID string, fromID int64) (int, error) {
+	return s.changeMessagesFrom(ctx, convID, fromID, `DELETE FROM messages WHERE conversation_id = ? AND id >= ?`)
+}
+
+// changeMessagesFrom runs stmt (whose parameters are the conversation's id and fromID) on the
+// messages of conversation convID from fromID on, in one transaction that also marks the
+// conversation as updated, and returns how many messages it changed. A conversation that does
+// not exist is an error, not zero changes.
+func (s *Store) changeMessagesFrom(ctx context.Context, convID string, fromID int64, stmt string) (int, error) {
 	var n int64
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE conversations SET updated_at = ? WHERE id = ?`,
@@ -310,7 +318,7 @@ func (s *Store) DeleteMessagesFrom(ctx context.Context, convID string, fromID in
 		} else if found == 0 {
 			return notFound(convID)
 		}
-		res, err = tx.ExecContext(ctx, `DELETE FROM messages WHERE conversation_id = ? AND id >= ?`, convID, fromID)
+		res, err = tx.ExecContext(ctx, stmt, convID, fromID)
 		if err != nil {
 			return err
 		}

@@ -124,30 +124,30 @@ func saneUsage(u *Usage) bool {
 // dropBrokenUsage removes usage reports that are out of range, or all of them when decoding
 // found one that did not fit, and reports whether it removed any.
 func (c *ChatCompletionChunk) dropBrokenUsage(undecodable bool) bool {
-	dropped := false
-	if c.Usage != nil && (undecodable || !saneUsage(c.Usage)) {
-		c.Usage, dropped = nil, true
-	}
+	dropped := dropIfBroken(&c.Usage, undecodable)
 	for i := range c.Choices {
-		if u := c.Choices[i].Usage; u != nil && (undecodable || !saneUsage(u)) {
-			c.Choices[i].Usage, dropped = nil, true
-		}
+		dropped = dropIfBroken(&c.Choices[i].Usage, undecodable) || dropped
 	}
 	return dropped
 }
 
 // dropBrokenUsage is the same for a non-streamed answer.
 func (c *ChatCompletion) dropBrokenUsage(undecodable bool) bool {
-	dropped := false
-	if c.Usage != nil && (undecodable || !saneUsage(c.Usage)) {
-		c.Usage, dropped = nil, true
-	}
+	dropped := dropIfBroken(&c.Usage, undecodable)
 	for i := range c.Choices {
-		if u := c.Choices[i].Usage; u != nil && (undecodable || !saneUsage(u)) {
-			c.Choices[i].Usage, dropped = nil, true
-		}
+		dropped = dropIfBroken(&c.Choices[i].Usage, undecodable) || dropped
 	}
 	return dropped
+}
+
+// dropIfBroken sets *u to nil when it is out of range (or any report is suspect because
+// decoding failed) and reports whether it did.
+func dropIfBroken(u **Usage, undecodable bool) bool {
+	if *u == nil || (!undecodable && saneUsage(*u)) {
+		return false
+	}
+	*u = nil
+	return true
 }
 
 // UsageWarning is the one warning a command prints when a usage report was ignored.

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sort"
@@ -241,16 +240,16 @@ func (c *Client) readCapped(ctx context.Context, method, path string, body []byt
 	}
 	defer release()
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	data, err := readCapped(resp.Body, int(limit), "the answer of "+path, requestID(resp.Header))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
+		var capErr *APIError
+		if errors.As(err, &capErr) {
+			capErr.StatusCode = resp.StatusCode
+		}
 		return nil, nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, nil, &APIError{StatusCode: resp.StatusCode, Type: ErrTypeUnexpectedOutput,
-			Message: fmt.Sprintf("the answer of %s is larger than %d bytes", path, limit), RequestID: requestID(resp.Header)}
 	}
 	return data, resp.Header, nil
 }
