@@ -5,6 +5,7 @@ package chat_test
 import (
 	"bytes"
 	"io"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,25 +33,12 @@ func TestHangupAndTermSaveThePartialAnswer(t *testing.T) {
 		t.Run(tt.sig.String(), func(t *testing.T) {
 			srv := isolated(t)
 			full := slowAnswer(srv)
-			c := moonchat("chat", "-m", "kimi-k2.6", "talk")
-			stdout, err := c.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr bytes.Buffer
-			c.Stderr = &stderr
-			if err := c.Start(); err != nil {
-				t.Fatal(err)
-			}
-			first := make([]byte, 4)
-			if _, err := io.ReadFull(stdout, first); err != nil {
-				t.Fatal(err)
-			}
+			c, stdout, stderr, first := startAnswer(t, 4)
 			if err := c.Process.Signal(tt.sig); err != nil {
 				t.Fatal(err)
 			}
 			rest, _ := io.ReadAll(stdout)
-			err = c.Wait()
+			err := c.Wait()
 			if code := c.ProcessState.ExitCode(); code != tt.code {
 				t.Fatalf("exit %d (%v), want %d: %s", code, err, tt.code, stderr.String())
 			}
@@ -75,22 +63,9 @@ func TestHangupAndTermSaveThePartialAnswer(t *testing.T) {
 func TestStdoutGoingAwaySavesAndExitsQuietly(t *testing.T) {
 	srv := isolated(t)
 	full := slowAnswer(srv)
-	c := moonchat("chat", "-m", "kimi-k2.6", "talk")
-	stdout, err := c.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	head := make([]byte, 10)
-	if _, err := io.ReadFull(stdout, head); err != nil {
-		t.Fatal(err)
-	}
+	c, stdout, stderr, head := startAnswer(t, 10)
 	stdout.Close() // what head does after 10 bytes
-	err = c.Wait()
+	err := c.Wait()
 	if code := c.ProcessState.ExitCode(); code != 0 {
 		t.Fatalf("exit %d (%v): %s", code, err, stderr.String())
 	}
@@ -105,4 +80,25 @@ func TestStdoutGoingAwaySavesAndExitsQuietly(t *testing.T) {
 	if !answer.Interrupted || !strings.HasPrefix(answer.Content, string(head)) || answer.Content == full {
 		t.Errorf("saved %q (interrupted %v)", answer.Content, answer.Interrupted)
 	}
+}
+
+// startAnswer starts a one-shot chat whose answer streams slowly and returns once its first n
+// bytes were printed, with the process, the rest of its stdout, its stderr and those bytes.
+func startAnswer(t *testing.T, n int) (*exec.Cmd, io.ReadCloser, *bytes.Buffer, []byte) {
+	t.Helper()
+	c := moonchat("chat", "-m", "kimi-k2.6", "talk")
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &bytes.Buffer{}
+	c.Stderr = stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first := make([]byte, n)
+	if _, err := io.ReadFull(stdout, first); err != nil {
+		t.Fatal(err)
+	}
+	return c, stdout, stderr, first
 }
