@@ -165,3 +165,28 @@ func TestHostileTextPipedIsByteExact(t *testing.T) {
 		t.Fatalf("piped models %q", r.stdout)
 	}
 }
+
+// TestUndecodableAnswerExits75 runs commands against a server that answers 200 with a body
+// that is not JSON: the upstream misbehaved, so the exit status is 75, as for a stream cut
+// short, and the message names the problem.
+func TestUndecodableAnswerExits75(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"available_balance": 1, "data": [`)
+	}))
+	defer srv.Close()
+	isolate(t)
+	t.Setenv("MOONSHOT_API_BASE", srv.URL+"/v1")
+	t.Setenv("MOONSHOT_API_KEY", testKey)
+	h := &harness{t: t}
+	for _, args := range [][]string{
+		{"balance"},
+		{"models"},
+		{"chat", "--no-stream", "--no-save", "-m", "kimi-k2.6", "hi"},
+	} {
+		r := h.run(args...)
+		if r.code != cli.ExitTemporary || !strings.Contains(r.stderr, "could not decode the response") {
+			t.Errorf("%q: exit %d, want %d; stderr %q", args, r.code, cli.ExitTemporary, r.stderr)
+		}
+	}
+}

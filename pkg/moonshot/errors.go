@@ -193,7 +193,7 @@ func IsRejected(err error) bool {
 }
 
 // IsTemporary reports a failure that may succeed later: rate limit, overload, 5xx, network
-// errors, timeouts and streams cut before [DONE].
+// errors, timeouts, streams cut before [DONE] and answers that are not what the API sends.
 func IsTemporary(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
@@ -208,7 +208,10 @@ func IsTemporary(err error) bool {
 		if e.StatusCode == 429 || e.StatusCode >= 500 {
 			return true
 		}
-		if e.StatusCode == 0 {
+		// No HTTP status (an error inside a stream), or a success status on an answer that was
+		// not what it claimed: a body that does not decode is the server's failure, as a stream
+		// cut short is.
+		if e.StatusCode < 400 {
 			return e.Type == ErrTypeIncompleteStream || e.Type == ErrTypeServer ||
 				e.Type == ErrTypeEngineOverloaded || e.Type == ErrTypeRateLimit || e.Type == ErrTypeUnexpectedOutput
 		}
