@@ -19,9 +19,11 @@ import (
 const (
 	// OK is a well-formed answer: Content in two chunks, then [DONE].
 	OK = "ok"
-	// NegativeIndex sends Content, then a chunk for choice -1.
+	// NegativeIndex sends Content, then a chunk for choice -1 (without streaming: an answer
+	// whose second choice has index -1).
 	NegativeIndex = "negative-index"
-	// HugeIndex sends Content, then a chunk for choice 3,000,000.
+	// HugeIndex sends Content, then a chunk for choice 3,000,000 (without streaming: an answer
+	// whose second choice has that index).
 	HugeIndex = "huge-index"
 	// GzipBomb sends a gzip body of about BombBytes/1000 bytes that inflates to BombBytes:
 	// one SSE line, one JSON completion, or one model list.
@@ -146,8 +148,8 @@ func (s *Server) chunks(w http.ResponseWriter, r *http.Request, name string, str
 			return
 		}
 		content := Content
-		if name == NegativeIndex || name == HugeIndex {
-			writeJSON(w, `{"id":"c1","object":"chat.completion","model":"kimi-k2.6","choices":[{"index":0,"message":{"role":"assistant","content":`+quote(content)+`},"finish_reason":"stop"},{"index":3000000,"message":{"role":"assistant","content":"x"},"finish_reason":"stop"}]}`)
+		if bad, ok := map[string]string{NegativeIndex: "-1", HugeIndex: "3000000"}[name]; ok {
+			writeJSON(w, `{"id":"c1","object":"chat.completion","model":"kimi-k2.6","choices":[{"index":0,"message":{"role":"assistant","content":`+quote(content)+`},"finish_reason":"stop"},{"index":`+bad+`,"message":{"role":"assistant","content":"x"},"finish_reason":"stop"}]}`)
 			return
 		}
 		usage := `{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}`

@@ -94,8 +94,8 @@ func (a *Accumulator) check(c *ChatCompletionChunk) error {
 	size := a.size
 	for i := range c.Choices {
 		cc := &c.Choices[i]
-		if cc.Index < 0 || cc.Index >= n {
-			return badChoiceIndex(cc.Index, n, "")
+		if err := checkChoiceIndex(cc.Index, n, ""); err != nil {
+			return err
 		}
 		size += len(cc.Delta.Content) + len(cc.Delta.ReasoningContent)
 		for _, tc := range cc.Delta.ToolCalls {

@@ -166,15 +166,9 @@ func (c *Client) CompletePrepared(ctx context.Context, fixed *ChatRequest, adj [
 	if err != nil {
 		return nil, err
 	}
-	out, err := decodeCompletion(raw, requestID(h))
+	out, err := DecodeCompletion(raw, fixed, requestID(h))
 	if err != nil {
 		return nil, err
-	}
-	n := choicesOf(fixed)
-	for _, ch := range out.Choices {
-		if ch.Index < 0 || ch.Index >= n {
-			return nil, badChoiceIndex(ch.Index, n, out.RequestID)
-		}
 	}
 	out.Adjustments = adj
 	return out, nil
@@ -188,13 +182,26 @@ func choicesOf(r *ChatRequest) int {
 	return 1
 }
 
-// decodeCompletion decodes a non-streamed answer; a usage report out of range is dropped (and
-// flagged), never a reason to lose the answer.
-func decodeCompletion(data []byte, reqID string) (*ChatCompletion, error) {
+// DecodeCompletion decodes data, the non-streamed answer to req, with the checks
+// CompletePrepared makes, for a caller that holds the body itself (a proxy relaying it): a
+// body that does not decode, or a choice index outside req's n, is an unexpected_output
+// APIError; a usage report out of range is dropped (UsageIgnored), never a reason to lose the
+// answer.
+func DecodeCompletion(data []byte, req *ChatRequest, requestID string) (*ChatCompletion, error) {
+	return decodeCompletion(data, choicesOf(req), requestID)
+}
+
+// decodeCompletion is DecodeCompletion for a request of n choices.
+func decodeCompletion(data []byte, n int, reqID string) (*ChatCompletion, error) {
 	var out ChatCompletion
 	usageBroken, err := decodeBody(data, &out)
 	if err != nil {
 		return nil, &APIError{Type: ErrTypeUnexpectedOutput, Message: "could not decode the response: " + err.Error(), RequestID: reqID}
+	}
+	for _, ch := range out.Choices {
+		if err := checkChoiceIndex(ch.Index, n, reqID); err != nil {
+			return nil, err
+		}
 	}
 	out.UsageIgnored = out.dropBrokenUsage(usageBroken)
 	out.RequestID = reqID
@@ -255,7 +262,7 @@ func completionStream(resp *http.Response, n int) (*Stream, error) {
 	if json.Unmarshal(data, &ee) == nil && ee.Error != nil {
 		return nil, parseAPIError(resp.StatusCode, resp.Header, data)
 	}
-	comp, err := decodeCompletion(data, reqID)
+	comp, err := decodeCompletion(data, n, reqID)
 	if err != nil {
 		return nil, err
 	}
@@ -266,9 +273,6 @@ func completionStream(resp *http.Response, n int) (*Stream, error) {
 	s := newStream(io.NopCloser(bytes.NewReader(nil)), nil)
 	s.requestID, s.choices, s.usageDropped = reqID, n, comp.UsageIgnored
 	for i, ch := range comp.Choices {
-		if ch.Index < 0 || ch.Index >= n {
-			return nil, badChoiceIndex(ch.Index, n, reqID)
-		}
 		chunk := ChatCompletionChunk{ID: comp.ID, Object: "chat.completion.chunk", Created: comp.Created,
 			Model: comp.Model, SystemFingerprint: comp.SystemFingerprint}
 		if i == len(comp.Choices)-1 {

@@ -108,8 +108,8 @@ func (s *Stream) Next() bool {
 		s.usageDropped = true
 	}
 	for i := range ev.Choices {
-		if idx := ev.Choices[i].Index; idx < 0 || (s.choices > 0 && idx >= s.choices) {
-			s.err = badChoiceIndex(idx, s.choices, s.requestID)
+		if err := checkChoiceIndex(ev.Choices[i].Index, s.choices, s.requestID); err != nil {
+			s.err = err
 			return false
 		}
 	}
@@ -174,7 +174,13 @@ func (s *Stream) fail(err error) {
 	s.err = &APIError{Type: ErrTypeIncompleteStream, Message: msg, RequestID: s.requestID}
 }
 
-func badChoiceIndex(idx, n int, requestID string) *APIError {
+// checkChoiceIndex refuses a choice index outside [0, n), the n choices the request asked
+// for: the one check of every chunk and every whole answer, streamed or not, here or in a
+// proxy. n <= 0 means n is not known (NewStream): then only a negative index is refused.
+func checkChoiceIndex(idx, n int, requestID string) error {
+	if idx >= 0 && (n <= 0 || idx < n) {
+		return nil
+	}
 	want := "0 or more"
 	if n > 0 {
 		want = fmt.Sprintf("0 to %d", n-1)
