@@ -181,12 +181,15 @@ func (h *Handler) complete(w *responseWriter, r *http.Request, rec *record, g *g
 	if err != nil {
 		return err
 	}
-	var meta struct {
-		Usage *moonshot.Usage `json:"usage"`
-	}
-	_ = json.Unmarshal(raw, &meta)
-	rec.usage = meta.Usage
 	rec.requestID = hdr.Get("Msh-Request-Id")
+	// The body is relayed as it came, once it passed the checks the streamed path makes on
+	// each event: a choice index outside the request's n is the upstream's failure, and an
+	// absurd usage report is not counted.
+	answer, err := moonshot.DecodeCompletion(raw, fixed, rec.requestID)
+	if err != nil {
+		return err
+	}
+	rec.usage = answer.Usage
 	if g.name != d.Model {
 		raw = g.rewriteModel(raw, nil)
 	}
