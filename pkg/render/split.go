@@ -263,24 +263,16 @@ func openFence(t []byte) (fence, string, bool) {
 
 // closes reports whether ln is a closing fence for f: up to three spaces of indentation, at
 // least as many fence characters as the opening, then only whitespace.
-func (f fence) closes(ln []byte) bool {
-	ind, skip := indentOf(ln)
-	if ind > 3 {
-		return false
-	}
-	t := ln[skip:]
-	n := 0
-	for n < len(t) && t[n] == f.char {
-		n++
-	}
-	return n >= f.n && isBlank(t[n:])
-}
+func (f fence) closes(ln []byte) bool { return f.closesWithin(ln, 3) }
 
 // closesNested is closes for a fence inside a container (a list item), whose closing line
 // is indented like its opening line rather than by at most three spaces.
-func (f fence) closesNested(ln []byte) bool {
+func (f fence) closesNested(ln []byte) bool { return f.closesWithin(ln, f.indent+3) }
+
+// closesWithin is closes with at most maxIndent columns of indentation.
+func (f fence) closesWithin(ln []byte, maxIndent int) bool {
 	ind, skip := indentOf(ln)
-	if ind > f.indent+3 {
+	if ind > maxIndent {
 		return false
 	}
 	t := ln[skip:]
