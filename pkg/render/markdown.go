@@ -135,20 +135,7 @@ func (m *Markdown) Flush() error {
 
 // Close renders everything written, including an unfinished last block or an unclosed
 // fence, removes the live tail, and leaves the colours reset and the cursor visible.
-func (m *Markdown) Close() error {
-	m.stop()
-	m.frame.Lock()
-	defer m.frame.Unlock()
-	if m.done {
-		return m.writeErr()
-	}
-	m.mu.Lock()
-	m.closed = true
-	m.mu.Unlock()
-	m.runFrame(true)
-	m.finish()
-	return m.writeErr()
-}
+func (m *Markdown) Close() error { return m.end(nil) }
 
 // Interrupt ends the answer early (Ctrl-C): what has arrived is rendered once, as if it
 // were the whole answer, so that the screen shows rendered text and not a half-drawn
@@ -158,6 +145,17 @@ func (m *Markdown) Close() error {
 // visible, on a line of its own. The text given to Write is not changed: what a caller
 // saves stays exactly what arrived.
 func (m *Markdown) Interrupt() error {
+	return m.end(func() {
+		rest := append(append([]byte(nil), m.line...), m.in...)
+		m.line = m.line[:0]
+		m.in = closeInline(m.split.unit, dropEmptyHeading(rest), m.split.top != nil)
+	})
+}
+
+// end is Close and Interrupt: the frame clock stops, no more writes are taken, and a final
+// frame renders what is left. cut, when not nil, trims the unrendered text first, under the
+// same lock that refuses writes, so that nothing slips in between. A second end does nothing.
+func (m *Markdown) end(cut func()) error {
 	m.stop()
 	m.frame.Lock()
 	defer m.frame.Unlock()
@@ -166,9 +164,9 @@ func (m *Markdown) Interrupt() error {
 	}
 	m.mu.Lock()
 	m.closed = true
-	rest := append(append([]byte(nil), m.line...), m.in...)
-	m.line = m.line[:0]
-	m.in = closeInline(m.split.unit, dropEmptyHeading(rest), m.split.top != nil)
+	if cut != nil {
+		cut()
+	}
 	m.mu.Unlock()
 	m.runFrame(true)
 	m.finish()
