@@ -314,7 +314,7 @@ func (m *Markdown) writeErr() error {
 // clean makes a line safe for the terminal with Sanitize: text from a model must not be
 // able to send escape sequences to the terminal.
 func clean(ln []byte) []byte {
-	if isCleanBytes(ln) {
+	if isClean(ln) {
 		return ln
 	}
 	return []byte(Sanitize(string(ln)))

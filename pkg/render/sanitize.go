@@ -68,8 +68,9 @@ func Sanitize(s string) string {
 }
 
 // isClean reports whether s is valid UTF-8 with no control character but tab and newline, the
-// common case, in which Sanitize returns s itself.
-func isClean(s string) bool {
+// common case, in which Sanitize returns s itself. s is a string or a byte slice (a markdown
+// source line), never copied: a non-ASCII character is decoded from at most utf8.UTFMax bytes.
+func isClean[T string | []byte](s T) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < 0x80 {
@@ -79,7 +80,7 @@ func isClean(s string) bool {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
 		if (r == utf8.RuneError && size == 1) || (r >= 0x80 && r <= 0x9f) {
 			return false
 		}
@@ -240,26 +241,6 @@ func heldFrom(s string) int {
 		}
 	}
 	return len(s)
-}
-
-// isCleanBytes is isClean for a byte slice, without a copy.
-func isCleanBytes(b []byte) bool {
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < 0x80 {
-			if (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f {
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(b[i:])
-		if (r == utf8.RuneError && size == 1) || (r >= 0x80 && r <= 0x9f) {
-			return false
-		}
-		i += size
-	}
-	return true
 }
 
 // introducesC1 reports whether 0xC2 followed by b is a C1 control that starts a sequence:

@@ -92,3 +92,32 @@ func TestSanitizeKeepsCleanStringUncopied(t *testing.T) {
 		t.Errorf("Sanitize allocated %v times for clean text", n)
 	}
 }
+
+// TestIsCleanStringAndBytesAgree: the one check serves Sanitize (strings) and the markdown
+// source lines (byte slices), with the same answer, and a byte slice is not copied.
+func TestIsCleanStringAndBytesAgree(t *testing.T) {
+	rng := rand.New(rand.NewSource(12))
+	alphabet := []string{"\x1b", "\a", "\r", "\n", "\t", "a", "\x7f", "\u0080", "\u009b", "\u009f", "\u00a0", "é", "月", "🌙", "\xff", "\xc2", "\xe6\x9c", "\xf0\x9f"}
+	clean := 0
+	for n := 0; n < 5000; n++ {
+		var b strings.Builder
+		for i := rng.Intn(12); i > 0; i-- {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		in := b.String()
+		want := utf8.ValidString(in) && !hasControl(in)
+		if isClean(in) != want || isClean([]byte(in)) != want {
+			t.Fatalf("isClean(%q): string %v, bytes %v, want %v", in, isClean(in), isClean([]byte(in)), want)
+		}
+		if want {
+			clean++
+		}
+	}
+	if clean == 0 {
+		t.Fatal("no clean input was drawn")
+	}
+	line := []byte(strings.Repeat("月の光 moonlight é 🌙\t", 50))
+	if n := testing.AllocsPerRun(10, func() { isClean(line) }); n != 0 {
+		t.Errorf("isClean allocated %v times for a byte slice", n)
+	}
+}
