@@ -387,12 +387,23 @@ func validateModelList(v string) error {
 	if v == "" {
 		return errors.New("needs at least one model id")
 	}
-	for item := range strings.SplitSeq(v, ",") {
-		if err := validateWord(item); err != nil {
-			return err
+	return eachItem(validateWord)(v)
+}
+
+// eachItem validates a list value (TypeList) with check, item by item; an empty item (a
+// stray comma) is not checked.
+func eachItem(check func(string) error) func(string) error {
+	return func(v string) error {
+		for item := range strings.SplitSeq(v, ",") {
+			if item == "" {
+				continue
+			}
+			if err := check(item); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
-	return nil
 }
 
 func validateTemperature(v string) error {

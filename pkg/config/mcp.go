@@ -194,26 +194,7 @@ func (c *Config) DefaultMCPServers() ([]string, error) {
 	return names, nil
 }
 
-func validateServerNames(v string) error {
-	for item := range strings.SplitSeq(v, ",") {
-		if item == "" {
-			continue
-		}
-		if err := mcphost.ValidName(item); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func validateAllowTools(v string) error {
-	for item := range strings.SplitSeq(v, ",") {
-		if item == "" {
-			continue
-		}
-		if err := mcphost.ParseAllowEntry(item); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+var (
+	validateServerNames = eachItem(mcphost.ValidName)
+	validateAllowTools  = eachItem(mcphost.ParseAllowEntry)
+)
