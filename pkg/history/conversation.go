@@ -68,6 +68,22 @@ func notFound(ref string) error {
 	return &notFoundError{msg: fmt.Sprintf("no conversation matches %q", ref)}
 }
 
+// updateConversation runs stmt, an UPDATE of conversation id ending in "WHERE id = ?", with
+// args then id as its parameters; a conversation that does not exist is notFound(id), not an
+// update of nothing.
+func updateConversation(ctx context.Context, tx *sql.Tx, id, stmt string, args ...any) error {
+	res, err := tx.ExecContext(ctx, stmt, append(args, id)...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound(id)
+	}
+	return nil
+}
+
 // AmbiguousError is returned by Resolve when a reference matches more than
 // one conversation. Candidates are newest first.
 type AmbiguousError struct {
@@ -276,17 +292,8 @@ func appendTx(ctx context.Context, tx *sql.Tx, convID string, msgs []Message, no
 // the conversation as stored.
 func (s *Store) Update(ctx context.Context, c Conversation) (Conversation, error) {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE conversations SET title = ?, model = ?, system = ?, updated_at = ?
-			WHERE id = ?`, c.Title, c.Model, c.System, formatTime(time.Now()), c.ID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound(c.ID)
-		}
-		return nil
+		return updateConversation(ctx, tx, c.ID, `UPDATE conversations SET title = ?, model = ?, system = ?, updated_at = ?
+			WHERE id = ?`, c.Title, c.Model, c.System, formatTime(time.Now()))
 	})
 	if err != nil {
 		return Conversation{}, err
@@ -308,17 +315,11 @@ func (s *Store) DeleteMessagesFrom(ctx context.Context, convID string, fromID in
 func (s *Store) changeMessagesFrom(ctx context.Context, convID string, fromID int64, stmt string) (int, error) {
 	var n int64
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE conversations SET updated_at = ? WHERE id = ?`,
-			formatTime(time.Now()), convID)
-		if err != nil {
+		if err := updateConversation(ctx, tx, convID, `UPDATE conversations SET updated_at = ? WHERE id = ?`,
+			formatTime(time.Now())); err != nil {
 			return err
 		}
-		if found, err := res.RowsAffected(); err != nil {
-			return err
-		} else if found == 0 {
-			return notFound(convID)
-		}
-		res, err = tx.ExecContext(ctx, stmt, convID, fromID)
+		res, err := tx.ExecContext(ctx, stmt, convID, fromID)
 		if err != nil {
 			return err
 		}
