@@ -3,7 +3,8 @@ package config
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -148,13 +149,7 @@ func (c *Config) MCPServers() map[string]mcphost.ServerConfig {
 
 // MCPServerNames returns the configured servers' names, sorted.
 func (c *Config) MCPServerNames() []string {
-	servers := c.MCPServers()
-	names := make([]string, 0, len(servers))
-	for n := range servers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(c.MCPServers()))
 }
 
 // CheckMCPServers checks that every name is a configured server (for mcp_default and --mcp),

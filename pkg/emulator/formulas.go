@@ -24,9 +24,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -109,12 +110,7 @@ var formulaCatalog = map[string][]formulaFunc{
 
 // FormulaURIs lists the formulas the emulator knows, sorted.
 func FormulaURIs() []string {
-	out := make([]string, 0, len(formulaCatalog))
-	for uri := range formulaCatalog {
-		out = append(out, uri)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(formulaCatalog))
 }
 
 func notEmulated(uri string) func(*Emulator, map[string]any) (string, bool, error) {
@@ -254,12 +250,7 @@ func (f *formulaFunc) call(e *Emulator, argText string) (string, bool, error) {
 			return "", false, fmt.Errorf("invalid arguments: %s is required", name)
 		}
 	}
-	names := make([]string, 0, len(args))
-	for name := range args {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(args)) {
 		p, ok := f.props[name]
 		if !ok {
 			return "", false, fmt.Errorf("invalid arguments: unknown property %q", name)

@@ -15,11 +15,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -118,12 +119,7 @@ func New(configs map[string]ServerConfig, opts Options) (*Host, error) {
 
 // Names returns the configured servers' names, sorted.
 func (h *Host) Names() []string {
-	out := make([]string, 0, len(h.configs))
-	for n := range h.configs {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(h.configs))
 }
 
 // ErrClosed is returned after Close.
@@ -274,12 +270,7 @@ func serverEnv(base []string, extra map[string]string) []string {
 		}
 		out = append(out, kv)
 	}
-	keys := make([]string, 0, len(extra))
-	for k := range extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		out = append(out, k+"="+extra[k])
 	}
 	return out

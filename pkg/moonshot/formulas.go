@@ -10,9 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -324,10 +325,5 @@ func (s *FormulaSet) Tools() []Tool { return append([]Tool(nil), s.tools...) }
 
 // Names returns the formula function names, sorted.
 func (s *FormulaSet) Names() []string {
-	out := make([]string, 0, len(s.byFn))
-	for n := range s.byFn {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(s.byFn))
 }
