@@ -3,9 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -26,7 +24,7 @@ type markdownOutput struct {
 	ropts   render.Options   // with several answers, for the renderers of the others
 	md      *render.Markdown // the answer being streamed; with several, the first answer's
 	multi   bool
-	answers []*strings.Builder
+	answers severalAnswers
 	// unwatch stops following the terminal's size; nil when the renderer has no live tail.
 	unwatch func()
 }
@@ -89,10 +87,7 @@ func (o *markdownOutput) Reasoning(int, string) {}
 
 func (o *markdownOutput) Content(choice int, text string) {
 	if o.multi {
-		for len(o.answers) <= choice {
-			o.answers = append(o.answers, &strings.Builder{})
-		}
-		o.answers[choice].WriteString(text)
+		o.answers.add(choice, text)
 		return
 	}
 	if choice == 0 && text != "" {
@@ -126,7 +121,7 @@ func (o *markdownOutput) Finish(res *result) error {
 				return err
 			}
 		}
-		if _, err := fmt.Fprintf(o.w, "--- answer %d ---\n", i+1); err != nil {
+		if _, err := io.WriteString(o.w, answerHeader(i)); err != nil {
 			return err
 		}
 		_, _ = md.WriteString(a.String())

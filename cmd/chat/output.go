@@ -79,7 +79,7 @@ type textOutput struct {
 	tty      bool
 	clean    render.StreamSanitizer
 	multi    bool
-	answers  []*strings.Builder
+	answers  severalAnswers
 	lastByte byte
 	wrote    bool
 }
@@ -117,10 +117,7 @@ func (t *textOutput) Reasoning(int, string) {}
 
 func (t *textOutput) Content(choice int, text string) {
 	if t.multi {
-		for len(t.answers) <= choice {
-			t.answers = append(t.answers, &strings.Builder{})
-		}
-		t.answers[choice].WriteString(text)
+		t.answers.add(choice, text)
 		return
 	}
 	if choice != 0 || text == "" {
@@ -134,7 +131,7 @@ func (t *textOutput) Flush() { _ = t.w.Flush() }
 func (t *textOutput) Finish(res *result) error {
 	if t.multi {
 		for i := range t.answers {
-			fmt.Fprintf(t.w, "--- answer %d ---\n", i+1)
+			t.w.WriteString(answerHeader(i))
 			s := t.answers[i].String()
 			if t.tty {
 				s = render.Sanitize(s)
@@ -152,6 +149,22 @@ func (t *textOutput) Finish(res *result) error {
 	}
 	return t.w.Close()
 }
+
+// severalAnswers keeps the answers to a request for several (-n) apart while they arrive
+// interleaved; the text and markdown outputs print each whole, after answerHeader, when the
+// stream ends.
+type severalAnswers []*strings.Builder
+
+// add appends text to answer choice, whose index the stream checked against n.
+func (a *severalAnswers) add(choice int, text string) {
+	for len(*a) <= choice {
+		*a = append(*a, &strings.Builder{})
+	}
+	(*a)[choice].WriteString(text)
+}
+
+// answerHeader is the line before answer i of several.
+func answerHeader(i int) string { return fmt.Sprintf("--- answer %d ---\n", i+1) }
 
 // JSON shapes (documented in moonchat-chat(1) and README).
 
