@@ -285,16 +285,26 @@ func (s *session) report(err error) {
 	}
 }
 
-// listRecent is /history: the latest conversations, this one marked.
-func (s *session) listRecent(ctx context.Context) {
-	o := s.opts
+// store is the history for a session command (/history, /resume, /fork); when there is none
+// to use, the session is told why and ok is false.
+func (s *session) store() (store *history.Store, ok bool) {
 	if s.th.open == nil {
 		s.report(errors.New("no conversation history is available"))
-		return
+		return nil, false
 	}
 	store, err := s.th.open()
 	if err != nil {
 		s.report(err)
+		return nil, false
+	}
+	return store, true
+}
+
+// listRecent is /history: the latest conversations, this one marked.
+func (s *session) listRecent(ctx context.Context) {
+	o := s.opts
+	store, ok := s.store()
+	if !ok {
 		return
 	}
 	recent, err := store.List(ctx, history.ListOptions{Limit: recentShown})

@@ -26,13 +26,8 @@ func (s *session) resume(ctx context.Context, ref string) {
 		s.report(cli.Usagef("/resume needs a conversation: an id, a unique id prefix or an exact title (Tab offers the recent ones, /history lists them)"))
 		return
 	}
-	if s.th.open == nil {
-		s.report(errors.New("no conversation history is available"))
-		return
-	}
-	store, err := s.th.open()
-	if err != nil {
-		s.report(err)
+	store, ok := s.store()
+	if !ok {
 		return
 	}
 	conv, err := store.Resolve(ctx, ref)
@@ -151,9 +146,8 @@ func (s *session) fork(ctx context.Context) {
 		s.report(errors.New("nothing to fork yet: the conversation is saved with its first answer"))
 		return
 	}
-	store, err := s.th.open()
-	if err != nil {
-		s.report(err)
+	store, ok := s.store()
+	if !ok {
 		return
 	}
 	from := s.th.conv
