@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -113,16 +111,6 @@ func (s *session) replaceLastExchange(ctx context.Context) error {
 // compose is /edit: the next message is written in $VISUAL or $EDITOR (vi, or notepad on
 // Windows, when neither is set), in a private temporary file.
 func (s *session) compose(initial string) (string, error) {
-	editor := os.Getenv("VISUAL")
-	if editor == "" {
-		editor = os.Getenv("EDITOR")
-	}
-	if editor == "" {
-		editor = "vi"
-		if runtime.GOOS == "windows" {
-			editor = "notepad"
-		}
-	}
 	f, err := os.CreateTemp("", "moonchat-*.md")
 	if err != nil {
 		return "", err
@@ -133,17 +121,8 @@ func (s *session) compose(initial string) (string, error) {
 	if err := errors.Join(werr, f.Close()); err != nil {
 		return "", err
 	}
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		fields := strings.Fields(editor)
-		cmd = exec.Command(fields[0], append(fields[1:], path)...)
-	} else {
-		// Through the shell, as git does, so that EDITOR="code --wait" works.
-		cmd = exec.Command("sh", "-c", editor+` "$1"`, "moonchat-editor", path)
-	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.opts.IO.In, s.opts.IO.Out, s.opts.IO.ErrOut
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("the editor (%s) failed: %w", editor, err)
+	if err := cli.RunEditor(s.opts.IO, cli.EditorCommand(), path); err != nil {
+		return "", err
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
