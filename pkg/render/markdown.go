@@ -96,7 +96,13 @@ func NewMarkdown(w io.Writer, opts Options) (*Markdown, error) {
 
 // Write appends a delta of the answer; it never renders. It returns an error after Close or
 // Interrupt, or once writing to the terminal has failed.
-func (m *Markdown) Write(p []byte) (int, error) {
+func (m *Markdown) Write(p []byte) (int, error) { return takeDelta(m, p) }
+
+// WriteString is Write for a string, without a copy.
+func (m *Markdown) WriteString(s string) (int, error) { return takeDelta(m, s) }
+
+// takeDelta is Write and WriteString: p joins the text the next frame takes.
+func takeDelta[T string | []byte](m *Markdown, p T) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
@@ -107,20 +113,6 @@ func (m *Markdown) Write(p []byte) (int, error) {
 	}
 	m.in = append(m.in, p...)
 	return len(p), nil
-}
-
-// WriteString is Write for a string, without a copy.
-func (m *Markdown) WriteString(s string) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil {
-		return 0, m.err
-	}
-	if m.closed {
-		return 0, ErrClosed
-	}
-	m.in = append(m.in, s...)
-	return len(s), nil
 }
 
 // Flush runs a frame now: everything final is rendered and the live tail brought up to date.
