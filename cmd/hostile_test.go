@@ -175,10 +175,8 @@ func TestUndecodableAnswerExits75(t *testing.T) {
 		io.WriteString(w, `{"available_balance": 1, "data": [`)
 	}))
 	defer srv.Close()
-	isolate(t)
+	h := newHarness(t)
 	t.Setenv("MOONSHOT_API_BASE", srv.URL+"/v1")
-	t.Setenv("MOONSHOT_API_KEY", testKey)
-	h := &harness{t: t}
 	for _, args := range [][]string{
 		{"balance"},
 		{"models"},
