@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/moonchat/moonchat/internal/hostile"
+	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
@@ -60,5 +61,30 @@ func TestBadChoiceIndexWithoutStreaming(t *testing.T) {
 		if !logged {
 			t.Errorf("no log line shows a 502 naming %q:\n%s", mention, logs)
 		}
+	}
+}
+
+// TestBadChoiceIndexFailsOver: as after a 5xx, a refused answer goes to the group's next
+// deployment before the client has seen anything.
+func TestBadChoiceIndexFailsOver(t *testing.T) {
+	up := startUpstream(t, emulator.Config{})
+	bad := httptest.NewServer(&hostile.Server{})
+	defer bad.Close()
+	cfg := &Config{Deployments: []Deployment{
+		{ModelName: "mixed", Model: "kimi-k2.6", APIKey: upstreamKey, APIBase: bad.URL + "/" + hostile.NegativeIndex + "/v1"},
+		deploy("mixed", "kimi-k2.6", up),
+	}, MasterKey: masterKey, NumRetries: 1}
+	p := startProxy(t, cfg, Options{})
+	auth := []string{"Authorization", "Bearer " + masterKey}
+	// Round robin: one of the two requests starts at the bad deployment.
+	for range 2 {
+		resp, body := p.do(t, "POST", "/v1/chat/completions", chatJSON("mixed", ""), auth...)
+		if resp.StatusCode != http.StatusOK || strings.Contains(string(body), hostile.Content) || strings.Contains(string(body), `"error"`) {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+	}
+	_, body := p.do(t, "GET", "/metrics", "", auth...)
+	if want := `moonchat_proxy_failovers_total{model="mixed"} 1`; !strings.Contains(string(body), want) {
+		t.Errorf("metrics lack %s", want)
 	}
 }
