@@ -38,7 +38,7 @@ const ExitStatusHelp = `  0    success
   6    answer truncated at the token limit (finish_reason "length" after any
        --max-continues rounds; the partial answer is printed and saved)
   75   temporary failure after retries (429 rate limit/overload, 5xx, network,
-       timeout, incomplete stream)
+       timeout, incomplete stream, an answer that is not the API's shape)
   129  interrupted by SIGHUP (terminal closed); the partial answer is saved
   130  interrupted (Ctrl-C); the partial answer is saved
   143  interrupted by SIGTERM; the partial answer is saved`
