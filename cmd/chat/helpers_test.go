@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
-	"github.com/moonchat/moonchat/pkg/config"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -25,33 +25,11 @@ const testKey = "sk-test-chat-0123456789"
 type testEnv struct {
 	t   *testing.T
 	srv *emulator.Server
-	dir string
 }
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
-	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
-	t.Setenv("HOME", filepath.Join(dir, "home"))
-	t.Setenv("MOONCHAT_CONFIG", "")
-	for _, k := range config.Keys() {
-		for _, name := range k.Env {
-			t.Setenv(name, "")
-		}
-	}
-	for _, v := range []string{"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy", "NO_PROXY", "no_proxy", "VISUAL", "EDITOR"} {
-		t.Setenv(v, "")
-	}
-	t.Setenv("MOONSHOT_API_BASE", srv.URL)
-	t.Setenv("MOONSHOT_API_KEY", testKey)
-	return &testEnv{t: t, srv: srv, dir: dir}
+	return &testEnv{t: t, srv: clitest.Serve(t, emulator.Config{APIKey: testKey})}
 }
 
 // invocation describes how a command runs: its standard streams and its context.

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
 	"github.com/moonchat/moonchat/internal/vt"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/render"
@@ -81,13 +79,7 @@ func TestResizeInAPseudoTerminal(t *testing.T) {
 	g.emu.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: resizeAnswer} })
 	term := startTerminal(t, 100, 40, "chat", "-m", "kimi-k2-turbo-preview", "--no-save", "resize")
 	term.expectShown("w103") // the paragraph, raw, in the live tail
-	off := len(term.output())
-	term.mu.Lock()
-	term.seen = off
-	term.mu.Unlock()
-	if err := pty.Setsize(term.pty, &pty.Winsize{Cols: 60, Rows: 20}); err != nil {
-		t.Fatal(err)
-	}
+	off := term.resize(60, 20)
 	term.expect("\x1b[J") // the tail erased and drawn again at the new size
 	g.open()
 	if code := term.exitCode(); code != 0 {
@@ -238,19 +230,12 @@ func TestResizeInASessionInAPseudoTerminal(t *testing.T) {
 	term.expect(" › ")
 	term.typeKeys("resize please\r")
 	term.expectShown("w103")
-	off := len(term.output())
-	term.mu.Lock()
-	term.seen = off
-	term.mu.Unlock()
-	if err := pty.Setsize(term.pty, &pty.Winsize{Cols: 60, Rows: 20}); err != nil {
-		t.Fatal(err)
-	}
+	off := term.resize(60, 20)
 	term.expect("\x1b[J")
 	g.open()
 	term.expect("w199")
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
+	term.quit()
 	out := term.output()
 	// From the line editor's end of bracketed paste, after Enter, to the renderer's last write.
 	start := strings.Index(out, "\x1b[?2004l") + len("\x1b[?2004l")

@@ -23,9 +23,7 @@ func TestMCPApprovalOneShotInAPseudoTerminal(t *testing.T) {
 		result string
 	}{{"y", "say hi"}, {"always", "say hi"}, {"n", refused}} {
 		t.Run(tc.answer, func(t *testing.T) {
-			srv := isolated(t)
-			echo := echoServer(t)
-			writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+			srv, echo := withEcho(t, "")
 			callsTool(srv, "echo", textArgs)
 			term := startTerminal(t, 100, 30, "chat", "-m", "kimi-k2.6", "--no-thinking", "--mcp", "echo", "say hi")
 			term.expectScreen(approvalAsk, `run echo from MCP server echo with {"text":"say hi"}`+strings.TrimSpace(approvalAsk))
@@ -55,9 +53,7 @@ func TestMCPApprovalOneShotInAPseudoTerminal(t *testing.T) {
 // answer, keeps what happened and comes back to the prompt), and always, after which the
 // tool runs for the rest of the session without asking.
 func TestMCPApprovalInTheSessionInAPseudoTerminal(t *testing.T) {
-	srv := isolated(t)
-	echo := echoServer(t)
-	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+	srv, echo := withEcho(t, "")
 	callsTool(srv, "echo", textArgs)
 	term := startSession(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--raw", "--mcp", "echo", "--tool", "moonshot/date:latest")
 	term.expectScreen(" › ", "moonchat kimi-k2.6 ·", "tools: moonshot/date:latest (run by Moonshot, no approval needed); MCP echo (each call asks for approval)")
@@ -102,13 +98,9 @@ func TestMCPApprovalInTheSessionInAPseudoTerminal(t *testing.T) {
 	if processes := processesOf(t, echo); len(processes) != 1 {
 		t.Errorf("the session runs %d echo servers, want 1 for the whole session: %q", len(processes), processes)
 	}
-	term.typeKeys("\x04")
-	term.wait()
+	term.quit()
 
-	convs := savedConversations(t)
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations saved", len(convs))
-	}
+	convs := savedN(t, 1)
 	msgs := convs[0].msgs
 	var got []string
 	for _, m := range msgs {
@@ -137,9 +129,7 @@ func TestMCPApprovalInTheSessionInAPseudoTerminal(t *testing.T) {
 // saved as stopped, the prompt comes back, and the server keeps running for the next
 // question until the session ends.
 func TestCtrlCDuringAnMCPCallInTheSession(t *testing.T) {
-	srv := isolated(t)
-	echo := echoServer(t)
-	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+	srv, echo := withEcho(t, "")
 	callsTool(srv, "slow", func(string) string { return `{}` })
 	term := startSession(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--raw", "--mcp", "echo", "--yes")
 	term.expectScreen(" › ", "tools: MCP echo (--yes approves every call)")
@@ -155,13 +145,8 @@ func TestCtrlCDuringAnMCPCallInTheSession(t *testing.T) {
 	term.typeKeys("again\r")
 	term.expect("The tool said: again")
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the screen:\n%s", term.screen())
-	convs := savedConversations(t)
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations saved", len(convs))
-	}
+	term.quit()
+	convs := savedN(t, 1)
 	msgs := convs[0].msgs
 	if got := roleList(msgs); got != "user,assistant,tool,assistant,user,assistant,tool,assistant" {
 		t.Fatalf("saved %s", got)
@@ -175,9 +160,7 @@ func TestCtrlCDuringAnMCPCallInTheSession(t *testing.T) {
 // SIGTERM while the session asks about a call ends moonchat (143) instead of waiting for a
 // key, with the exchange saved and the server stopped.
 func TestSIGTERMAtTheApprovalPromptInTheSession(t *testing.T) {
-	srv := isolated(t)
-	echo := echoServer(t)
-	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+	srv, echo := withEcho(t, "")
 	callsTool(srv, "echo", textArgs)
 	term := startSession(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--raw", "--mcp", "echo")
 	term.expect(" › ")

@@ -9,18 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/moonchat/moonchat/cmd"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/internal/mcptest"
-	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/history"
 )
@@ -50,34 +47,14 @@ func moonchat(args ...string) *exec.Cmd {
 
 const processKey = "sk-test-process-0123456789"
 
-// isolated starts an emulator and points a private home at it: config, data and cache in
-// t.TempDir, none of the user's variables or key bindings.
+// isolated starts an emulator and points a private home at it (clitest.Serve), with an empty
+// key-binding file: the line editor would otherwise read the user's.
 func isolated(t *testing.T) *emulator.Server {
 	t.Helper()
-	srv, err := emulator.Start(emulator.Config{APIKey: processKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	dir := t.TempDir()
-	// An empty key-binding file: the line editor would otherwise read the user's.
-	if err := os.WriteFile(filepath.Join(dir, "inputrc"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range config.Keys() {
-		for _, name := range k.Env {
-			t.Setenv(name, "")
-		}
-	}
-	for name, value := range map[string]string{
-		"XDG_CONFIG_HOME": filepath.Join(dir, "config"), "XDG_DATA_HOME": filepath.Join(dir, "data"),
-		"XDG_CACHE_HOME": filepath.Join(dir, "cache"), "HOME": filepath.Join(dir, "home"),
-		"INPUTRC": filepath.Join(dir, "inputrc"), "MOONCHAT_CONFIG": "",
-		"HTTPS_PROXY": "", "HTTP_PROXY": "", "ALL_PROXY": "", "https_proxy": "", "http_proxy": "", "all_proxy": "",
-		"MOONSHOT_API_BASE": srv.URL, "MOONSHOT_API_KEY": processKey,
-	} {
-		t.Setenv(name, value)
-	}
+	srv := clitest.Serve(t, emulator.Config{APIKey: processKey})
+	inputrc := filepath.Join(t.TempDir(), "inputrc")
+	clitest.WriteFile(t, inputrc, "")
+	t.Setenv("INPUTRC", inputrc)
 	return srv
 }
 
@@ -112,6 +89,37 @@ func savedConversations(t *testing.T) []saved {
 		out = append(out, saved{conv, msgs})
 	}
 	return out
+}
+
+// savedN is savedConversations for a test that expects n of them: it fails with fewer or more.
+func savedN(t *testing.T, n int) []saved {
+	t.Helper()
+	convs := savedConversations(t)
+	if len(convs) != n {
+		t.Fatalf("%d conversations saved, want %d", len(convs), n)
+	}
+	return convs
+}
+
+// chatBodies are the JSON bodies of the chat requests the emulator received, in order.
+func chatBodies(srv *emulator.Server) []map[string]any {
+	var bodies []map[string]any
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/chat/completions") {
+			bodies = append(bodies, r.JSON())
+		}
+	}
+	return bodies
+}
+
+// lastMessages are the messages of the last chat request the emulator received.
+func lastMessages(t *testing.T, srv *emulator.Server) []any {
+	t.Helper()
+	bodies := chatBodies(srv)
+	if len(bodies) == 0 {
+		t.Fatal("no chat request was sent")
+	}
+	return bodies[len(bodies)-1]["messages"].([]any)
 }
 
 func roleList(msgs []history.Message) string {
@@ -158,185 +166,6 @@ func TestConcurrentProcessesLoseNoConversation(t *testing.T) {
 	}
 }
 
-// terminal is the user's side of a pseudo-terminal: what the program drew, and the keys.
-type terminal struct {
-	t      *testing.T
-	proc   *exec.Cmd
-	pty    *os.File
-	mu     sync.Mutex
-	out    bytes.Buffer
-	seen   int           // expect searches after this offset
-	change chan struct{} // closed and replaced on every read
-	closed bool
-}
-
-func newTerminal(t *testing.T, f *os.File) *terminal {
-	term := &terminal{t: t, pty: f, change: make(chan struct{})}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := f.Read(buf)
-			term.mu.Lock()
-			term.out.Write(buf[:n])
-			close(term.change)
-			term.change = make(chan struct{})
-			if err != nil {
-				term.closed = true
-			}
-			term.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return term
-}
-
-// expect waits until text appears after what earlier expectations matched.
-func (term *terminal) expect(text string) {
-	term.t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	for {
-		term.mu.Lock()
-		i := bytes.Index(term.out.Bytes()[term.seen:], []byte(text))
-		if i >= 0 {
-			term.seen += i + len(text)
-		}
-		closed, change := term.closed, term.change
-		term.mu.Unlock()
-		if i >= 0 {
-			return
-		}
-		if closed {
-			term.t.Fatalf("the program ended before %q appeared; the screen:\n%s", text, term.screen())
-		}
-		select {
-		case <-change:
-		case <-deadline.C:
-			term.t.Fatalf("%q did not appear; the screen:\n%s", text, term.screen())
-		}
-	}
-}
-
-func (term *terminal) typeKeys(keys string) {
-	term.t.Helper()
-	if _, err := term.pty.Write([]byte(keys)); err != nil {
-		term.t.Fatal(err)
-	}
-}
-
-var csiSeq = regexp.MustCompile(`^\x1b\[([0-9;?]*)[ -/]*([@-~])`)
-
-func escapeAt(raw string, i int) []string {
-	if raw[i] != '\x1b' {
-		return nil
-	}
-	return csiSeq.FindStringSubmatch(raw[i:])
-}
-
-// screen is what the terminal shows after the session, as lines of text: it follows the
-// cursor moves and erasures the line editor uses to redraw its line, and drops colours.
-func (term *terminal) screen() string {
-	term.mu.Lock()
-	raw := term.out.String()
-	term.mu.Unlock()
-	var lines [][]rune
-	row, col := 0, 0
-	put := func(r rune) {
-		for len(lines) <= row {
-			lines = append(lines, nil)
-		}
-		for len(lines[row]) < col {
-			lines[row] = append(lines[row], ' ')
-		}
-		if col < len(lines[row]) {
-			lines[row][col] = r
-		} else {
-			lines[row] = append(lines[row], r)
-		}
-		col++
-	}
-	for i := 0; i < len(raw); {
-		// Only an ESC can start a sequence: trying the expression at every byte is slow on the
-		// long outputs of rendered answers.
-		// An operating system command (OSC 52, the clipboard) shows nothing.
-		if strings.HasPrefix(raw[i:], "\x1b]") {
-			if end := strings.IndexByte(raw[i:], '\a'); end >= 0 {
-				i += end + 1
-				continue
-			}
-		}
-		if m := escapeAt(raw, i); m != nil {
-			i += len(m[0])
-			n := 1
-			if v, err := strconv.Atoi(strings.TrimPrefix(m[1], "?")); err == nil && v > 0 {
-				n = v
-			}
-			switch m[2] {
-			case "A":
-				row = max(row-n, 0)
-			case "B":
-				row += n
-			case "C":
-				col += n
-			case "D":
-				col = max(col-n, 0)
-			case "K", "J":
-				if row < len(lines) && col < len(lines[row]) && m[1] != "1" {
-					lines[row] = lines[row][:col]
-				}
-				if m[2] == "J" && row+1 < len(lines) {
-					lines = lines[:row+1]
-				}
-			}
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(raw[i:])
-		i += size
-		switch {
-		case r == '\r':
-			col = 0
-		case r == '\n':
-			row++
-			col = 0
-		case r == '\t':
-			col = (col/8 + 1) * 8
-		case r == '\x1b' || r < ' ':
-		default:
-			put(r)
-		}
-	}
-	var out []string
-	for _, l := range lines {
-		out = append(out, strings.TrimRight(string(l), " "))
-	}
-	return strings.TrimRight(strings.Join(out, "\n"), "\n")
-}
-
-// startSession runs moonchat in a pseudo-terminal of 100x30.
-func startSession(t *testing.T, args ...string) *terminal {
-	t.Helper()
-	return startTerminal(t, 100, 30, args...)
-}
-
-// wait waits for moonchat to end, which must be a success.
-func (term *terminal) wait() {
-	term.t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- term.proc.Wait() }()
-	timeout := time.NewTimer(20 * time.Second)
-	defer timeout.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			term.t.Fatalf("moonchat ended with %v; the screen:\n%s", err, term.screen())
-		}
-	case <-timeout.C:
-		term.t.Fatalf("moonchat did not end; the screen:\n%s", term.screen())
-	}
-}
-
 func TestSessionInAPseudoTerminal(t *testing.T) {
 	srv := isolated(t)
 	story := "Once upon a time, " + strings.Repeat("the moon listened. ", 60)
@@ -360,15 +189,9 @@ func TestSessionInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("And then?\r")
 	term.expect("happily ever after")
 	term.expect(" › ")
-	term.typeKeys("\x04") // Ctrl-D on an empty line
+	term.quit() // Ctrl-D on an empty line
 
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
-
-	convs := savedConversations(t)
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations saved", len(convs))
-	}
+	convs := savedN(t, 1)
 	c := convs[0]
 	if roleList(c.msgs) != "user,assistant,user,assistant" {
 		t.Fatalf("saved %s", roleList(c.msgs))
@@ -381,14 +204,9 @@ func TestSessionInAPseudoTerminal(t *testing.T) {
 		t.Errorf("the second answer saved = %+v", c.msgs[3])
 	}
 	var second []string
-	for _, r := range srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			second = second[:0]
-			for _, m := range r.JSON()["messages"].([]any) {
-				m := m.(map[string]any)
-				second = append(second, fmt.Sprintf("%s: %s", m["role"], m["content"]))
-			}
-		}
+	for _, m := range lastMessages(t, srv) {
+		m := m.(map[string]any)
+		second = append(second, fmt.Sprintf("%s: %s", m["role"], m["content"]))
 	}
 	if len(second) != 3 || second[1] != "assistant: "+partial.Content {
 		t.Errorf("the second question was not sent after the partial answer: %q", second)
@@ -408,11 +226,8 @@ func TestSessionInAPseudoTerminal(t *testing.T) {
 // userMessages returns the content of the last user message of each chat request.
 func userMessages(srv *emulator.Server) []string {
 	var out []string
-	for _, r := range srv.Requests() {
-		if !strings.HasSuffix(r.Path, "/chat/completions") {
-			continue
-		}
-		msgs := r.JSON()["messages"].([]any)
+	for _, b := range chatBodies(srv) {
+		msgs := b["messages"].([]any)
 		out = append(out, fmt.Sprint(msgs[len(msgs)-1].(map[string]any)["content"]))
 	}
 	return out

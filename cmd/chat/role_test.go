@@ -5,18 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/moonchat/moonchat/internal/clitest"
 )
 
 func TestRoleFlag(t *testing.T) {
 	e := newTestEnv(t)
-	path := filepath.Join(e.dir, "config", "moonchat", "config.yaml")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := "roles:\n  k3:\n    system: Be terse.\n    model: kimi-k3\n    reasoning_effort: low\n"
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	clitest.WriteFile(t, filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "moonchat", "config.yaml"),
+		"roles:\n  k3:\n    system: Be terse.\n    model: kimi-k3\n    reasoning_effort: low\n")
 	if r := e.run("-r", "k3", "hi"); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/emulator"
@@ -25,56 +24,10 @@ import (
 // chatModels are the models of the chat requests the emulator received, in order.
 func chatModels(srv *emulator.Server) []string {
 	var models []string
-	for _, r := range srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			models = append(models, r.JSON()["model"].(string))
-		}
+	for _, b := range chatBodies(srv) {
+		models = append(models, b["model"].(string))
 	}
 	return models
-}
-
-// expectScreen waits for text to appear, then checks that the screen, as a VT shows it, has
-// every one of want.
-func (term *terminal) expectScreen(text string, want ...string) {
-	term.t.Helper()
-	term.expectShown(text)
-	// A menu is drawn in several writes: wait until the screen shows all of it (or the
-	// deadline), rather than reading it once the first entry has appeared.
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	for {
-		term.mu.Lock()
-		closed, change := term.closed, term.change
-		term.mu.Unlock()
-		screen := term.screen()
-		var missing []string
-		for _, w := range want {
-			if !strings.Contains(screen, w) {
-				missing = append(missing, w)
-			}
-		}
-		if len(missing) == 0 {
-			return
-		}
-		if closed {
-			term.t.Fatalf("the program ended; the screen lacks %q:\n%s", missing, screen)
-		}
-		select {
-		case <-change:
-		case <-deadline.C:
-			term.t.Fatalf("the screen lacks %q:\n%s", missing, screen)
-		}
-	}
-}
-
-// expectPrompt waits for the next prompt and checks that it names model.
-func (term *terminal) expectPrompt(model string) {
-	term.t.Helper()
-	term.expect(" › ")
-	lines := strings.Split(term.screen(), "\n")
-	if last := lines[len(lines)-1]; !strings.HasPrefix(last+" ", model+" › ") {
-		term.t.Errorf("the prompt is %q, want the model %s", last, model)
-	}
 }
 
 func TestSessionTabCompletionInAPseudoTerminal(t *testing.T) {
@@ -124,9 +77,7 @@ func TestSessionTabCompletionInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("again\r")
 	term.expect("You said: again")
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.quit()
 	if got := chatModels(srv); strings.Join(got, ",") != "kimi-k2-turbo-preview,kimi-k2-turbo-preview" {
 		t.Errorf("models asked = %q", got)
 	}
@@ -186,14 +137,10 @@ func TestSessionResumeRecapAndNewInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("/resume nosuchthing\r")
 	term.expect(`no conversation matches "nosuchthing"`)
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.quit()
 
-	convs := savedConversations(t)
-	if len(convs) != 2 {
-		t.Fatalf("%d conversations saved, want 2 (the session added to the first)", len(convs))
-	}
+	// The session added to the first.
+	convs := savedN(t, 2)
 	c := convs[0] // updated last
 	if c.ID != first.ID || roleList(c.msgs) != "user,assistant,user,assistant" || c.msgs[2].Content != "And the moon?" || c.msgs[3].Model != "kimi-k2-turbo-preview" {
 		t.Errorf("the resumed conversation saved: %s %s %+v", c.ID, roleList(c.msgs), c.msgs)
@@ -201,9 +148,7 @@ func TestSessionResumeRecapAndNewInAPseudoTerminal(t *testing.T) {
 	if got := userMessages(srv); got[len(got)-1] != "And the moon?" {
 		t.Errorf("last question sent = %q", got[len(got)-1])
 	}
-	reqs := srv.Requests()
-	last := reqs[len(reqs)-1].JSON()
-	if msgs := last["messages"].([]any); len(msgs) != 3 || msgs[0].(map[string]any)["content"] != "Tell me about the tides" {
+	if msgs := lastMessages(t, srv); len(msgs) != 3 || msgs[0].(map[string]any)["content"] != "Tell me about the tides" {
 		t.Errorf("the resumed question was not sent after the conversation's turns: %v", msgs)
 	}
 }
@@ -223,9 +168,7 @@ func TestSessionUsageInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("/usage\r")
 	term.expect("conversation so far: 2 answers: ")
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.quit()
 
 	// The totals are those of the answers saved.
 	c := savedConversations(t)[0]
@@ -263,14 +206,9 @@ func TestSessionTitleAndForkInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("Now on a budget\r")
 	term.expect("You said: Now on a budget")
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.quit()
 
-	convs := savedConversations(t)
-	if len(convs) != 2 {
-		t.Fatalf("%d conversations saved", len(convs))
-	}
+	convs := savedN(t, 2)
 	fork, orig := convs[0], convs[1]
 	if orig.Title != "Trip plan" || roleList(orig.msgs) != "user,assistant" {
 		t.Errorf("the original: %q %s", orig.Title, roleList(orig.msgs))
@@ -283,8 +221,7 @@ func TestSessionTitleAndForkInAPseudoTerminal(t *testing.T) {
 		t.Errorf("the note does not name both conversations:\n%s", term.screen())
 	}
 	// The question after /fork was sent after the conversation so far.
-	reqs := srv.Requests()
-	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 3 {
+	if msgs := lastMessages(t, srv); len(msgs) != 3 {
 		t.Errorf("the last request sent %d messages, want 3", len(msgs))
 	}
 }
@@ -336,16 +273,9 @@ func TestSessionFileAndImageInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("And now?\r")
 	term.expect("You said: And now?")
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.quit()
 
-	var bodies []map[string]any
-	for _, r := range srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			bodies = append(bodies, r.JSON())
-		}
-	}
+	bodies := chatBodies(srv)
 	if len(bodies) != 2 {
 		t.Fatalf("%d chat requests", len(bodies))
 	}
@@ -369,21 +299,14 @@ func TestSessionFileAndImageInAPseudoTerminal(t *testing.T) {
 // writeRoles writes a config file with two roles into the isolated home.
 func writeRoles(t *testing.T) {
 	t.Helper()
-	path := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "moonchat", "config.yaml")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	const roles = `roles:
+	writeConfig(t, `roles:
   shell: Answer with one POSIX shell command.
   reviewer:
     system: You review Go code.
     model: kimi-k2.6
     temperature: 0.3
     thinking: false
-`
-	if err := os.WriteFile(path, []byte(roles), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 }
 
 func TestSessionRolesInAPseudoTerminal(t *testing.T) {
@@ -410,16 +333,9 @@ func TestSessionRolesInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("/role nosuch\r")
 	term.expect(`no role "nosuch"; the roles are reviewer, shell`)
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.quit()
 
-	var bodies []map[string]any
-	for _, r := range srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			bodies = append(bodies, r.JSON())
-		}
-	}
+	bodies := chatBodies(srv)
 	if len(bodies) != 2 {
 		t.Fatalf("%d requests", len(bodies))
 	}
@@ -467,22 +383,16 @@ func TestSessionEditConfirmAndEditLastInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("\r")
 	term.expect("You said: Count to three, in French, in French")
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.quit()
 
 	if got := userMessages(srv); len(got) != 2 || got[1] != "Count to three, in French, in French" {
 		t.Errorf("questions sent = %q", got)
 	}
-	reqs := srv.Requests()
-	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 1 {
+	if msgs := lastMessages(t, srv); len(msgs) != 1 {
 		t.Errorf("the edited question was sent after %d messages; the replaced exchange must not be", len(msgs)-1)
 	}
 	// The history keeps the replaced exchange, marked, before the new one.
-	convs := savedConversations(t)
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations saved", len(convs))
-	}
+	convs := savedN(t, 1)
 	msgs := convs[0].msgs
 	var got []string
 	for _, m := range msgs {
@@ -496,8 +406,7 @@ func TestSessionEditConfirmAndEditLastInAPseudoTerminal(t *testing.T) {
 	if out, err := moonchat("chat", "--raw", "-c", "-m", "kimi-k2-turbo-preview", "and then?").CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	reqs = srv.Requests()
-	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 3 {
+	if msgs := lastMessages(t, srv); len(msgs) != 3 {
 		t.Errorf("-c sent %d messages, want the new exchange and the question", len(msgs))
 	}
 }
@@ -512,8 +421,7 @@ func TestSessionRefusedKeyHintInAPseudoTerminal(t *testing.T) {
 	term.expectShown("hint: the key comes from $MOONSHOT_API_KEY; check it, or set up another with `moonchat config init`.")
 	term.expectShown("(api_base, from $MOONSHOT_API_BASE), which overrides the region")
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
+	term.quit()
 	if strings.Contains(term.output(), "sk-wrong-key") {
 		t.Error("the key was shown")
 	}
