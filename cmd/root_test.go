@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 )
@@ -91,15 +92,7 @@ func (h *harness) runWith(configure func(*cli.Factory), args ...string) run {
 }
 
 // chatBodies returns the JSON bodies of the chat requests the emulator received.
-func (h *harness) chatBodies() []map[string]any {
-	var out []map[string]any
-	for _, r := range h.srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			out = append(out, r.JSON())
-		}
-	}
-	return out
-}
+func (h *harness) chatBodies() []map[string]any { return clitest.ChatBodies(h.srv) }
 
 func TestAcceptanceFixesArriveAtTheAPI(t *testing.T) {
 	tests := []struct {

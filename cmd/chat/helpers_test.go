@@ -129,68 +129,10 @@ func (e *testEnv) runWith(inv invocation, args ...string) outcome {
 	return o
 }
 
-// store opens the history database the commands wrote.
-func (e *testEnv) store() *history.Store {
-	e.t.Helper()
-	path, err := history.DefaultPath()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	s, err := history.Open(path)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// conversations returns every saved conversation, newest first, with its messages.
-func (e *testEnv) conversations() []savedConversation {
-	e.t.Helper()
-	path, err := history.DefaultPath()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		return nil
-	}
-	s := e.store()
-	ctx := context.Background()
-	list, err := s.List(ctx, history.ListOptions{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []savedConversation
-	for _, c := range list {
-		conv, msgs, err := s.Get(ctx, c.ID)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, savedConversation{conv, msgs})
-	}
-	return out
-}
-
-type savedConversation struct {
-	history.Conversation
-	msgs []history.Message
-}
-
-// chatBodies returns the JSON bodies of the chat requests the emulator received.
-func (e *testEnv) chatBodies() []map[string]any {
-	var out []map[string]any
-	for _, r := range e.srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			out = append(out, r.JSON())
-		}
-	}
-	return out
-}
-
 // lastMessages returns the messages of the last chat request.
 func (e *testEnv) lastMessages() []map[string]any {
 	e.t.Helper()
-	bodies := e.chatBodies()
+	bodies := clitest.ChatBodies(e.srv)
 	if len(bodies) == 0 {
 		e.t.Fatal("no chat request was sent")
 	}

@@ -118,8 +118,8 @@ func TestMCPLoopBoundsLeaveNoServer(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr, "more than 2 times") || !strings.Contains(stderr, "--max-steps") {
 			t.Errorf("exit %d, stderr %q", code, stderr)
 		}
-		convs := savedConversations(t)
-		if len(convs) != 1 || strings.Count(roleList(convs[0].msgs), "tool") != 2 {
+		convs := clitest.Conversations(t)
+		if len(convs) != 1 || strings.Count(roleList(convs[0].Msgs), "tool") != 2 {
 			t.Errorf("saved %+v", convs)
 		}
 		noOrphans(t, echo)
@@ -131,12 +131,12 @@ func TestMCPLoopBoundsLeaveNoServer(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		convs := savedConversations(t)
-		if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" {
+		convs := clitest.Conversations(t)
+		if len(convs) != 1 || roleList(convs[0].Msgs) != "user,assistant,tool,assistant" {
 			t.Fatalf("saved %+v", convs)
 		}
 		// pkg/mcphost cuts an MCP result at the engine's cap, saying how much it kept.
-		if r := convs[0].msgs[2].Content; len(r) > converse.MaxToolResultBytes || !utf8.ValidString(r) ||
+		if r := convs[0].Msgs[2].Content; len(r) > converse.MaxToolResultBytes || !utf8.ValidString(r) ||
 			!strings.HasSuffix(r, "[truncated by moonchat: 65482 of 200000 bytes shown]") {
 			t.Errorf("the saved result is %d bytes, ending %q", len(r), r[max(len(r)-60, 0):])
 		}

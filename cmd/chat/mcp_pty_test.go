@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/moonchat/moonchat/internal/clitest"
 )
 
 // The approval of MCP calls as a user meets it: moonchat in a pseudo-terminal, the emulator's
@@ -28,19 +30,17 @@ func TestMCPApprovalOneShotInAPseudoTerminal(t *testing.T) {
 			term := startTerminal(t, 100, 30, "chat", "-m", "kimi-k2.6", "--no-thinking", "--mcp", "echo", "say hi")
 			term.expectScreen(approvalAsk, `run echo from MCP server echo with {"text":"say hi"}`+strings.TrimSpace(approvalAsk))
 			term.typeKeys(tc.answer + "\r")
-			if code := term.exitCode(); code != 0 {
-				t.Fatalf("exit %d; the screen:\n%s", code, term.screen())
-			}
+			term.exits(0)
 			screen := strings.Join(readScreen(t, term.output(), 100, 30), "\n")
 			t.Logf("the screen:\n%s", screen)
 			if !strings.Contains(screen, "The tool said: "+tc.result) {
 				t.Errorf("the answer is not on the screen")
 			}
-			convs := savedConversations(t)
-			if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" {
+			convs := clitest.Conversations(t)
+			if len(convs) != 1 || roleList(convs[0].Msgs) != "user,assistant,tool,assistant" {
 				t.Fatalf("saved %+v", convs)
 			}
-			if msgs := convs[0].msgs; msgs[2].Content != tc.result || msgs[2].Name != "echo" ||
+			if msgs := convs[0].Msgs; msgs[2].Content != tc.result || msgs[2].Name != "echo" ||
 				!strings.Contains(string(msgs[1].ToolCalls), `"name":"echo"`) || msgs[3].Content != "The tool said: "+tc.result {
 				t.Errorf("history %+v", msgs)
 			}
@@ -80,9 +80,7 @@ func TestMCPApprovalInTheSessionInAPseudoTerminal(t *testing.T) {
 	term.expect("The tool said: fourth")
 	term.expect(" › ")
 	// Always: the fifth call runs without a question.
-	term.typeKeys("fifth\r")
-	term.expect("The tool said: fifth")
-	term.expect(" › ")
+	term.enter("fifth", "The tool said: fifth")
 	// The line editor's cursor moves are beyond internal/vt: the session's screen is read
 	// through the VT of the session tests, which follows them.
 	screen := term.screen()
@@ -101,7 +99,7 @@ func TestMCPApprovalInTheSessionInAPseudoTerminal(t *testing.T) {
 	term.quit()
 
 	convs := savedN(t, 1)
-	msgs := convs[0].msgs
+	msgs := convs[0].Msgs
 	var got []string
 	for _, m := range msgs {
 		if m.Role == "tool" {
@@ -142,12 +140,10 @@ func TestCtrlCDuringAnMCPCallInTheSession(t *testing.T) {
 		t.Errorf("the server's processes after Ctrl-C: %q", running)
 	}
 	callsTool(srv, "echo", textArgs)
-	term.typeKeys("again\r")
-	term.expect("The tool said: again")
-	term.expect(" › ")
+	term.enter("again", "The tool said: again")
 	term.quit()
 	convs := savedN(t, 1)
-	msgs := convs[0].msgs
+	msgs := convs[0].Msgs
 	if got := roleList(msgs); got != "user,assistant,tool,assistant,user,assistant,tool,assistant" {
 		t.Fatalf("saved %s", got)
 	}
@@ -169,12 +165,10 @@ func TestSIGTERMAtTheApprovalPromptInTheSession(t *testing.T) {
 	if err := term.proc.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if code := term.exitCode(); code != 143 {
-		t.Fatalf("exit %d; the screen:\n%s", code, term.screen())
-	}
-	convs := savedConversations(t)
-	if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" ||
-		convs[0].msgs[2].Content != "error: stopped before the tool answered" {
+	term.exits(143)
+	convs := clitest.Conversations(t)
+	if len(convs) != 1 || roleList(convs[0].Msgs) != "user,assistant,tool,assistant" ||
+		convs[0].Msgs[2].Content != "error: stopped before the tool answered" {
 		t.Fatalf("saved %+v", convs)
 	}
 	noOrphans(t, echo)

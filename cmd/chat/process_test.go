@@ -58,64 +58,21 @@ func isolated(t *testing.T) *emulator.Server {
 	return srv
 }
 
-type saved struct {
-	history.Conversation
-	msgs []history.Message
-}
-
-// savedConversations reads every conversation the processes saved, newest first.
-func savedConversations(t *testing.T) []saved {
+// savedN is clitest.Conversations for a test that expects n of them: it fails with fewer or
+// more.
+func savedN(t *testing.T, n int) []clitest.Saved {
 	t.Helper()
-	path, err := history.DefaultPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := history.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	ctx := context.Background()
-	list, err := store.List(ctx, history.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []saved
-	for _, c := range list {
-		conv, msgs, err := store.Get(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, saved{conv, msgs})
-	}
-	return out
-}
-
-// savedN is savedConversations for a test that expects n of them: it fails with fewer or more.
-func savedN(t *testing.T, n int) []saved {
-	t.Helper()
-	convs := savedConversations(t)
+	convs := clitest.Conversations(t)
 	if len(convs) != n {
 		t.Fatalf("%d conversations saved, want %d", len(convs), n)
 	}
 	return convs
 }
 
-// chatBodies are the JSON bodies of the chat requests the emulator received, in order.
-func chatBodies(srv *emulator.Server) []map[string]any {
-	var bodies []map[string]any
-	for _, r := range srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			bodies = append(bodies, r.JSON())
-		}
-	}
-	return bodies
-}
-
 // lastMessages are the messages of the last chat request the emulator received.
 func lastMessages(t *testing.T, srv *emulator.Server) []any {
 	t.Helper()
-	bodies := chatBodies(srv)
+	bodies := clitest.ChatBodies(srv)
 	if len(bodies) == 0 {
 		t.Fatal("no chat request was sent")
 	}
@@ -148,12 +105,12 @@ func TestConcurrentProcessesLoseNoConversation(t *testing.T) {
 	for f := range failures {
 		t.Error(f)
 	}
-	convs := savedConversations(t)
+	convs := clitest.Conversations(t)
 	var titles []string
 	for _, c := range convs {
 		titles = append(titles, c.Title)
-		if roleList(c.msgs) != "user,assistant" || c.msgs[1].Content != "This is moonchat's offline emulator: no request left this machine.\n\nYou said: "+c.Title+"\n" {
-			t.Errorf("conversation %s %q: %s %+v", c.ID, c.Title, roleList(c.msgs), c.msgs)
+		if roleList(c.Msgs) != "user,assistant" || c.Msgs[1].Content != "This is moonchat's offline emulator: no request left this machine.\n\nYou said: "+c.Title+"\n" {
+			t.Errorf("conversation %s %q: %s %+v", c.ID, c.Title, roleList(c.Msgs), c.Msgs)
 		}
 	}
 	sort.Strings(titles)
@@ -186,22 +143,20 @@ func TestSessionInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("\x03") // Ctrl-C: the terminal sends SIGINT while the answer streams
 	term.expect("stopped; the answer so far is saved")
 	term.expect(" › ")
-	term.typeKeys("And then?\r")
-	term.expect("happily ever after")
-	term.expect(" › ")
+	term.enter("And then?", "happily ever after")
 	term.quit() // Ctrl-D on an empty line
 
 	convs := savedN(t, 1)
 	c := convs[0]
-	if roleList(c.msgs) != "user,assistant,user,assistant" {
-		t.Fatalf("saved %s", roleList(c.msgs))
+	if roleList(c.Msgs) != "user,assistant,user,assistant" {
+		t.Fatalf("saved %s", roleList(c.Msgs))
 	}
-	partial := c.msgs[1]
+	partial := c.Msgs[1]
 	if !partial.Interrupted || !strings.HasPrefix(partial.Content, "Once upon a time") || !strings.HasPrefix(story, partial.Content) || partial.Content == story {
 		t.Errorf("the interrupted answer saved = %+v", partial)
 	}
-	if c.msgs[3].Content != "And they chatted happily ever after." || c.msgs[3].Interrupted || c.msgs[3].Incomplete {
-		t.Errorf("the second answer saved = %+v", c.msgs[3])
+	if c.Msgs[3].Content != "And they chatted happily ever after." || c.Msgs[3].Interrupted || c.Msgs[3].Incomplete {
+		t.Errorf("the second answer saved = %+v", c.Msgs[3])
 	}
 	var second []string
 	for _, m := range lastMessages(t, srv) {
@@ -226,7 +181,7 @@ func TestSessionInAPseudoTerminal(t *testing.T) {
 // userMessages returns the content of the last user message of each chat request.
 func userMessages(srv *emulator.Server) []string {
 	var out []string
-	for _, b := range chatBodies(srv) {
+	for _, b := range clitest.ChatBodies(srv) {
 		msgs := b["messages"].([]any)
 		out = append(out, fmt.Sprint(msgs[len(msgs)-1].(map[string]any)["content"]))
 	}
@@ -240,21 +195,15 @@ func TestSessionMultiLineInputInAPseudoTerminal(t *testing.T) {
 	// A trailing backslash, then Alt-Enter (ESC CR), continue the message on a new line.
 	term.typeKeys("first line\\\r")
 	term.typeKeys("second line\x1b\r")
-	term.typeKeys("third line\r")
-	term.expect("You said: first line")
-	term.expect(" › ")
+	term.enter("third line", "You said: first line")
 	// A bracketed paste is one message, line breaks and all.
-	term.typeKeys("\x1b[200~pasted one\rpasted two\x1b[201~\r")
-	term.expect("You said: pasted one")
-	term.expect(" › ")
-	term.typeKeys("月亮你好\r")
-	term.expect("You said: 月亮你好")
-	term.expect(" › ")
+	term.enter("\x1b[200~pasted one\rpasted two\x1b[201~", "You said: pasted one")
+	term.enter("月亮你好", "You said: 月亮你好")
 	term.typeKeys("\x03") // Ctrl-C on an empty line asks
 	term.expect("press Ctrl-C again or Ctrl-D")
 	term.expect(" › ")
 	term.typeKeys("\x03") // and the second one quits
-	term.wait()
+	term.exits(0)
 	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
 
 	want := []string{"first line\nsecond line\nthird line", "pasted one\npasted two", "月亮你好"}

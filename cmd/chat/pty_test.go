@@ -141,9 +141,7 @@ func TestMarkdownStreamsProgressivelyInAPseudoTerminal(t *testing.T) {
 	}
 	g.open()
 	term.expectShown("Final words")
-	if code := term.exitCode(); code != 0 {
-		t.Fatalf("exit %d; the screen:\n%s", code, term.screen())
-	}
+	term.exits(0)
 	screen := term.screen()
 	t.Logf("the screen:\n%s", screen)
 	leftClean(t, term.output(), screen)
@@ -166,9 +164,7 @@ func TestCtrlCMidBlockInAPseudoTerminal(t *testing.T) {
 	// The paragraph is the unfinished block, shown live; Ctrl-C lands in it.
 	term.expectShown("It goes on")
 	term.typeKeys("\x03")
-	if code := term.exitCode(); code != 130 {
-		t.Fatalf("exit %d; the screen:\n%s", code, term.screen())
-	}
+	term.exits(130)
 	screen := term.screen()
 	t.Logf("the screen:\n%s", screen)
 	leftClean(t, term.output(), screen)
@@ -214,9 +210,7 @@ func TestA128KBAnswerInAPseudoTerminal(t *testing.T) {
 	g.open() // nothing to hold back here
 	g.emu.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: string(doc)} })
 	term := startTerminal(t, 100, 40, "chat", "-m", "kimi-k2.6", "--no-thinking", "--no-save", "a long answer")
-	if code := term.exitCode(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	term.exits(0)
 	screen := term.screen()
 	leftClean(t, term.output(), screen)
 	got, wantText := normalise(screen), strings.TrimSuffix(string(want), "\n")

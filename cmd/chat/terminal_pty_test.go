@@ -161,6 +161,14 @@ func (term *terminal) typeKeys(keys string) {
 	}
 }
 
+// enter types line and Enter, waits for want, then for the next prompt.
+func (term *terminal) enter(line, want string) {
+	term.t.Helper()
+	term.typeKeys(line + "\r")
+	term.expect(want)
+	term.expect(" › ")
+}
+
 // resize sets the terminal's size and returns the offset of the output at which it changed;
 // expect searches from there.
 func (term *terminal) resize(cols, rows uint16) int {
@@ -204,11 +212,11 @@ func (term *terminal) exitCode() int {
 	return 0
 }
 
-// wait waits for moonchat to end, which must be a success.
-func (term *terminal) wait() {
+// exits waits for moonchat to end with the exit status code.
+func (term *terminal) exits(code int) {
 	term.t.Helper()
-	if code := term.exitCode(); code != 0 {
-		term.t.Fatalf("moonchat ended with exit status %d; the screen:\n%s", code, term.screen())
+	if got := term.exitCode(); got != code {
+		term.t.Fatalf("moonchat ended with exit status %d, want %d; the screen:\n%s", got, code, term.screen())
 	}
 }
 
@@ -217,7 +225,7 @@ func (term *terminal) wait() {
 func (term *terminal) quit() {
 	term.t.Helper()
 	term.typeKeys("\x04")
-	term.wait()
+	term.exits(0)
 	term.t.Logf("the session, as the terminal showed it:\n%s", term.screen())
 }
 

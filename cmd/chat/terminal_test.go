@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
@@ -160,7 +161,7 @@ func TestBadStyleIsAUsageErrorBeforeAnyRequest(t *testing.T) {
 			}
 		})
 	}
-	if n := len(e.chatBodies()); n != 0 {
+	if n := len(clitest.ChatBodies(e.srv)); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
 }

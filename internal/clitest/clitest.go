@@ -6,8 +6,11 @@ package clitest
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
+	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 )
 
@@ -99,4 +103,70 @@ func (s *Streams) Run(t testing.TB, cmd *cobra.Command, args ...string) Result {
 	defer cancel()
 	err := cmd.ExecuteContext(ctx)
 	return Result{Out: s.out.String(), ErrOut: s.errOut.String(), Err: err}
+}
+
+// ChatBodies are the JSON bodies of the chat requests srv received, in order.
+func ChatBodies(srv *emulator.Server) []map[string]any {
+	var bodies []map[string]any
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/chat/completions") {
+			bodies = append(bodies, r.JSON())
+		}
+	}
+	return bodies
+}
+
+// OpenHistory opens the history database moonchat uses in this environment; it is closed
+// when the test ends.
+func OpenHistory(t testing.TB) *history.Store {
+	t.Helper()
+	path, err := history.DefaultPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Saved is a saved conversation with its messages.
+type Saved struct {
+	history.Conversation
+	Msgs []history.Message
+}
+
+// Conversations reads every conversation saved in this environment, newest first, with its
+// messages; none when nothing created the database. The database is closed again at once,
+// so that processes the test starts next find it as moonchat left it.
+func Conversations(t testing.TB) []Saved {
+	t.Helper()
+	path, err := history.DefaultPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	s, err := history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	list, err := s.List(ctx, history.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Saved
+	for _, c := range list {
+		conv, msgs, err := s.Get(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Saved{conv, msgs})
+	}
+	return out
 }
