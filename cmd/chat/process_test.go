@@ -33,9 +33,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runMoonchat) == "1" {
 		os.Exit(cmd.Main())
 	}
-	code := m.Run()
-	mcptest.Cleanup()
-	os.Exit(code)
+	mcptest.Main(m)
 }
 
 // moonchat returns the command that runs `moonchat ARGS` in a process.

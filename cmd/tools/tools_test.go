@@ -4,54 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/internal/clitest"
+	"github.com/moonchat/moonchat/internal/mcptest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 )
 
 const testKey = "sk-tools-test-0123456789"
 
-// echoPath is pkg/mcphost's test MCP server (made with the official Go SDK), built once by
-// TestMain: before any test points XDG_CACHE_HOME, and with it Go's build cache, elsewhere.
-var echoPath string
-
-func echoServer(t *testing.T) string {
-	t.Helper()
-	if echoPath == "" {
-		t.Fatal("the echo server was not built")
-	}
-	return echoPath
-}
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tools-echo-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	exe := filepath.Join(dir, "echoserver")
-	if runtime.GOOS == "windows" {
-		exe += ".exe"
-	}
-	if out, err := exec.Command("go", "build", "-o", exe, "../../pkg/mcphost/testdata/echoserver").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the echo server: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	echoPath = exe
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mcptest.Main(m) }
 
 type result = clitest.Result
 
@@ -138,7 +105,7 @@ func TestFormulaTools(t *testing.T) {
 
 func TestMCPTools(t *testing.T) {
 	path := clitest.Isolate(t)
-	echo := echoServer(t)
+	echo := mcptest.EchoServer(t)
 	clitest.WriteFile(t, path, "mcp_servers:\n  a:\n    command: "+echo+"\n  b:\n    command: "+echo+"\n"+
 		"  broken:\n    command: "+filepath.Join(t.TempDir(), "missing")+"\n")
 

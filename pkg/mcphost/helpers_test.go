@@ -3,7 +3,6 @@ package mcphost
 import (
 	"bufio"
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,11 +14,7 @@ import (
 // echoServer is testdata/echoserver (an MCP server made with the official Go SDK), built once.
 func echoServer(t *testing.T) string { return mcptest.EchoServer(t) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mcptest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mcptest.Main(m) }
 
 // everything is the npm reference server @modelcontextprotocol/server-everything over stdio
 // (skipped without node and npm, unless MOONCHAT_REQUIRE_NPM=1).
