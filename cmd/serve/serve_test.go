@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/openai/openai-go/option"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/syncbuf"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 	"github.com/moonchat/moonchat/pkg/moonshot"
@@ -45,30 +45,12 @@ func isolate(t *testing.T) {
 	}
 }
 
-// syncBuffer is stderr for a server whose handlers log concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // server is a `moonchat serve` running in the test.
 type server struct {
 	url    string // http://127.0.0.1:PORT
 	stop   context.CancelFunc
 	done   chan error
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	once   sync.Once
 	err    error
 }
@@ -103,7 +85,7 @@ func execute(t *testing.T, ctx context.Context, stderr io.Writer, args []string,
 func start(t *testing.T, args []string, setup func(*Options)) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{stop: cancel, done: make(chan error, 1), stderr: &syncBuffer{}}
+	s := &server{stop: cancel, done: make(chan error, 1), stderr: &syncbuf.Buffer{}}
 	ready := make(chan string, 1)
 	go func() {
 		s.done <- execute(t, ctx, s.stderr, append([]string{"--port", "0"}, args...), func(o *Options) {
@@ -172,7 +154,7 @@ func TestFlags(t *testing.T) {
 func TestRefusesToExposeWithoutMasterKey(t *testing.T) {
 	isolate(t)
 	for _, host := range []string{"0.0.0.0", "::", "192.0.2.1", "example.com"} {
-		stderr := &syncBuffer{}
+		stderr := &syncbuf.Buffer{}
 		err := execute(t, context.Background(), stderr, []string{"--offline", "--host", host, "--port", "0"}, nil)
 		var ue *cli.UsageError
 		if cli.ExitCode(err) != 2 || !errors.As(err, &ue) || !strings.Contains(err.Error(), "refusing to listen on "+host+" without a master key") ||
