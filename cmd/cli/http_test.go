@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
@@ -94,20 +95,7 @@ func (p *httpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "proxy: not a proxy request", http.StatusBadRequest)
 		return
 	}
-	out := r.Clone(r.Context())
-	out.RequestURI = ""
-	out.URL.Host = target
-	resp, err := http.DefaultTransport.RoundTrip(out)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	for k, vs := range resp.Header {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
+	clitest.Forward(w, r, target)
 }
 
 func (p *httpProxy) tunnel(w http.ResponseWriter, target string) {

@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,4 +171,22 @@ func Conversations(t testing.TB) []Saved {
 		out = append(out, Saved{conv, msgs})
 	}
 	return out
+}
+
+// Forward does what a forward HTTP proxy does with the proxy request r: it sends r on to
+// target (host:port) and copies the answer back to w.
+func Forward(w http.ResponseWriter, r *http.Request, target string) {
+	out := r.Clone(r.Context())
+	out.RequestURI, out.URL.Host = "", target
+	resp, err := http.DefaultTransport.RoundTrip(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
 }
