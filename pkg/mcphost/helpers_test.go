@@ -16,6 +16,19 @@ func echoServer(t *testing.T) string { return mcptest.EchoServer(t) }
 
 func TestMain(m *testing.M) { mcptest.Main(m) }
 
+// cancelledCall calls the echo server's slow tool and cancels the call at once; it returns
+// the call's error.
+func cancelledCall(h *Host) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Call(ctx, "echo", "slow", `{}`)
+		done <- err
+	}()
+	cancel()
+	return <-done
+}
+
 // everything is the npm reference server @modelcontextprotocol/server-everything over stdio
 // (skipped without node and npm, unless MOONCHAT_REQUIRE_NPM=1).
 func everything(t *testing.T) ServerConfig {
