@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/internal/vt"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/history"
@@ -66,7 +67,7 @@ func hostileUpstream(t *testing.T) *httptest.Server {
 // on any escape sequence or control character moonchat did not write itself.
 func TestNoForeignEscapeReachesATerminal(t *testing.T) {
 	srv := hostileUpstream(t)
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONSHOT_API_BASE", srv.URL+"/v1")
 	t.Setenv("MOONSHOT_API_KEY", testKey)
 	h := &harness{t: t, tty: true}
@@ -152,7 +153,7 @@ func TestNoForeignEscapeReachesATerminal(t *testing.T) {
 // The same text piped is byte-exact: the sanitizer is for terminals only.
 func TestHostileTextPipedIsByteExact(t *testing.T) {
 	srv := hostileUpstream(t)
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONSHOT_API_BASE", srv.URL+"/v1")
 	t.Setenv("MOONSHOT_API_KEY", testKey)
 	h := &harness{t: t}

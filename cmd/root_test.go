@@ -33,29 +33,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	isolate(t)
-	t.Setenv("MOONSHOT_API_BASE", srv.URL)
-	t.Setenv("MOONSHOT_API_KEY", testKey)
-	return &harness{t: t, srv: srv}
-}
-
-// isolate points every per-user path at a temporary directory and clears the variables that
-// would change behaviour.
-func isolate(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", dir+"/config")
-	t.Setenv("XDG_DATA_HOME", dir+"/data")
-	t.Setenv("XDG_CACHE_HOME", dir+"/cache")
-	t.Setenv("HOME", dir+"/home")
-	for _, v := range []string{"MOONSHOT_API_KEY", "MOONSHOT_API_BASE", "MOONCHAT_CONFIG", "MOONCHAT_MODEL",
-		"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy", "NO_PROXY", "no_proxy"} {
-		t.Setenv(v, "")
-	}
+	return &harness{t: t, srv: clitest.Serve(t, emulator.Config{APIKey: testKey})}
 }
 
 func (h *harness) run(args ...string) run {
@@ -294,7 +272,7 @@ func TestDryRun(t *testing.T) {
 }
 
 func TestOfflineNeedsNoKeyNorNetwork(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONSHOT_API_BASE", "http://127.0.0.1:1/v1") // would fail if used
 	h := &harness{t: t}
 	r := h.run("chat", "--offline", "hello")
@@ -360,7 +338,7 @@ func TestInterruptExits130(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	h := &harness{t: t}
 	r := h.run("version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "moonchat ") || !strings.Contains(r.stdout, "go") {

@@ -100,7 +100,7 @@ func TestModelsTokensBalanceOnTerminal(t *testing.T) {
 }
 
 func TestModelCompletion(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	h := &harness{t: t}
 	for _, cmd := range []string{"chat", "tokens"} {
 		r := h.run("__complete", cmd, "-m", "kimi-k2.")

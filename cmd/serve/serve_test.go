@@ -18,6 +18,7 @@ import (
 	"github.com/openai/openai-go/option"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/internal/syncbuf"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -33,16 +34,22 @@ const (
 // change behaviour.
 func isolate(t *testing.T) {
 	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", dir+"/config")
-	t.Setenv("XDG_DATA_HOME", dir+"/data")
-	t.Setenv("XDG_CACHE_HOME", dir+"/cache")
-	t.Setenv("HOME", dir+"/home")
-	for _, v := range []string{"MOONSHOT_API_KEY", "MOONSHOT_API_BASE", "MOONCHAT_CONFIG", "MOONCHAT_MASTER_KEY", "LITELLM_MASTER_KEY",
-		"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy", "NO_PROXY", "no_proxy",
-		"OPENAI_BASE_URL", "OPENAI_API_KEY"} {
+	clitest.Isolate(t)
+	for _, v := range []string{"MOONCHAT_MASTER_KEY", "LITELLM_MASTER_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY"} {
 		t.Setenv(v, "")
 	}
+}
+
+// upstream starts an emulator with cfg that takes upstreamKey, for the server to send to.
+func upstream(t *testing.T, cfg emulator.Config) *emulator.Server {
+	t.Helper()
+	cfg.APIKey = upstreamKey
+	up, err := emulator.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(up.Close)
+	return up
 }
 
 // server is a `moonchat serve` running in the test.
@@ -214,11 +221,7 @@ func TestOfflineServeWithTheOpenAISDK(t *testing.T) {
 
 func TestServesTheKeysModels(t *testing.T) {
 	isolate(t)
-	up, err := emulator.Start(emulator.Config{APIKey: upstreamKey, Models: []emulator.Model{{ID: "kimi-k2.6", ContextLength: 262144, Reasoning: true}, {ID: "moonshot-v1-8k", ContextLength: 8192}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := upstream(t, emulator.Config{Models: []emulator.Model{{ID: "kimi-k2.6", ContextLength: 262144, Reasoning: true}, {ID: "moonshot-v1-8k", ContextLength: 8192}}})
 	t.Setenv("MOONSHOT_API_KEY", upstreamKey)
 	t.Setenv("MOONSHOT_API_BASE", up.URL)
 	s := start(t, nil, nil)
@@ -240,11 +243,7 @@ func TestServesTheKeysModels(t *testing.T) {
 
 func TestStartFailures(t *testing.T) {
 	isolate(t)
-	up, err := emulator.Start(emulator.Config{APIKey: upstreamKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := upstream(t, emulator.Config{})
 	t.Setenv("MOONSHOT_API_BASE", up.URL)
 
 	// No key: nothing could be answered.
@@ -261,7 +260,7 @@ func TestStartFailures(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("model_list:\n  - model_name: a\n    litellm_params:\n      modle: moonshot/kimi-k2.6\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err = execute(t, context.Background(), io.Discard, []string{"--config", bad, "--port", "0"}, nil)
+	err := execute(t, context.Background(), io.Discard, []string{"--config", bad, "--port", "0"}, nil)
 	if cli.ExitCode(err) != 2 || !strings.HasPrefix(err.Error(), bad+":4: unknown key \"modle\"") {
 		t.Fatalf("bad config: %v", err)
 	}
@@ -281,11 +280,7 @@ func TestStartFailures(t *testing.T) {
 func TestFallsBackToTheBuiltInModelList(t *testing.T) {
 	isolate(t)
 	// An upstream that answers chat but fails GET /models.
-	up, err := emulator.Start(emulator.Config{APIKey: upstreamKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := upstream(t, emulator.Config{})
 	broken := http.NewServeMux()
 	broken.HandleFunc("/v1/models", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
 	broken.Handle("/", up.Emulator())
@@ -314,11 +309,7 @@ func TestFallsBackToTheBuiltInModelList(t *testing.T) {
 
 func TestConfigFileAndAccessLog(t *testing.T) {
 	isolate(t)
-	up, err := emulator.Start(emulator.Config{APIKey: upstreamKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := upstream(t, emulator.Config{})
 	t.Setenv("MOONSHOT_API_KEY", upstreamKey)
 	t.Setenv("MOONSHOT_API_BASE", up.URL)
 	t.Setenv("LITELLM_MASTER_KEY", masterKey)
