@@ -17,9 +17,7 @@ func serve(t *testing.T, b emulator.Balance) *emulator.Server {
 	return clitest.Serve(t, emulator.Config{APIKey: testKey, Balance: b})
 }
 
-type result = clitest.Result
-
-func run(t *testing.T, tty bool, args ...string) result {
+func run(t *testing.T, tty bool, args ...string) clitest.Result {
 	t.Helper()
 	s := clitest.NewStreams("")
 	s.IO.SetStdoutTTY(tty)

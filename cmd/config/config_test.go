@@ -37,9 +37,7 @@ type streams struct {
 	stdin    string
 }
 
-type result = clitest.Result
-
-func run(t *testing.T, s streams, args ...string) result {
+func run(t *testing.T, s streams, args ...string) clitest.Result {
 	t.Helper()
 	st := clitest.NewStreams(s.stdin)
 	st.IO.SetStdoutTTY(s.tty)
@@ -49,7 +47,7 @@ func run(t *testing.T, s streams, args ...string) result {
 	return st.Run(t, NewCmdConfig(cli.New(st.IO), nil), args...)
 }
 
-func mustRun(t *testing.T, s streams, args ...string) result {
+func mustRun(t *testing.T, s streams, args ...string) clitest.Result {
 	t.Helper()
 	r := run(t, s, args...)
 	if r.Err != nil {
@@ -77,7 +75,7 @@ func TestPath(t *testing.T) {
 }
 
 // listed decodes `config list --json` into key → entry.
-func listed(t *testing.T, r result) map[string]map[string]any {
+func listed(t *testing.T, r clitest.Result) map[string]map[string]any {
 	t.Helper()
 	if r.Err != nil {
 		t.Fatal(r.Err)

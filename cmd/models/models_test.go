@@ -22,9 +22,7 @@ func serve(t *testing.T, models []emulator.Model) *emulator.Server {
 	return clitest.Serve(t, emulator.Config{APIKey: testKey, Models: models})
 }
 
-type result = clitest.Result
-
-func run(t *testing.T, tty bool, args ...string) result {
+func run(t *testing.T, tty bool, args ...string) clitest.Result {
 	t.Helper()
 	s := clitest.NewStreams("")
 	s.IO.SetStdoutTTY(tty)
@@ -59,7 +57,7 @@ func TestPipedPrintsOneIDPerLine(t *testing.T) {
 	}
 }
 
-func runWide(t *testing.T, width int, args ...string) result {
+func runWide(t *testing.T, width int, args ...string) clitest.Result {
 	t.Helper()
 	s := clitest.NewStreams("")
 	s.IO.SetStdoutTTY(true)

@@ -28,9 +28,7 @@ type streams struct {
 	piped bool // stdin is a pipe; otherwise a terminal
 }
 
-type result = clitest.Result
-
-func run(t *testing.T, s streams, args ...string) result {
+func run(t *testing.T, s streams, args ...string) clitest.Result {
 	t.Helper()
 	st := clitest.NewStreams(s.stdin)
 	st.IO.SetStdinPipeOrFile(s.piped)
@@ -171,7 +169,7 @@ func TestAutoPicksTheFirstModelWithRoom(t *testing.T) {
 	t.Setenv("MOONCHAT_AUTO_MODELS", "moonshot-v1-8k,moonshot-v1-32k,kimi-k2.6")
 	short := run(t, streams{}, "--json", "-m", "auto", "hi")
 	long := run(t, streams{}, "--json", "-m", "auto", strings.Repeat("word ", 9000))
-	for _, r := range []result{short, long} {
+	for _, r := range []clitest.Result{short, long} {
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}

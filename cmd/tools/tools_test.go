@@ -20,9 +20,7 @@ const testKey = "sk-tools-test-0123456789"
 
 func TestMain(m *testing.M) { mcptest.Main(m) }
 
-type result = clitest.Result
-
-func run(t *testing.T, tty bool, args ...string) result {
+func run(t *testing.T, tty bool, args ...string) clitest.Result {
 	t.Helper()
 	s := clitest.NewStreams("")
 	s.IO.SetStdoutTTY(tty)
