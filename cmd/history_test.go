@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/history"
 )
 
@@ -14,25 +15,18 @@ import (
 // environment (XDG_DATA_HOME from isolate), and closes it again.
 func seedHistory(t *testing.T, convs ...history.Conversation) {
 	t.Helper()
-	path, err := history.DefaultPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := history.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	for _, c := range convs {
-		c, err := s.Create(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
+	clitest.WriteHistory(t, func(ctx context.Context, s *history.Store) {
+		for _, c := range convs {
+			c, err := s.Create(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Append(ctx, c.ID, history.Message{Role: "user", Content: "question " + c.ID},
+				history.Message{Role: "assistant", Content: "answer " + c.ID}); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := s.Append(context.Background(), c.ID, history.Message{Role: "user", Content: "question " + c.ID},
-			history.Message{Role: "assistant", Content: "answer " + c.ID}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 }
 
 func TestHistoryShowsWhatChatSaved(t *testing.T) {

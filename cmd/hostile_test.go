@@ -72,34 +72,28 @@ func TestNoForeignEscapeReachesATerminal(t *testing.T) {
 	t.Setenv("MOONSHOT_API_KEY", testKey)
 	h := &harness{t: t, tty: true}
 
-	ctx := context.Background()
-	path, err := history.DefaultPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := history.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := store.Create(ctx, history.Conversation{Title: "title " + hostile, Model: "kimi-" + hostile, System: "system " + hostile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls, _ := json.Marshal([]moonshot.ToolCall{{ID: "c1", Type: "function",
-		Function: moonshot.FunctionCall{Name: "tool" + hostile, Arguments: hostile}}})
-	if err := store.Append(ctx, c.ID,
-		history.Message{Role: "user", Content: "question " + hostile},
-		history.Message{Role: "assistant", Content: "answer " + hostile, ToolCalls: calls},
-		history.Message{Role: "tool", Name: "tool" + hostile, ToolCallID: "c1", Content: "result " + hostile},
-		history.Message{Role: hostile, Content: "odd role " + hostile},
-	); err != nil {
-		t.Fatal(err)
-	}
-	// A second conversation with the same title makes the title ambiguous: the error lists both.
-	if _, err := store.Create(ctx, history.Conversation{Title: "title " + hostile}); err != nil {
-		t.Fatal(err)
-	}
-	store.Close()
+	var c history.Conversation
+	clitest.WriteHistory(t, func(ctx context.Context, store *history.Store) {
+		var err error
+		c, err = store.Create(ctx, history.Conversation{Title: "title " + hostile, Model: "kimi-" + hostile, System: "system " + hostile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls, _ := json.Marshal([]moonshot.ToolCall{{ID: "c1", Type: "function",
+			Function: moonshot.FunctionCall{Name: "tool" + hostile, Arguments: hostile}}})
+		if err := store.Append(ctx, c.ID,
+			history.Message{Role: "user", Content: "question " + hostile},
+			history.Message{Role: "assistant", Content: "answer " + hostile, ToolCalls: calls},
+			history.Message{Role: "tool", Name: "tool" + hostile, ToolCallID: "c1", Content: "result " + hostile},
+			history.Message{Role: hostile, Content: "odd role " + hostile},
+		); err != nil {
+			t.Fatal(err)
+		}
+		// A second conversation with the same title makes the title ambiguous: the error lists both.
+		if _, err := store.Create(ctx, history.Conversation{Title: "title " + hostile}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	tools := writeFile(t, "tools.json", []byte(`[{"type":"function","function":{"name":"get","parameters":{"type":"object"}}}]`))
 
 	dumb := func(f *cli.Factory) { f.IOStreams.SetEnv("TERM", "dumb") }

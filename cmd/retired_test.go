@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
@@ -36,11 +37,7 @@ func TestRetiredModel404Hint(t *testing.T) {
 			current = append(current, m)
 		}
 	}
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey, Models: current})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv := clitest.Emulator(t, emulator.Config{APIKey: testKey, Models: current})
 	h := newHarness(t)
 	t.Setenv("MOONSHOT_API_BASE", srv.URL)
 

@@ -465,11 +465,7 @@ func TestFlagParsing(t *testing.T) {
 // serve starts an emulator that accepts testKey and points the API base at it (but sets no key).
 func serve(t *testing.T) *emulator.Server {
 	t.Helper()
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv := clitest.Emulator(t, emulator.Config{APIKey: testKey})
 	t.Setenv("MOONSHOT_API_BASE", srv.URL)
 	return srv
 }
@@ -618,15 +614,9 @@ func TestInitNeedsTerminal(t *testing.T) {
 }
 
 func TestSetModelIsChecked(t *testing.T) {
-	path := clitest.Isolate(t)
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey,
+	srv := clitest.Serve(t, emulator.Config{APIKey: testKey,
 		Models: append(emulator.DefaultModels(), emulator.Model{ID: "kimi-k9-preview", ContextLength: 1 << 20})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	t.Setenv("MOONSHOT_API_BASE", srv.URL)
-	t.Setenv("MOONSHOT_API_KEY", testKey)
+	path := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "moonchat", "config.yaml")
 	// A model of the table needs no request; one the server lists is asked about and kept.
 	mustRun(t, streams{}, "set", "model", "kimi-k2.5")
 	if n := len(srv.Requests()); n != 0 {

@@ -44,12 +44,7 @@ func isolate(t *testing.T) {
 func upstream(t *testing.T, cfg emulator.Config) *emulator.Server {
 	t.Helper()
 	cfg.APIKey = upstreamKey
-	up, err := emulator.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(up.Close)
-	return up
+	return clitest.Emulator(t, cfg)
 }
 
 // server is a `moonchat serve` running in the test.

@@ -63,14 +63,7 @@ func TestFlagParsing(t *testing.T) {
 }
 
 func TestFormulaTools(t *testing.T) {
-	clitest.Isolate(t)
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	t.Setenv("MOONSHOT_API_BASE", srv.URL)
-	t.Setenv("MOONSHOT_API_KEY", testKey)
+	clitest.Serve(t, emulator.Config{APIKey: testKey})
 
 	r := run(t, false, "--tool", "moonshot/base64:latest", "--tool", "moonshot/date")
 	want := "base64_encode\tmoonshot/base64:latest\tEncode UTF-8 text as standard base64.\n" +

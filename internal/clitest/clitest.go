@@ -52,13 +52,20 @@ func Isolate(t testing.TB) string {
 func Serve(t testing.TB, cfg emulator.Config) *emulator.Server {
 	t.Helper()
 	Isolate(t)
+	srv := Emulator(t, cfg)
+	t.Setenv("MOONSHOT_API_BASE", srv.URL)
+	t.Setenv("MOONSHOT_API_KEY", cfg.APIKey)
+	return srv
+}
+
+// Emulator starts an emulator with cfg on loopback, closed when the test ends.
+func Emulator(t testing.TB, cfg emulator.Config) *emulator.Server {
+	t.Helper()
 	srv, err := emulator.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	t.Setenv("MOONSHOT_API_BASE", srv.URL)
-	t.Setenv("MOONSHOT_API_KEY", cfg.APIKey)
 	return srv
 }
 
@@ -122,6 +129,22 @@ func ChatBodies(srv *emulator.Server) []map[string]any {
 // when the test ends.
 func OpenHistory(t testing.TB) *history.Store {
 	t.Helper()
+	s := openHistory(t)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// WriteHistory opens the history database moonchat uses in this environment, lets write
+// fill it, and closes it again: the commands the test runs next find it as a user's.
+func WriteHistory(t testing.TB, write func(context.Context, *history.Store)) {
+	t.Helper()
+	s := openHistory(t)
+	defer s.Close()
+	write(context.Background(), s)
+}
+
+func openHistory(t testing.TB) *history.Store {
+	t.Helper()
 	path, err := history.DefaultPath()
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +153,6 @@ func OpenHistory(t testing.TB) *history.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
 	return s
 }
 
@@ -152,10 +174,7 @@ func Conversations(t testing.TB) []Saved {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	s, err := history.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openHistory(t)
 	defer s.Close()
 	ctx := context.Background()
 	list, err := s.List(ctx, history.ListOptions{})
