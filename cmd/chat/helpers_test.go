@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,31 @@ func (e *testEnv) lastMessages() []map[string]any {
 		out = append(out, m.(map[string]any))
 	}
 	return out
+}
+
+// refusal is a run that must end as a usage error (exit 2) whose message has want.
+type refusal struct {
+	name string
+	inv  invocation
+	args []string
+	want string
+}
+
+// expectRefused runs `moonchat chat PREFIX ARGS` for each case, as a subtest, and then checks
+// that none of them sent a request.
+func (e *testEnv) expectRefused(t *testing.T, prefix []string, cases []refusal) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.runWith(tt.inv, append(slices.Clone(prefix), tt.args...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+	if n := len(clitest.ChatBodies(e.srv)); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
 }
 
 // syncBuffer is a stdout that the test reads while the command writes, and that calls
