@@ -36,6 +36,20 @@ func newHarness(t *testing.T) *harness {
 	return &harness{t: t, srv: clitest.Serve(t, emulator.Config{APIKey: testKey})}
 }
 
+// failingHarness is a harness with the variables of env set and, unless fault is nil, the
+// fault injected in its emulator.
+func failingHarness(t *testing.T, fault *emulator.Fault, env map[string]string) *harness {
+	t.Helper()
+	h := newHarness(t)
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	if fault != nil {
+		h.srv.Inject(*fault)
+	}
+	return h
+}
+
 func (h *harness) run(args ...string) run {
 	h.t.Helper()
 	return h.runWith(nil, args...)
@@ -150,13 +164,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			for k, v := range tt.env {
-				t.Setenv(k, v)
-			}
-			if tt.fault != nil {
-				h.srv.Inject(*tt.fault)
-			}
+			h := failingHarness(t, tt.fault, tt.env)
 			r := h.run(append(append([]string{"chat", "-m", "kimi-k2-turbo-preview"}, tt.args...), "hello")...)
 			if r.code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
