@@ -36,6 +36,16 @@ func newHarness(t *testing.T) *harness {
 	return &harness{t: t, srv: clitest.Serve(t, emulator.Config{APIKey: testKey})}
 }
 
+// saysAll checks that stderr has each of want.
+func (r run) saysAll(t *testing.T, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+		}
+	}
+}
+
 // failingHarness is a harness with the variables of env set and, unless fault is nil, the
 // fault injected in its emulator.
 func failingHarness(t *testing.T, fault *emulator.Fault, env map[string]string) *harness {
