@@ -1,39 +1,24 @@
 package cmd
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-)
 
-// documentedError is an error answer written from Moonshot's error reference
-// (pkg/moonshot/testdata/errors), not by the emulator.
-type documentedError struct {
-	Status  int               `json:"status"`
-	Headers map[string]string `json:"headers"`
-	Body    json.RawMessage   `json:"body"`
-}
+	"github.com/moonchat/moonchat/internal/errfixture"
+)
 
 // failFirst puts a server in front of the harness's emulator that answers the first times
 // chat requests with the documented error name, then lets the emulator answer. It returns
 // the number of chat requests that reached the front.
 func (h *harness) failFirst(name string, times int) *atomic.Int32 {
 	h.t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "pkg", "moonshot", "testdata", "errors", name+".json"))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var f documentedError
-	if err := json.Unmarshal(data, &f); err != nil {
-		h.t.Fatal(err)
-	}
+	f := errfixture.Named(h.t, name)
 	up, err := url.Parse(h.srv.URL)
 	if err != nil {
 		h.t.Fatal(err)
@@ -42,12 +27,7 @@ func (h *harness) failFirst(name string, times int) *atomic.Int32 {
 	var chats atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if filepath.Base(r.URL.Path) == "completions" && int(chats.Add(1)) <= times {
-			for k, v := range f.Headers {
-				w.Header().Set(k, v)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(f.Status)
-			_, _ = w.Write(f.Body)
+			f.Write(w)
 			return
 		}
 		proxy.ServeHTTP(w, r)

@@ -134,13 +134,7 @@ func TestJSONErrors(t *testing.T) {
 	for _, tt := range tests {
 		for _, format := range []string{"json", "jsonl"} {
 			t.Run(tt.name+"/"+format, func(t *testing.T) {
-				h := newHarness(t)
-				for k, v := range tt.env {
-					t.Setenv(k, v)
-				}
-				if tt.fault != nil {
-					h.srv.Inject(*tt.fault)
-				}
+				h := failingHarness(t, tt.fault, tt.env)
 				args := append([]string{"chat", "--format", format, "-m", "kimi-k2-turbo-preview"}, tt.args...)
 				r := h.run(append(args, "hi")...)
 				if r.code != tt.code {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/internal/vt"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/history"
@@ -66,39 +67,33 @@ func hostileUpstream(t *testing.T) *httptest.Server {
 // on any escape sequence or control character moonchat did not write itself.
 func TestNoForeignEscapeReachesATerminal(t *testing.T) {
 	srv := hostileUpstream(t)
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONSHOT_API_BASE", srv.URL+"/v1")
 	t.Setenv("MOONSHOT_API_KEY", testKey)
 	h := &harness{t: t, tty: true}
 
-	ctx := context.Background()
-	path, err := history.DefaultPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := history.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := store.Create(ctx, history.Conversation{Title: "title " + hostile, Model: "kimi-" + hostile, System: "system " + hostile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls, _ := json.Marshal([]moonshot.ToolCall{{ID: "c1", Type: "function",
-		Function: moonshot.FunctionCall{Name: "tool" + hostile, Arguments: hostile}}})
-	if err := store.Append(ctx, c.ID,
-		history.Message{Role: "user", Content: "question " + hostile},
-		history.Message{Role: "assistant", Content: "answer " + hostile, ToolCalls: calls},
-		history.Message{Role: "tool", Name: "tool" + hostile, ToolCallID: "c1", Content: "result " + hostile},
-		history.Message{Role: hostile, Content: "odd role " + hostile},
-	); err != nil {
-		t.Fatal(err)
-	}
-	// A second conversation with the same title makes the title ambiguous: the error lists both.
-	if _, err := store.Create(ctx, history.Conversation{Title: "title " + hostile}); err != nil {
-		t.Fatal(err)
-	}
-	store.Close()
+	var c history.Conversation
+	clitest.WriteHistory(t, func(ctx context.Context, store *history.Store) {
+		var err error
+		c, err = store.Create(ctx, history.Conversation{Title: "title " + hostile, Model: "kimi-" + hostile, System: "system " + hostile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls, _ := json.Marshal([]moonshot.ToolCall{{ID: "c1", Type: "function",
+			Function: moonshot.FunctionCall{Name: "tool" + hostile, Arguments: hostile}}})
+		if err := store.Append(ctx, c.ID,
+			history.Message{Role: "user", Content: "question " + hostile},
+			history.Message{Role: "assistant", Content: "answer " + hostile, ToolCalls: calls},
+			history.Message{Role: "tool", Name: "tool" + hostile, ToolCallID: "c1", Content: "result " + hostile},
+			history.Message{Role: hostile, Content: "odd role " + hostile},
+		); err != nil {
+			t.Fatal(err)
+		}
+		// A second conversation with the same title makes the title ambiguous: the error lists both.
+		if _, err := store.Create(ctx, history.Conversation{Title: "title " + hostile}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	tools := writeFile(t, "tools.json", []byte(`[{"type":"function","function":{"name":"get","parameters":{"type":"object"}}}]`))
 
 	dumb := func(f *cli.Factory) { f.IOStreams.SetEnv("TERM", "dumb") }
@@ -152,7 +147,7 @@ func TestNoForeignEscapeReachesATerminal(t *testing.T) {
 // The same text piped is byte-exact: the sanitizer is for terminals only.
 func TestHostileTextPipedIsByteExact(t *testing.T) {
 	srv := hostileUpstream(t)
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONSHOT_API_BASE", srv.URL+"/v1")
 	t.Setenv("MOONSHOT_API_KEY", testKey)
 	h := &harness{t: t}

@@ -17,11 +17,7 @@ import (
 func echoServer(t *testing.T) string { return mcptest.EchoServer(t) }
 
 // TestMain removes the echo server built for the tests of this run.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mcptest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mcptest.Main(m) }
 
 // mcpHarness is a harness whose config has the echo server as "echo", plus extra lines, and
 // whose model calls echo with "hi" until it has the result.

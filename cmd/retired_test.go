@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
@@ -36,11 +37,7 @@ func TestRetiredModel404Hint(t *testing.T) {
 			current = append(current, m)
 		}
 	}
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey, Models: current})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv := clitest.Emulator(t, emulator.Config{APIKey: testKey, Models: current})
 	h := newHarness(t)
 	t.Setenv("MOONSHOT_API_BASE", srv.URL)
 
@@ -48,14 +45,10 @@ func TestRetiredModel404Hint(t *testing.T) {
 	if r.code != 5 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{
+	r.saysAll(t,
 		"moonchat: 404 resource_not_found_error: Not found the model moonshot-v1-8k or Permission denied",
 		"hint: moonshot-v1-8k was retired by Moonshot on 2026-08-31 (a date from third parties); use kimi-k2.6 with --no-thinking: -m kimi-k2.6, or `moonchat config set model kimi-k2.6`",
-	} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
-		}
-	}
+	)
 	r = h.run("chat", "-m", "kimi-k9-nonesuch", "hi")
 	if r.code != 5 || !strings.Contains(r.stderr, "hint: list the models your key can use with `moonchat models`") {
 		t.Errorf("unknown model: exit %d, stderr %q", r.code, r.stderr)

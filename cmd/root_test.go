@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 )
@@ -32,29 +33,31 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	isolate(t)
-	t.Setenv("MOONSHOT_API_BASE", srv.URL)
-	t.Setenv("MOONSHOT_API_KEY", testKey)
-	return &harness{t: t, srv: srv}
+	return &harness{t: t, srv: clitest.Serve(t, emulator.Config{APIKey: testKey})}
 }
 
-// isolate points every per-user path at a temporary directory and clears the variables that
-// would change behaviour.
-func isolate(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", dir+"/config")
-	t.Setenv("XDG_DATA_HOME", dir+"/data")
-	t.Setenv("XDG_CACHE_HOME", dir+"/cache")
-	t.Setenv("HOME", dir+"/home")
-	for _, v := range []string{"MOONSHOT_API_KEY", "MOONSHOT_API_BASE", "MOONCHAT_CONFIG", "MOONCHAT_MODEL",
-		"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy", "NO_PROXY", "no_proxy"} {
-		t.Setenv(v, "")
+// saysAll checks that stderr has each of want.
+func (r run) saysAll(t *testing.T, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+		}
 	}
+}
+
+// failingHarness is a harness with the variables of env set and, unless fault is nil, the
+// fault injected in its emulator.
+func failingHarness(t *testing.T, fault *emulator.Fault, env map[string]string) *harness {
+	t.Helper()
+	h := newHarness(t)
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	if fault != nil {
+		h.srv.Inject(*fault)
+	}
+	return h
 }
 
 func (h *harness) run(args ...string) run {
@@ -91,15 +94,7 @@ func (h *harness) runWith(configure func(*cli.Factory), args ...string) run {
 }
 
 // chatBodies returns the JSON bodies of the chat requests the emulator received.
-func (h *harness) chatBodies() []map[string]any {
-	var out []map[string]any
-	for _, r := range h.srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			out = append(out, r.JSON())
-		}
-	}
-	return out
-}
+func (h *harness) chatBodies() []map[string]any { return clitest.ChatBodies(h.srv) }
 
 func TestAcceptanceFixesArriveAtTheAPI(t *testing.T) {
 	tests := []struct {
@@ -179,13 +174,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			for k, v := range tt.env {
-				t.Setenv(k, v)
-			}
-			if tt.fault != nil {
-				h.srv.Inject(*tt.fault)
-			}
+			h := failingHarness(t, tt.fault, tt.env)
 			r := h.run(append(append([]string{"chat", "-m", "kimi-k2-turbo-preview"}, tt.args...), "hello")...)
 			if r.code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
@@ -301,7 +290,7 @@ func TestDryRun(t *testing.T) {
 }
 
 func TestOfflineNeedsNoKeyNorNetwork(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONSHOT_API_BASE", "http://127.0.0.1:1/v1") // would fail if used
 	h := &harness{t: t}
 	r := h.run("chat", "--offline", "hello")
@@ -367,7 +356,7 @@ func TestInterruptExits130(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	h := &harness{t: t}
 	r := h.run("version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "moonchat ") || !strings.Contains(r.stdout, "go") {

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/moonchat/moonchat/internal/clitest"
 )
 
 // Tests of issue 5's commands through the root: registration, exit codes and the one-line
@@ -99,7 +100,7 @@ func TestModelsTokensBalanceOnTerminal(t *testing.T) {
 }
 
 func TestModelCompletion(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	h := &harness{t: t}
 	for _, cmd := range []string{"chat", "tokens"} {
 		r := h.run("__complete", cmd, "-m", "kimi-k2.")
@@ -131,19 +132,7 @@ func TestProxyFlagThroughCommands(t *testing.T) {
 			http.Error(w, "unknown host", http.StatusBadGateway)
 			return
 		}
-		out := r.Clone(r.Context())
-		out.RequestURI, out.URL.Host = "", target
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
+		clitest.Forward(w, r, target)
 	}))
 	defer proxy.Close()
 	t.Setenv("MOONSHOT_API_BASE", "http://emulator.test:"+port+"/v1")

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/history"
 )
@@ -126,7 +127,7 @@ func FuzzClientPath(f *testing.F) {
 		}
 		srv.set(body, mode, n)
 		e := &testEnv{t: t}
-		store := e.store()
+		store := clitest.OpenHistory(t)
 		before := latest(t, store)
 		format := "text"
 		if mode&8 != 0 {

@@ -6,13 +6,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
-	"github.com/moonchat/moonchat/pkg/config"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -25,33 +26,11 @@ const testKey = "sk-test-chat-0123456789"
 type testEnv struct {
 	t   *testing.T
 	srv *emulator.Server
-	dir string
 }
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
-	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
-	t.Setenv("HOME", filepath.Join(dir, "home"))
-	t.Setenv("MOONCHAT_CONFIG", "")
-	for _, k := range config.Keys() {
-		for _, name := range k.Env {
-			t.Setenv(name, "")
-		}
-	}
-	for _, v := range []string{"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy", "NO_PROXY", "no_proxy", "VISUAL", "EDITOR"} {
-		t.Setenv(v, "")
-	}
-	t.Setenv("MOONSHOT_API_BASE", srv.URL)
-	t.Setenv("MOONSHOT_API_KEY", testKey)
-	return &testEnv{t: t, srv: srv, dir: dir}
+	return &testEnv{t: t, srv: clitest.Serve(t, emulator.Config{APIKey: testKey})}
 }
 
 // invocation describes how a command runs: its standard streams and its context.
@@ -151,68 +130,10 @@ func (e *testEnv) runWith(inv invocation, args ...string) outcome {
 	return o
 }
 
-// store opens the history database the commands wrote.
-func (e *testEnv) store() *history.Store {
-	e.t.Helper()
-	path, err := history.DefaultPath()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	s, err := history.Open(path)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// conversations returns every saved conversation, newest first, with its messages.
-func (e *testEnv) conversations() []savedConversation {
-	e.t.Helper()
-	path, err := history.DefaultPath()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		return nil
-	}
-	s := e.store()
-	ctx := context.Background()
-	list, err := s.List(ctx, history.ListOptions{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []savedConversation
-	for _, c := range list {
-		conv, msgs, err := s.Get(ctx, c.ID)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, savedConversation{conv, msgs})
-	}
-	return out
-}
-
-type savedConversation struct {
-	history.Conversation
-	msgs []history.Message
-}
-
-// chatBodies returns the JSON bodies of the chat requests the emulator received.
-func (e *testEnv) chatBodies() []map[string]any {
-	var out []map[string]any
-	for _, r := range e.srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			out = append(out, r.JSON())
-		}
-	}
-	return out
-}
-
 // lastMessages returns the messages of the last chat request.
 func (e *testEnv) lastMessages() []map[string]any {
 	e.t.Helper()
-	bodies := e.chatBodies()
+	bodies := clitest.ChatBodies(e.srv)
 	if len(bodies) == 0 {
 		e.t.Fatal("no chat request was sent")
 	}
@@ -221,6 +142,31 @@ func (e *testEnv) lastMessages() []map[string]any {
 		out = append(out, m.(map[string]any))
 	}
 	return out
+}
+
+// refusal is a run that must end as a usage error (exit 2) whose message has want.
+type refusal struct {
+	name string
+	inv  invocation
+	args []string
+	want string
+}
+
+// expectRefused runs `moonchat chat PREFIX ARGS` for each case, as a subtest, and then checks
+// that none of them sent a request.
+func (e *testEnv) expectRefused(t *testing.T, prefix []string, cases []refusal) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.runWith(tt.inv, append(slices.Clone(prefix), tt.args...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+	if n := len(clitest.ChatBodies(e.srv)); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
 }
 
 // syncBuffer is a stdout that the test reads while the command writes, and that calls

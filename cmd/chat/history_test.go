@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/moonshot"
@@ -26,7 +27,7 @@ func TestEveryChatIsSaved(t *testing.T) {
 	if strings.Contains(r.stderr, "conversation") {
 		t.Errorf("the id is shown on a stderr that is not a terminal: %q", r.stderr)
 	}
-	convs := e.conversations()
+	convs := clitest.Conversations(t)
 	if len(convs) != 1 {
 		t.Fatalf("%d conversations saved, want 1", len(convs))
 	}
@@ -34,10 +35,10 @@ func TestEveryChatIsSaved(t *testing.T) {
 	if c.Title != "What is the capital" || c.Model != "kimi-k2.6" || c.System != "Be brief." {
 		t.Errorf("conversation = %+v", c.Conversation)
 	}
-	if roles(c.msgs) != "user,assistant" {
-		t.Fatalf("roles = %s", roles(c.msgs))
+	if roles(c.Msgs) != "user,assistant" {
+		t.Fatalf("roles = %s", roles(c.Msgs))
 	}
-	user, answer := c.msgs[0], c.msgs[1]
+	user, answer := c.Msgs[0], c.Msgs[1]
 	if user.Content != "What is the capital\nof Mongolia?" {
 		t.Errorf("user message = %q", user.Content)
 	}
@@ -56,7 +57,7 @@ func TestConversationIDOnATerminalAndInJSON(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	id := e.conversations()[0].ID
+	id := clitest.Conversations(t)[0].ID
 	if !strings.Contains(r.stderr, "conversation "+id) {
 		t.Errorf("stderr on a terminal = %q, want the id %s", r.stderr, id)
 	}
@@ -76,7 +77,7 @@ func TestConversationIDOnATerminalAndInJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
 			t.Fatalf("%s: %v in %q", format, err, r.stdout)
 		}
-		if got := e.conversations()[0].ID; last.ConversationID != got {
+		if got := clitest.Conversations(t)[0].ID; last.ConversationID != got {
 			t.Errorf("%s: conversation_id = %q, newest saved is %q", format, last.ConversationID, got)
 		}
 	}
@@ -88,7 +89,7 @@ func TestNoSaveAndSaveHistoryFalse(t *testing.T) {
 		if r := e.runWith(invocation{stderrTTY: true}, "--no-save", "secret"); r.code != 0 || strings.Contains(r.stderr, "conversation") {
 			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 		}
-		if n := len(e.conversations()); n != 0 {
+		if n := len(clitest.Conversations(t)); n != 0 {
 			t.Errorf("%d conversations saved", n)
 		}
 	})
@@ -121,11 +122,11 @@ func TestCutStreamSavesThePartialAnswerMarked(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatal(err)
 	}
-	convs := e.conversations()
+	convs := clitest.Conversations(t)
 	if len(convs) != 1 || out.ConversationID != convs[0].ID {
 		t.Fatalf("conversation_id %q, saved %d", out.ConversationID, len(convs))
 	}
-	answer := convs[0].msgs[1]
+	answer := convs[0].Msgs[1]
 	if !answer.Incomplete || answer.Interrupted {
 		t.Errorf("answer flags: incomplete %v, interrupted %v", answer.Incomplete, answer.Interrupted)
 	}
@@ -147,11 +148,11 @@ func TestCtrlCSavesThePartialAnswerBeforeExiting130(t *testing.T) {
 	if r.code != 130 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	convs := e.conversations()
+	convs := clitest.Conversations(t)
 	if len(convs) != 1 {
 		t.Fatalf("%d conversations saved", len(convs))
 	}
-	answer := convs[0].msgs[1]
+	answer := convs[0].Msgs[1]
 	printed := strings.TrimSuffix(r.stdout, "\n")
 	if !answer.Interrupted || answer.Incomplete || answer.Content != printed || !strings.HasPrefix(full, printed) || printed == strings.TrimSuffix(full, " ") {
 		t.Errorf("saved %+v; printed %q", answer, printed)
@@ -164,7 +165,7 @@ func TestRefusedRequestSavesNothing(t *testing.T) {
 	if r := e.run("hello"); r.code != 4 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if n := len(e.conversations()); n != 0 {
+	if n := len(clitest.Conversations(t)); n != 0 {
 		t.Errorf("%d conversations saved for a refused request", n)
 	}
 }
@@ -194,13 +195,13 @@ func TestAHistoryFailureDoesNotLoseTheAnswer(t *testing.T) {
 }
 
 // seed saves a first exchange and returns its conversation.
-func seed(t *testing.T, e *testEnv, args ...string) savedConversation {
+func seed(t *testing.T, e *testEnv, args ...string) clitest.Saved {
 	t.Helper()
-	before := len(e.conversations())
+	before := len(clitest.Conversations(t))
 	if r := e.run(args...); r.code != 0 {
 		t.Fatalf("seeding with %q: exit %d: %s", args, r.code, r.stderr)
 	}
-	convs := e.conversations()
+	convs := clitest.Conversations(t)
 	if len(convs) != before+1 {
 		t.Fatalf("seeding with %q saved %d conversations", args, len(convs)-before)
 	}
@@ -211,7 +212,7 @@ func TestContinueSendsTheEarlierTurns(t *testing.T) {
 	e := newTestEnv(t)
 	first := seed(t, e, "-m", "kimi-k2-turbo-preview", "-s", "You are terse.", "Name a color")
 	other := seed(t, e, "-m", "kimi-k2-turbo-preview", "Something else entirely")
-	firstAnswer := first.msgs[1].Content
+	firstAnswer := first.Msgs[1].Content
 
 	tests := []struct {
 		name string
@@ -238,25 +239,25 @@ func TestContinueSendsTheEarlierTurns(t *testing.T) {
 			if tt.want == first.ID {
 				want = []string{"system: You are terse.", "user: Name a color", "assistant: " + firstAnswer}
 			} else {
-				want = []string{"user: Something else entirely", "assistant: " + other.msgs[1].Content}
+				want = []string{"user: Something else entirely", "assistant: " + other.Msgs[1].Content}
 			}
 			// Each run adds its exchange: the earlier runs of this test are there too.
 			if strings.Join(got[:len(want)], "\n") != strings.Join(want, "\n") || got[len(got)-1] != "user: And another?" {
 				t.Errorf("messages sent:\n%s", strings.Join(got, "\n"))
 			}
-			if body := e.chatBodies(); body[len(body)-1]["model"] != "kimi-k2-turbo-preview" {
+			if body := clitest.ChatBodies(e.srv); body[len(body)-1]["model"] != "kimi-k2-turbo-preview" {
 				t.Errorf("model = %v, want the conversation's", body[len(body)-1]["model"])
 			}
 		})
 	}
 	// Nothing new was created, and the continued conversations grew.
-	convs := e.conversations()
+	convs := clitest.Conversations(t)
 	if len(convs) != 2 {
 		t.Fatalf("%d conversations, want 2", len(convs))
 	}
 	for _, c := range convs {
-		if c.ID == first.ID && len(c.msgs) != 2+3*2 || c.ID == other.ID && len(c.msgs) != 2+2 {
-			t.Errorf("conversation %s has %d messages: %s", c.ID, len(c.msgs), roles(c.msgs))
+		if c.ID == first.ID && len(c.Msgs) != 2+3*2 || c.ID == other.ID && len(c.Msgs) != 2+2 {
+			t.Errorf("conversation %s has %d messages: %s", c.ID, len(c.Msgs), roles(c.Msgs))
 		}
 	}
 }
@@ -272,10 +273,10 @@ func TestContinueWithPipedInputAndAnotherModel(t *testing.T) {
 	if len(msgs) != 3 || msgs[2]["content"] != "Here it is\n\nfunc main() {}\n" {
 		t.Fatalf("messages = %v", msgs)
 	}
-	if body := e.chatBodies(); body[1]["model"] != "kimi-k2-turbo-preview" {
+	if body := clitest.ChatBodies(e.srv); body[1]["model"] != "kimi-k2-turbo-preview" {
 		t.Errorf("model = %v, want -m's", body[1]["model"])
 	}
-	convs := e.conversations()
+	convs := clitest.Conversations(t)
 	if len(convs) != 1 || convs[0].ID != c.ID || convs[0].Model != "kimi-k2-turbo-preview" {
 		t.Errorf("conversation after -m: %+v", convs[0].Conversation)
 	}
@@ -297,7 +298,7 @@ func TestContinueSendsTheReasoningOfToolCallTurns(t *testing.T) {
 				return emulator.Reply{Content: "Sunny.", Reasoning: "The tool said sunny."}
 			})
 			c := seed(t, e, "-m", model, "--tools", tools, "Weather in Paris?")
-			stored := c.msgs[1]
+			stored := c.Msgs[1]
 			if stored.FinishReason != "tool_calls" || stored.ReasoningContent == "" || !strings.Contains(string(stored.ToolCalls), `"get_weather"`) {
 				t.Fatalf("stored tool-call turn = %+v (%s)", stored, stored.ToolCalls)
 			}
@@ -343,7 +344,7 @@ func TestReasoningOnPlainTurns(t *testing.T) {
 
 func TestAnInterruptedEmptyAnswerIsNotReplayed(t *testing.T) {
 	e := newTestEnv(t)
-	conv := e.store()
+	conv := clitest.OpenHistory(t)
 	ctx := context.Background()
 	c, err := conv.Create(ctx, history.Conversation{Model: "kimi-k2-turbo-preview"})
 	if err != nil {
@@ -373,7 +374,7 @@ func TestContinueErrors(t *testing.T) {
 	}
 	a := seed(t, e, "-m", "kimi-k2-turbo-preview", "Same title")
 	b := seed(t, e, "-m", "kimi-k2-turbo-preview", "Same title")
-	requests := len(e.chatBodies())
+	requests := len(clitest.ChatBodies(e.srv))
 	tests := []struct {
 		name string
 		args []string
@@ -396,7 +397,7 @@ func TestContinueErrors(t *testing.T) {
 			}
 		})
 	}
-	if n := len(e.chatBodies()); n != requests {
+	if n := len(clitest.ChatBodies(e.srv)); n != requests {
 		t.Errorf("%d requests were sent for commands that failed", n-requests)
 	}
 }
@@ -408,10 +409,10 @@ func TestWhatIsSavedOfAttachments(t *testing.T) {
 	// tool_choice "required" on a legacy model: the fixes append a steering user message,
 	// which is request plumbing and not saved.
 	c := seed(t, e, "-m", "moonshot-v1-8k", "-f", notes, "--tools", steer, "--tool-choice", "required", "What is on my list?")
-	if roles(c.msgs) != "user,assistant" {
-		t.Fatalf("roles = %s", roles(c.msgs))
+	if roles(c.Msgs) != "user,assistant" {
+		t.Fatalf("roles = %s", roles(c.Msgs))
 	}
-	if got := c.msgs[0].Content; !strings.HasPrefix(got, "What is on my list?\n\nFile: ") || !strings.Contains(got, "buy milk") {
+	if got := c.Msgs[0].Content; !strings.HasPrefix(got, "What is on my list?\n\nFile: ") || !strings.Contains(got, "buy milk") {
 		t.Errorf("user message saved = %q", got)
 	}
 	if sent := e.lastMessages(); sent[len(sent)-1]["content"] != moonshot.RequiredToolMessage {
@@ -426,8 +427,8 @@ func TestPrefillIsSavedAsPartOfTheAnswer(t *testing.T) {
 	e := newTestEnv(t)
 	e.srv.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: `{"name": "Kimi"}`} })
 	c := seed(t, e, "-m", "kimi-k2-turbo-preview", "--prefill", `{"name": "`, "Describe Kimi as JSON")
-	if roles(c.msgs) != "user,assistant" || c.msgs[1].Content != `{"name": "Kimi"}` {
-		t.Errorf("saved %s: %q", roles(c.msgs), c.msgs[1].Content)
+	if roles(c.Msgs) != "user,assistant" || c.Msgs[1].Content != `{"name": "Kimi"}` {
+		t.Errorf("saved %s: %q", roles(c.Msgs), c.Msgs[1].Content)
 	}
 }
 
@@ -451,15 +452,15 @@ func TestCtrlCAfterAToolCallSavesTheLoop(t *testing.T) {
 	if r.code != 130 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	convs := e.conversations()
+	convs := clitest.Conversations(t)
 	if len(convs) != 1 {
 		t.Fatalf("%d conversations saved", len(convs))
 	}
 	var roles []string
-	for _, m := range convs[0].msgs {
+	for _, m := range convs[0].Msgs {
 		roles = append(roles, m.Role)
 	}
-	msgs := convs[0].msgs
+	msgs := convs[0].Msgs
 	if strings.Join(roles, ",") != "user,assistant,tool,assistant" || len(msgs[1].ToolCalls) == 0 ||
 		!strings.HasPrefix(msgs[2].Content, "2026-01-01") || !msgs[3].Interrupted || !strings.HasPrefix(full, msgs[3].Content) {
 		t.Fatalf("saved %s: %+v", strings.Join(roles, ","), msgs)

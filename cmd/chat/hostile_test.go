@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/internal/hostile"
 )
 
@@ -53,11 +54,11 @@ func TestHostileUpstreamCostsNothingSaved(t *testing.T) {
 			if tt.stdout == "" {
 				return
 			}
-			convs := e.conversations()
-			if len(convs) != 1 || len(convs[0].msgs) != 2 {
+			convs := clitest.Conversations(t)
+			if len(convs) != 1 || len(convs[0].Msgs) != 2 {
 				t.Fatalf("saved %+v", convs)
 			}
-			answer := convs[0].msgs[1]
+			answer := convs[0].Msgs[1]
 			if answer.Content != tt.stdout || answer.Incomplete != tt.incomplete {
 				t.Errorf("saved %q (incomplete %v), want %q (incomplete %v)", answer.Content, answer.Incomplete, tt.stdout, tt.incomplete)
 			}

@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/internal/vt"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/render"
@@ -67,6 +66,19 @@ func checkRendered(t *testing.T, lines []string, once ...string) {
 	}
 }
 
+// laidOutAt checks that every row from the one that shows from on is at most cols wide: laid
+// out at the size the terminal had by then.
+func laidOutAt(t *testing.T, lines []string, from string, cols int) {
+	t.Helper()
+	after := false
+	for _, l := range lines {
+		after = after || strings.Contains(l, from)
+		if w := render.Width(l); after && w > cols {
+			t.Errorf("a row after the resize is %d columns wide, not laid out at %d: %q", w, cols, l)
+		}
+	}
+}
+
 const resizeAnswer = "# Resize check\n\n- alpha item\n- beta item\n\n" +
 	"A paragraph w101 that goes on with **bold w102** words for a while, long enough to need several rows " +
 	"on any terminal, so that the live tail shows it over more than one row w103 when the terminal " +
@@ -81,29 +93,15 @@ func TestResizeInAPseudoTerminal(t *testing.T) {
 	g.emu.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: resizeAnswer} })
 	term := startTerminal(t, 100, 40, "chat", "-m", "kimi-k2-turbo-preview", "--no-save", "resize")
 	term.expectShown("w103") // the paragraph, raw, in the live tail
-	off := len(term.output())
-	term.mu.Lock()
-	term.seen = off
-	term.mu.Unlock()
-	if err := pty.Setsize(term.pty, &pty.Winsize{Cols: 60, Rows: 20}); err != nil {
-		t.Fatal(err)
-	}
+	off := term.resize(60, 20)
 	term.expect("\x1b[J") // the tail erased and drawn again at the new size
 	g.open()
-	if code := term.exitCode(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	term.exits(0)
 	out := term.output()
 	lines := readScreen(t, out, 100, 40, resizeAt{off, 60, 20})
 	leftClean(t, out, strings.Join(lines, "\n"))
 	checkRendered(t, lines, "Resize check", "alpha item", "w101", "w102", "w103", "w105", "The end w199.")
-	after := false
-	for _, l := range lines {
-		after = after || strings.Contains(l, "w101")
-		if w := render.Width(l); after && w > 60 {
-			t.Errorf("a row after the resize is %d columns wide, not laid out at 60: %q", w, l)
-		}
-	}
+	laidOutAt(t, lines, "w101", 60)
 }
 
 // An answer that starts on the top row of a fresh screen (after clear or Ctrl-L), paced:
@@ -115,9 +113,7 @@ func TestTopRowStartInAPseudoTerminal(t *testing.T) {
 	g.emu.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: answer} })
 	g.emu.Inject(emulator.Fault{Kind: emulator.Slow, Delay: 20 * time.Millisecond})
 	term := startTerminal(t, 80, 24, "chat", "-m", "kimi-k2-turbo-preview", "--no-save", "review")
-	if code := term.exitCode(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	term.exits(0)
 	out := term.output()
 	lines := readScreen(t, "\x1b[H\x1b[2J"+out, 80, 24)
 	leftClean(t, out, strings.Join(lines, "\n"))
@@ -189,18 +185,16 @@ func TestCtrlCAtRandomPointsInAPseudoTerminal(t *testing.T) {
 			}
 			term.expectShown(s)
 			term.typeKeys("\x03")
-			if code := term.exitCode(); code != 130 {
-				t.Fatalf("exit %d", code)
-			}
+			term.exits(130)
 			out := term.output()
 			lines := readScreen(t, out, 80, 24)
 			leftClean(t, out, strings.Join(lines, "\n"))
 			checkRendered(t, lines)
-			convs := savedConversations(t)
-			if len(convs) != 1 || len(convs[0].msgs) != 2 {
+			convs := clitest.Conversations(t)
+			if len(convs) != 1 || len(convs[0].Msgs) != 2 {
 				t.Fatalf("saved %d conversations", len(convs))
 			}
-			if m := convs[0].msgs[1]; m.Content != sent || !m.Interrupted {
+			if m := convs[0].Msgs[1]; m.Content != sent || !m.Interrupted {
 				t.Errorf("saved %q (interrupted %v), want what arrived: %q", m.Content, m.Interrupted, sent)
 			}
 		})
@@ -238,19 +232,12 @@ func TestResizeInASessionInAPseudoTerminal(t *testing.T) {
 	term.expect(" › ")
 	term.typeKeys("resize please\r")
 	term.expectShown("w103")
-	off := len(term.output())
-	term.mu.Lock()
-	term.seen = off
-	term.mu.Unlock()
-	if err := pty.Setsize(term.pty, &pty.Winsize{Cols: 60, Rows: 20}); err != nil {
-		t.Fatal(err)
-	}
+	off := term.resize(60, 20)
 	term.expect("\x1b[J")
 	g.open()
 	term.expect("w199")
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
+	term.quit()
 	out := term.output()
 	// From the line editor's end of bracketed paste, after Enter, to the renderer's last write.
 	start := strings.Index(out, "\x1b[?2004l") + len("\x1b[?2004l")
@@ -261,11 +248,5 @@ func TestResizeInASessionInAPseudoTerminal(t *testing.T) {
 	}
 	lines := readScreen(t, out[start:end], 100, 30, resizeAt{off - start, 60, 20})
 	checkRendered(t, lines, "Resize check", "alpha item", "w101", "w102", "w103", "w105", "The end w199.")
-	after := false
-	for _, l := range lines {
-		after = after || strings.Contains(l, "w101")
-		if w := render.Width(l); after && w > 60 {
-			t.Errorf("a row after the resize is %d columns wide, not laid out at 60: %q", w, l)
-		}
-	}
+	laidOutAt(t, lines, "w101", 60)
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/internal/mcptest"
 )
 
@@ -71,8 +72,8 @@ func TestChatWithEverythingServer(t *testing.T) {
 		if !strings.Contains(stderr, `echo {"message":"say moon"} → 14 B, `) || strings.Contains(stderr, "approve") {
 			t.Errorf("stderr %q", stderr)
 		}
-		convs := savedConversations(t)
-		if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" || convs[0].msgs[2].Content != "Echo: say moon" {
+		convs := clitest.Conversations(t)
+		if len(convs) != 1 || roleList(convs[0].Msgs) != "user,assistant,tool,assistant" || convs[0].Msgs[2].Content != "Echo: say moon" {
 			t.Fatalf("saved %+v", convs)
 		}
 		noOrphans(t, server)
@@ -89,9 +90,9 @@ func TestChatWithEverythingServer(t *testing.T) {
 		if !strings.Contains(stderr, "not approved: everything/echo (give --yes, or add it to allow_tools)") {
 			t.Errorf("stderr %q", stderr)
 		}
-		convs := savedConversations(t)
-		if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" ||
-			convs[0].msgs[2].Content != "error: the user did not approve this call of everything/echo" {
+		convs := clitest.Conversations(t)
+		if len(convs) != 1 || roleList(convs[0].Msgs) != "user,assistant,tool,assistant" ||
+			convs[0].Msgs[2].Content != "error: the user did not approve this call of everything/echo" {
 			t.Fatalf("saved %+v", convs)
 		}
 		noOrphans(t, server)
@@ -131,9 +132,9 @@ func TestChatWithEverythingServer(t *testing.T) {
 		if !errors.As(err, &exit) || exit.ExitCode() != 130 {
 			t.Fatalf("%v; stderr %q", err, stderr.String())
 		}
-		convs := savedConversations(t)
-		if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" ||
-			convs[0].msgs[2].Content != "error: stopped before the tool answered" || !convs[0].msgs[3].Interrupted {
+		convs := clitest.Conversations(t)
+		if len(convs) != 1 || roleList(convs[0].Msgs) != "user,assistant,tool,assistant" ||
+			convs[0].Msgs[2].Content != "error: stopped before the tool answered" || !convs[0].Msgs[3].Interrupted {
 			t.Fatalf("saved %+v", convs)
 		}
 		noOrphans(t, server)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/internal/mcptest"
 	"github.com/moonchat/moonchat/pkg/converse"
 	"github.com/moonchat/moonchat/pkg/emulator"
@@ -33,13 +34,17 @@ func echoServer(t *testing.T) string {
 // writeConfig writes the config file of the isolated home.
 func writeConfig(t *testing.T, yaml string) {
 	t.Helper()
-	dir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "moonchat")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	clitest.WriteFile(t, filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "moonchat", "config.yaml"), yaml)
+}
+
+// withEcho isolates the test with the echo server configured as the MCP server "echo" and
+// the config lines extra after it, and returns the emulator and the echo server's path.
+func withEcho(t *testing.T, extra string) (*emulator.Server, string) {
+	t.Helper()
+	srv := isolated(t)
+	echo := echoServer(t)
+	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n"+extra)
+	return srv, echo
 }
 
 // callsTool makes the emulator's model call tool with the arguments args makes of the
@@ -88,9 +93,7 @@ func noOrphans(t *testing.T, marker string) {
 // The README's offline examples: the emulator's own model calls the official date tool, and
 // the echo tool of an MCP server, with no reply scripted.
 func TestOfflineToolExamplesOfTheREADME(t *testing.T) {
-	isolated(t)
-	echo := echoServer(t)
-	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+	_, echo := withEcho(t, "")
 	stdout, stderr, code := runChat(t, "chat", "--offline", "--tool", "moonshot/date:latest", "what day is it")
 	if code != 0 || !strings.Contains(stdout, "The tool said: 2026-01-01T00:00:01Z") || !strings.Contains(stderr, "date {} → 36 B, ") {
 		t.Errorf("--tool: exit %d, stdout %q, stderr %q", code, stdout, stderr)
@@ -107,9 +110,7 @@ func TestOfflineToolExamplesOfTheREADME(t *testing.T) {
 // a result over 64 KB is cut with a marker; both are saved, and no server process is left.
 func TestMCPLoopBoundsLeaveNoServer(t *testing.T) {
 	t.Run("max-steps", func(t *testing.T) {
-		srv := isolated(t)
-		echo := echoServer(t)
-		writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+		srv, echo := withEcho(t, "")
 		srv.SetReply(func(*emulator.ChatRequest) emulator.Reply {
 			return emulator.Reply{ToolCalls: []emulator.ToolCall{{Name: "echo", Arguments: `{"text":"again"}`}}}
 		})
@@ -117,27 +118,25 @@ func TestMCPLoopBoundsLeaveNoServer(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr, "more than 2 times") || !strings.Contains(stderr, "--max-steps") {
 			t.Errorf("exit %d, stderr %q", code, stderr)
 		}
-		convs := savedConversations(t)
-		if len(convs) != 1 || strings.Count(roleList(convs[0].msgs), "tool") != 2 {
+		convs := clitest.Conversations(t)
+		if len(convs) != 1 || strings.Count(roleList(convs[0].Msgs), "tool") != 2 {
 			t.Errorf("saved %+v", convs)
 		}
 		noOrphans(t, echo)
 	})
 	t.Run("result cut", func(t *testing.T) {
-		srv := isolated(t)
-		echo := echoServer(t)
-		writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\nallow_tools: [echo/big]\n")
+		srv, echo := withEcho(t, "allow_tools: [echo/big]\n")
 		callsTool(srv, "big", func(string) string { return `{"bytes":200000}` })
 		_, stderr, code := runChat(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--mcp", "echo", "big")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		convs := savedConversations(t)
-		if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" {
+		convs := clitest.Conversations(t)
+		if len(convs) != 1 || roleList(convs[0].Msgs) != "user,assistant,tool,assistant" {
 			t.Fatalf("saved %+v", convs)
 		}
 		// pkg/mcphost cuts an MCP result at the engine's cap, saying how much it kept.
-		if r := convs[0].msgs[2].Content; len(r) > converse.MaxToolResultBytes || !utf8.ValidString(r) ||
+		if r := convs[0].Msgs[2].Content; len(r) > converse.MaxToolResultBytes || !utf8.ValidString(r) ||
 			!strings.HasSuffix(r, "[truncated by moonchat: 65482 of 200000 bytes shown]") {
 			t.Errorf("the saved result is %d bytes, ending %q", len(r), r[max(len(r)-60, 0):])
 		}

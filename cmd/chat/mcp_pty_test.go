@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/moonchat/moonchat/internal/clitest"
 )
 
 // The approval of MCP calls as a user meets it: moonchat in a pseudo-terminal, the emulator's
@@ -23,26 +25,22 @@ func TestMCPApprovalOneShotInAPseudoTerminal(t *testing.T) {
 		result string
 	}{{"y", "say hi"}, {"always", "say hi"}, {"n", refused}} {
 		t.Run(tc.answer, func(t *testing.T) {
-			srv := isolated(t)
-			echo := echoServer(t)
-			writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+			srv, echo := withEcho(t, "")
 			callsTool(srv, "echo", textArgs)
 			term := startTerminal(t, 100, 30, "chat", "-m", "kimi-k2.6", "--no-thinking", "--mcp", "echo", "say hi")
 			term.expectScreen(approvalAsk, `run echo from MCP server echo with {"text":"say hi"}`+strings.TrimSpace(approvalAsk))
 			term.typeKeys(tc.answer + "\r")
-			if code := term.exitCode(); code != 0 {
-				t.Fatalf("exit %d; the screen:\n%s", code, term.screen())
-			}
+			term.exits(0)
 			screen := strings.Join(readScreen(t, term.output(), 100, 30), "\n")
 			t.Logf("the screen:\n%s", screen)
 			if !strings.Contains(screen, "The tool said: "+tc.result) {
 				t.Errorf("the answer is not on the screen")
 			}
-			convs := savedConversations(t)
-			if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" {
+			convs := clitest.Conversations(t)
+			if len(convs) != 1 || roleList(convs[0].Msgs) != "user,assistant,tool,assistant" {
 				t.Fatalf("saved %+v", convs)
 			}
-			if msgs := convs[0].msgs; msgs[2].Content != tc.result || msgs[2].Name != "echo" ||
+			if msgs := convs[0].Msgs; msgs[2].Content != tc.result || msgs[2].Name != "echo" ||
 				!strings.Contains(string(msgs[1].ToolCalls), `"name":"echo"`) || msgs[3].Content != "The tool said: "+tc.result {
 				t.Errorf("history %+v", msgs)
 			}
@@ -55,9 +53,7 @@ func TestMCPApprovalOneShotInAPseudoTerminal(t *testing.T) {
 // answer, keeps what happened and comes back to the prompt), and always, after which the
 // tool runs for the rest of the session without asking.
 func TestMCPApprovalInTheSessionInAPseudoTerminal(t *testing.T) {
-	srv := isolated(t)
-	echo := echoServer(t)
-	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+	srv, echo := withEcho(t, "")
 	callsTool(srv, "echo", textArgs)
 	term := startSession(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--raw", "--mcp", "echo", "--tool", "moonshot/date:latest")
 	term.expectScreen(" › ", "moonchat kimi-k2.6 ·", "tools: moonshot/date:latest (run by Moonshot, no approval needed); MCP echo (each call asks for approval)")
@@ -84,9 +80,7 @@ func TestMCPApprovalInTheSessionInAPseudoTerminal(t *testing.T) {
 	term.expect("The tool said: fourth")
 	term.expect(" › ")
 	// Always: the fifth call runs without a question.
-	term.typeKeys("fifth\r")
-	term.expect("The tool said: fifth")
-	term.expect(" › ")
+	term.enter("fifth", "The tool said: fifth")
 	// The line editor's cursor moves are beyond internal/vt: the session's screen is read
 	// through the VT of the session tests, which follows them.
 	screen := term.screen()
@@ -102,14 +96,10 @@ func TestMCPApprovalInTheSessionInAPseudoTerminal(t *testing.T) {
 	if processes := processesOf(t, echo); len(processes) != 1 {
 		t.Errorf("the session runs %d echo servers, want 1 for the whole session: %q", len(processes), processes)
 	}
-	term.typeKeys("\x04")
-	term.wait()
+	term.quit()
 
-	convs := savedConversations(t)
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations saved", len(convs))
-	}
-	msgs := convs[0].msgs
+	convs := savedN(t, 1)
+	msgs := convs[0].Msgs
 	var got []string
 	for _, m := range msgs {
 		if m.Role == "tool" {
@@ -137,9 +127,7 @@ func TestMCPApprovalInTheSessionInAPseudoTerminal(t *testing.T) {
 // saved as stopped, the prompt comes back, and the server keeps running for the next
 // question until the session ends.
 func TestCtrlCDuringAnMCPCallInTheSession(t *testing.T) {
-	srv := isolated(t)
-	echo := echoServer(t)
-	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+	srv, echo := withEcho(t, "")
 	callsTool(srv, "slow", func(string) string { return `{}` })
 	term := startSession(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--raw", "--mcp", "echo", "--yes")
 	term.expectScreen(" › ", "tools: MCP echo (--yes approves every call)")
@@ -152,17 +140,10 @@ func TestCtrlCDuringAnMCPCallInTheSession(t *testing.T) {
 		t.Errorf("the server's processes after Ctrl-C: %q", running)
 	}
 	callsTool(srv, "echo", textArgs)
-	term.typeKeys("again\r")
-	term.expect("The tool said: again")
-	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the screen:\n%s", term.screen())
-	convs := savedConversations(t)
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations saved", len(convs))
-	}
-	msgs := convs[0].msgs
+	term.enter("again", "The tool said: again")
+	term.quit()
+	convs := savedN(t, 1)
+	msgs := convs[0].Msgs
 	if got := roleList(msgs); got != "user,assistant,tool,assistant,user,assistant,tool,assistant" {
 		t.Fatalf("saved %s", got)
 	}
@@ -175,9 +156,7 @@ func TestCtrlCDuringAnMCPCallInTheSession(t *testing.T) {
 // SIGTERM while the session asks about a call ends moonchat (143) instead of waiting for a
 // key, with the exchange saved and the server stopped.
 func TestSIGTERMAtTheApprovalPromptInTheSession(t *testing.T) {
-	srv := isolated(t)
-	echo := echoServer(t)
-	writeConfig(t, "mcp_servers:\n  echo:\n    command: "+echo+"\n")
+	srv, echo := withEcho(t, "")
 	callsTool(srv, "echo", textArgs)
 	term := startSession(t, "chat", "-m", "kimi-k2.6", "--no-thinking", "--raw", "--mcp", "echo")
 	term.expect(" › ")
@@ -186,12 +165,10 @@ func TestSIGTERMAtTheApprovalPromptInTheSession(t *testing.T) {
 	if err := term.proc.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if code := term.exitCode(); code != 143 {
-		t.Fatalf("exit %d; the screen:\n%s", code, term.screen())
-	}
-	convs := savedConversations(t)
-	if len(convs) != 1 || roleList(convs[0].msgs) != "user,assistant,tool,assistant" ||
-		convs[0].msgs[2].Content != "error: stopped before the tool answered" {
+	term.exits(143)
+	convs := clitest.Conversations(t)
+	if len(convs) != 1 || roleList(convs[0].Msgs) != "user,assistant,tool,assistant" ||
+		convs[0].Msgs[2].Content != "error: stopped before the tool answered" {
 		t.Fatalf("saved %+v", convs)
 	}
 	noOrphans(t, echo)

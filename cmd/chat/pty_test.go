@@ -5,21 +5,17 @@ package chat_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/glamour"
 	glamourstyles "github.com/charmbracelet/glamour/styles"
-	"github.com/creack/pty"
 	"github.com/muesli/termenv"
 
 	"github.com/moonchat/moonchat/pkg/emulator"
@@ -110,96 +106,6 @@ func (w *gatedWriter) Write(p []byte) (int, error) {
 // Unwrap lets the emulator flush each event through http.ResponseController.
 func (w *gatedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// startTerminal runs `moonchat ARGS` in a pseudo-terminal of the given size.
-func startTerminal(t *testing.T, cols, rows uint16, args ...string) *terminal {
-	t.Helper()
-	proc := moonchat(args...)
-	proc.Env = append(proc.Env, "TERM=xterm-256color", "NO_COLOR=", "CLICOLOR_FORCE=", "GLAMOUR_STYLE=", "COLORFGBG=")
-	f, err := pty.StartWithSize(proc, &pty.Winsize{Rows: rows, Cols: cols})
-	if err != nil {
-		t.Fatal(err)
-	}
-	term := newTerminal(t, f)
-	term.proc = proc
-	t.Cleanup(func() {
-		if t.Failed() {
-			_ = proc.Process.Kill()
-		}
-		f.Close()
-	})
-	return term
-}
-
-// exitCode waits for moonchat to end and for the last of its output to be read, and returns
-// its exit code.
-func (term *terminal) exitCode() int {
-	term.t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- term.proc.Wait() }()
-	timeout := time.NewTimer(60 * time.Second)
-	defer timeout.Stop()
-	var err error
-	select {
-	case err = <-done:
-	case <-timeout.C:
-		term.t.Fatalf("moonchat did not end; the screen:\n%s", term.screen())
-	}
-	// The pty reports the end of the output once no process has the terminal open.
-	for {
-		term.mu.Lock()
-		closed, change := term.closed, term.change
-		term.mu.Unlock()
-		if closed {
-			break
-		}
-		select {
-		case <-change:
-		case <-timeout.C:
-			term.t.Fatalf("the output did not end; the screen:\n%s", term.screen())
-		}
-	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode()
-	}
-	if err != nil {
-		term.t.Fatal(err)
-	}
-	return 0
-}
-
-// expectShown waits until text appears on the terminal, escape sequences aside (a rendered
-// "• alpha" has a colour change after the bullet).
-func (term *terminal) expectShown(text string) {
-	term.t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	for {
-		term.mu.Lock()
-		shown := strings.Contains(ansiSeq.ReplaceAllString(term.out.String(), ""), text)
-		closed, change := term.closed, term.change
-		term.mu.Unlock()
-		if shown {
-			return
-		}
-		if closed {
-			term.t.Fatalf("the program ended before %q appeared; the screen:\n%s", text, term.screen())
-		}
-		select {
-		case <-change:
-		case <-deadline.C:
-			term.t.Fatalf("%q did not appear; the screen:\n%s", text, term.screen())
-		}
-	}
-}
-
-// output is everything the program wrote to the terminal so far.
-func (term *terminal) output() string {
-	term.mu.Lock()
-	defer term.mu.Unlock()
-	return term.out.String()
-}
-
 // leftClean checks that the program's output out left the cursor shown, the colours reset
 // and no live line on the screen.
 func leftClean(t *testing.T, out, screen string) {
@@ -235,9 +141,7 @@ func TestMarkdownStreamsProgressivelyInAPseudoTerminal(t *testing.T) {
 	}
 	g.open()
 	term.expectShown("Final words")
-	if code := term.exitCode(); code != 0 {
-		t.Fatalf("exit %d; the screen:\n%s", code, term.screen())
-	}
+	term.exits(0)
 	screen := term.screen()
 	t.Logf("the screen:\n%s", screen)
 	leftClean(t, term.output(), screen)
@@ -260,9 +164,7 @@ func TestCtrlCMidBlockInAPseudoTerminal(t *testing.T) {
 	// The paragraph is the unfinished block, shown live; Ctrl-C lands in it.
 	term.expectShown("It goes on")
 	term.typeKeys("\x03")
-	if code := term.exitCode(); code != 130 {
-		t.Fatalf("exit %d; the screen:\n%s", code, term.screen())
-	}
+	term.exits(130)
 	screen := term.screen()
 	t.Logf("the screen:\n%s", screen)
 	leftClean(t, term.output(), screen)
@@ -308,9 +210,7 @@ func TestA128KBAnswerInAPseudoTerminal(t *testing.T) {
 	g.open() // nothing to hold back here
 	g.emu.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: string(doc)} })
 	term := startTerminal(t, 100, 40, "chat", "-m", "kimi-k2.6", "--no-thinking", "--no-save", "a long answer")
-	if code := term.exitCode(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	term.exits(0)
 	screen := term.screen()
 	leftClean(t, term.output(), screen)
 	got, wantText := normalise(screen), strings.TrimSuffix(string(want), "\n")

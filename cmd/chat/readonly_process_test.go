@@ -60,10 +60,7 @@ func TestReadOnlyDataDirectoryStillReads(t *testing.T) {
 	if out, err := moonchat("chat", "-m", "kimi-k2.6", "hello there").CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	convs := savedConversations(t)
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations", len(convs))
-	}
+	convs := savedN(t, 1)
 	id := convs[0].ID
 	path, _ := history.DefaultPath()
 	home := filepath.Dir(filepath.Dir(filepath.Dir(path))) // the test's private directory

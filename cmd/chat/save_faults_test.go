@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/history"
 )
 
@@ -12,7 +13,7 @@ import (
 // conversation behind: an empty one would be what `chat -c` continues, with no context.
 func TestAFailedSaveLeavesNoGhostConversation(t *testing.T) {
 	e := newTestEnv(t)
-	e.store() // creates the database
+	clitest.OpenHistory(t) // creates the database
 	path, _ := history.DefaultPath()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -30,7 +31,7 @@ func TestAFailedSaveLeavesNoGhostConversation(t *testing.T) {
 	if !strings.Contains(r.stderr, "warning: the conversation was not saved") || !strings.Contains(r.stderr, "disk is full") {
 		t.Errorf("stderr = %q", r.stderr)
 	}
-	if convs := e.conversations(); len(convs) != 0 {
+	if convs := clitest.Conversations(t); len(convs) != 0 {
 		t.Errorf("a failed save left %d conversation(s): %+v", len(convs), convs[0].Conversation)
 	}
 }

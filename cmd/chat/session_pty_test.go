@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
@@ -25,56 +25,10 @@ import (
 // chatModels are the models of the chat requests the emulator received, in order.
 func chatModels(srv *emulator.Server) []string {
 	var models []string
-	for _, r := range srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			models = append(models, r.JSON()["model"].(string))
-		}
+	for _, b := range clitest.ChatBodies(srv) {
+		models = append(models, b["model"].(string))
 	}
 	return models
-}
-
-// expectScreen waits for text to appear, then checks that the screen, as a VT shows it, has
-// every one of want.
-func (term *terminal) expectScreen(text string, want ...string) {
-	term.t.Helper()
-	term.expectShown(text)
-	// A menu is drawn in several writes: wait until the screen shows all of it (or the
-	// deadline), rather than reading it once the first entry has appeared.
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	for {
-		term.mu.Lock()
-		closed, change := term.closed, term.change
-		term.mu.Unlock()
-		screen := term.screen()
-		var missing []string
-		for _, w := range want {
-			if !strings.Contains(screen, w) {
-				missing = append(missing, w)
-			}
-		}
-		if len(missing) == 0 {
-			return
-		}
-		if closed {
-			term.t.Fatalf("the program ended; the screen lacks %q:\n%s", missing, screen)
-		}
-		select {
-		case <-change:
-		case <-deadline.C:
-			term.t.Fatalf("the screen lacks %q:\n%s", missing, screen)
-		}
-	}
-}
-
-// expectPrompt waits for the next prompt and checks that it names model.
-func (term *terminal) expectPrompt(model string) {
-	term.t.Helper()
-	term.expect(" › ")
-	lines := strings.Split(term.screen(), "\n")
-	if last := lines[len(lines)-1]; !strings.HasPrefix(last+" ", model+" › ") {
-		term.t.Errorf("the prompt is %q, want the model %s", last, model)
-	}
 }
 
 func TestSessionTabCompletionInAPseudoTerminal(t *testing.T) {
@@ -90,10 +44,8 @@ func TestSessionTabCompletionInAPseudoTerminal(t *testing.T) {
 	}
 	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--raw")
 	term.expect(" › ")
-	term.typeKeys("hello moon\r")
-	term.expect("saved as conversation ")
-	term.expect(" › ")
-	id := savedConversations(t)[0].ID
+	term.enter("hello moon", "saved as conversation ")
+	id := clitest.Conversations(t)[0].ID
 
 	// A command name: one match is inserted whole, with its space.
 	term.typeKeys("/mod\t")
@@ -121,29 +73,25 @@ func TestSessionTabCompletionInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("/model gpt-4o\r")
 	term.expect("unknown model")
 	term.expect("still on kimi-k2-turbo-preview")
-	term.typeKeys("again\r")
-	term.expect("You said: again")
-	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.enter("again", "You said: again")
+	term.quit()
 	if got := chatModels(srv); strings.Join(got, ",") != "kimi-k2-turbo-preview,kimi-k2-turbo-preview" {
 		t.Errorf("models asked = %q", got)
 	}
-	c := savedConversations(t)
-	if len(c) != 1 || c[0].Model != "kimi-k2-turbo-preview" || roleList(c[0].msgs) != "user,assistant,user,assistant" {
+	c := clitest.Conversations(t)
+	if len(c) != 1 || c[0].Model != "kimi-k2-turbo-preview" || roleList(c[0].Msgs) != "user,assistant,user,assistant" {
 		t.Errorf("saved %+v", c)
 	}
 }
 
 // seedConversation runs `moonchat chat ARGS` once, which must succeed, and returns the
 // conversation it saved (the newest).
-func seedConversation(t *testing.T, args ...string) saved {
+func seedConversation(t *testing.T, args ...string) clitest.Saved {
 	t.Helper()
 	if out, err := moonchat(append([]string{"chat", "--raw"}, args...)...).CombinedOutput(); err != nil {
 		t.Fatalf("moonchat chat %q: %v\n%s", args, err, out)
 	}
-	return savedConversations(t)[0]
+	return clitest.Conversations(t)[0]
 }
 
 func TestSessionResumeRecapAndNewInAPseudoTerminal(t *testing.T) {
@@ -183,27 +131,19 @@ func TestSessionResumeRecapAndNewInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("And the moon?\r")
 	term.expectShown("short answer")
 	term.expect(" › ")
-	term.typeKeys("/resume nosuchthing\r")
-	term.expect(`no conversation matches "nosuchthing"`)
-	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.enter("/resume nosuchthing", `no conversation matches "nosuchthing"`)
+	term.quit()
 
-	convs := savedConversations(t)
-	if len(convs) != 2 {
-		t.Fatalf("%d conversations saved, want 2 (the session added to the first)", len(convs))
-	}
+	// The session added to the first.
+	convs := savedN(t, 2)
 	c := convs[0] // updated last
-	if c.ID != first.ID || roleList(c.msgs) != "user,assistant,user,assistant" || c.msgs[2].Content != "And the moon?" || c.msgs[3].Model != "kimi-k2-turbo-preview" {
-		t.Errorf("the resumed conversation saved: %s %s %+v", c.ID, roleList(c.msgs), c.msgs)
+	if c.ID != first.ID || roleList(c.Msgs) != "user,assistant,user,assistant" || c.Msgs[2].Content != "And the moon?" || c.Msgs[3].Model != "kimi-k2-turbo-preview" {
+		t.Errorf("the resumed conversation saved: %s %s %+v", c.ID, roleList(c.Msgs), c.Msgs)
 	}
 	if got := userMessages(srv); got[len(got)-1] != "And the moon?" {
 		t.Errorf("last question sent = %q", got[len(got)-1])
 	}
-	reqs := srv.Requests()
-	last := reqs[len(reqs)-1].JSON()
-	if msgs := last["messages"].([]any); len(msgs) != 3 || msgs[0].(map[string]any)["content"] != "Tell me about the tides" {
+	if msgs := lastMessages(t, srv); len(msgs) != 3 || msgs[0].(map[string]any)["content"] != "Tell me about the tides" {
 		t.Errorf("the resumed question was not sent after the conversation's turns: %v", msgs)
 	}
 }
@@ -214,32 +154,24 @@ func TestSessionUsageInAPseudoTerminal(t *testing.T) {
 	term.expect(" › ")
 	term.typeKeys("/usage\r")
 	term.expect("conversation so far: no answers yet")
-	term.typeKeys("one\r")
-	term.expect("conversation so far: 1 answer: ")
-	term.expect(" › ")
-	term.typeKeys("two\r")
-	term.expect("conversation so far: 2 answers: ")
-	term.expect(" › ")
-	term.typeKeys("/usage\r")
-	term.expect("conversation so far: 2 answers: ")
-	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.enter("one", "conversation so far: 1 answer: ")
+	term.enter("two", "conversation so far: 2 answers: ")
+	term.enter("/usage", "conversation so far: 2 answers: ")
+	term.quit()
 
 	// The totals are those of the answers saved.
-	c := savedConversations(t)[0]
+	c := clitest.Conversations(t)[0]
 	var prompt, completion, cached int
 	var cost float64
 	spec, _ := moonshot.LookupModel("kimi-k2-turbo-preview")
-	for _, m := range c.msgs {
+	for _, m := range c.Msgs {
 		if m.Role == "assistant" {
 			prompt, completion, cached = prompt+m.PromptTokens, completion+m.CompletionTokens, cached+m.CachedTokens
 			cost += spec.Price.Cost(&moonshot.Usage{PromptTokens: m.PromptTokens, CompletionTokens: m.CompletionTokens, CachedTokens: m.CachedTokens})
 		}
 	}
 	if prompt == 0 || completion == 0 {
-		t.Fatalf("the emulator reported no usage: %+v", c.msgs)
+		t.Fatalf("the emulator reported no usage: %+v", c.Msgs)
 	}
 	want := fmt.Sprintf("conversation so far: 2 answers: %d prompt + %d completion tokens (%d cached) · ≈ USD %.6f", prompt, completion, cached, cost)
 	if n := strings.Count(term.screen(), want); n != 2 {
@@ -251,40 +183,26 @@ func TestSessionTitleAndForkInAPseudoTerminal(t *testing.T) {
 	srv := isolated(t)
 	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--raw", "--title", "Trip plan")
 	term.expect(" › ")
-	term.typeKeys("/fork\r")
-	term.expect("nothing to fork yet")
-	term.expect(" › ")
-	term.typeKeys("Three days in Kyoto\r")
-	term.expect("saved as conversation ")
-	term.expect(" › ")
-	term.typeKeys("/fork\r")
-	term.expect("forked ")
-	term.expect(" › ")
-	term.typeKeys("Now on a budget\r")
-	term.expect("You said: Now on a budget")
-	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.enter("/fork", "nothing to fork yet")
+	term.enter("Three days in Kyoto", "saved as conversation ")
+	term.enter("/fork", "forked ")
+	term.enter("Now on a budget", "You said: Now on a budget")
+	term.quit()
 
-	convs := savedConversations(t)
-	if len(convs) != 2 {
-		t.Fatalf("%d conversations saved", len(convs))
-	}
+	convs := savedN(t, 2)
 	fork, orig := convs[0], convs[1]
-	if orig.Title != "Trip plan" || roleList(orig.msgs) != "user,assistant" {
-		t.Errorf("the original: %q %s", orig.Title, roleList(orig.msgs))
+	if orig.Title != "Trip plan" || roleList(orig.Msgs) != "user,assistant" {
+		t.Errorf("the original: %q %s", orig.Title, roleList(orig.Msgs))
 	}
-	if fork.Title != "Trip plan (fork)" || roleList(fork.msgs) != "user,assistant,user,assistant" ||
-		fork.msgs[0].Content != "Three days in Kyoto" || fork.msgs[2].Content != "Now on a budget" {
-		t.Errorf("the fork: %q %+v", fork.Title, fork.msgs)
+	if fork.Title != "Trip plan (fork)" || roleList(fork.Msgs) != "user,assistant,user,assistant" ||
+		fork.Msgs[0].Content != "Three days in Kyoto" || fork.Msgs[2].Content != "Now on a budget" {
+		t.Errorf("the fork: %q %+v", fork.Title, fork.Msgs)
 	}
 	if !strings.Contains(term.screen(), "forked "+orig.ID+" into "+fork.ID) {
 		t.Errorf("the note does not name both conversations:\n%s", term.screen())
 	}
 	// The question after /fork was sent after the conversation so far.
-	reqs := srv.Requests()
-	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 3 {
+	if msgs := lastMessages(t, srv); len(msgs) != 3 {
 		t.Errorf("the last request sent %d messages, want 3", len(msgs))
 	}
 }
@@ -311,41 +229,20 @@ func TestSessionFileAndImageInAPseudoTerminal(t *testing.T) {
 	writePNG(t, pic)
 	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--raw")
 	term.expect(" › ")
-	term.typeKeys("/file " + filepath.Join(dir, "missing.txt") + "\r")
-	term.expect("no such file or directory")
-	term.expect(" › ")
-	term.typeKeys("/file " + notes + "\r")
-	term.expect("notes.txt attached to the next question (1 in all)")
-	term.expect(" › ")
+	term.enter("/file "+filepath.Join(dir, "missing.txt"), "no such file or directory")
+	term.enter("/file "+notes, "notes.txt attached to the next question (1 in all)")
 	// An image needs a vision model: refused on this one, taken after /model.
-	term.typeKeys("/image " + pic + "\r")
-	term.expect("does not accept images")
-	term.expect(" › ")
-	term.typeKeys("/image " + notes + "\r")
-	term.expect("is not an image Moonshot accepts")
-	term.expect(" › ")
+	term.enter("/image "+pic, "does not accept images")
+	term.enter("/image "+notes, "is not an image Moonshot accepts")
 	term.typeKeys("/model kimi-k2.6\r")
 	term.expect("model: kimi-k2.6")
-	term.typeKeys("/image " + pic + "\r")
-	term.expect("pic.png attached to the next question (2 in all)")
-	term.expect(" › ")
-	term.typeKeys("What is the secret word?\r")
-	term.expect("saved as conversation")
-	term.expect(" › ")
+	term.enter("/image "+pic, "pic.png attached to the next question (2 in all)")
+	term.enter("What is the secret word?", "saved as conversation")
 	// Attachments go with one question only.
-	term.typeKeys("And now?\r")
-	term.expect("You said: And now?")
-	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.enter("And now?", "You said: And now?")
+	term.quit()
 
-	var bodies []map[string]any
-	for _, r := range srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			bodies = append(bodies, r.JSON())
-		}
-	}
+	bodies := clitest.ChatBodies(srv)
 	if len(bodies) != 2 {
 		t.Fatalf("%d chat requests", len(bodies))
 	}
@@ -357,11 +254,11 @@ func TestSessionFileAndImageInAPseudoTerminal(t *testing.T) {
 	if last, _ := json.Marshal(second[len(second)-1]); bytes.Contains(last, []byte("lantern")) || bytes.Contains(last, []byte("image_url")) {
 		t.Errorf("the second question carried the attachments again: %s", last)
 	}
-	c := savedConversations(t)[0]
-	if roleList(c.msgs) != "user,assistant,user,assistant" {
-		t.Fatalf("saved %s", roleList(c.msgs))
+	c := clitest.Conversations(t)[0]
+	if roleList(c.Msgs) != "user,assistant,user,assistant" {
+		t.Fatalf("saved %s", roleList(c.Msgs))
 	}
-	if q := c.msgs[0].Content; !strings.Contains(q, "[image: "+pic+"]") || !strings.Contains(q, "the secret word is lantern") || strings.Contains(q, "base64") {
+	if q := c.Msgs[0].Content; !strings.Contains(q, "[image: "+pic+"]") || !strings.Contains(q, "the secret word is lantern") || strings.Contains(q, "base64") {
 		t.Errorf("saved question = %q", q)
 	}
 }
@@ -369,21 +266,14 @@ func TestSessionFileAndImageInAPseudoTerminal(t *testing.T) {
 // writeRoles writes a config file with two roles into the isolated home.
 func writeRoles(t *testing.T) {
 	t.Helper()
-	path := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "moonchat", "config.yaml")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	const roles = `roles:
+	writeConfig(t, `roles:
   shell: Answer with one POSIX shell command.
   reviewer:
     system: You review Go code.
     model: kimi-k2.6
     temperature: 0.3
     thinking: false
-`
-	if err := os.WriteFile(path, []byte(roles), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 }
 
 func TestSessionRolesInAPseudoTerminal(t *testing.T) {
@@ -391,9 +281,7 @@ func TestSessionRolesInAPseudoTerminal(t *testing.T) {
 	writeRoles(t)
 	term := startSession(t, "chat", "-m", "kimi-k2-turbo-preview", "--raw", "-r", "shell")
 	term.expectPrompt("kimi-k2-turbo-preview (shell)")
-	term.typeKeys("list files\r")
-	term.expect("saved as conversation")
-	term.expect(" › ")
+	term.enter("list files", "saved as conversation")
 	// Tab completes role names, described by their model and system prompt.
 	term.typeKeys("/role \t")
 	term.expectScreen("You review Go code.", "reviewer", "shell")
@@ -407,19 +295,10 @@ func TestSessionRolesInAPseudoTerminal(t *testing.T) {
 	term.expectShown("temperature")
 	term.expectShown("You said: review this")
 	term.expect(" › ")
-	term.typeKeys("/role nosuch\r")
-	term.expect(`no role "nosuch"; the roles are reviewer, shell`)
-	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.enter("/role nosuch", `no role "nosuch"; the roles are reviewer, shell`)
+	term.quit()
 
-	var bodies []map[string]any
-	for _, r := range srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			bodies = append(bodies, r.JSON())
-		}
-	}
+	bodies := clitest.ChatBodies(srv)
 	if len(bodies) != 2 {
 		t.Fatalf("%d requests", len(bodies))
 	}
@@ -430,9 +309,9 @@ func TestSessionRolesInAPseudoTerminal(t *testing.T) {
 	if b := bodies[1]; b["model"] != "kimi-k2.6" || system(b) != "You review Go code." || fmt.Sprint(b["thinking"]) != "map[type:disabled]" {
 		t.Errorf("second request: model %v, system %v, thinking %v", b["model"], system(b), b["thinking"])
 	}
-	c := savedConversations(t)[0]
-	if c.System != "You review Go code." || c.Model != "kimi-k2.6" || c.msgs[3].Model != "kimi-k2.6" || c.msgs[1].Model != "kimi-k2-turbo-preview" {
-		t.Errorf("saved: system %q, model %q, answers by %q and %q", c.System, c.Model, c.msgs[1].Model, c.msgs[3].Model)
+	c := clitest.Conversations(t)[0]
+	if c.System != "You review Go code." || c.Model != "kimi-k2.6" || c.Msgs[3].Model != "kimi-k2.6" || c.Msgs[1].Model != "kimi-k2-turbo-preview" {
+		t.Errorf("saved: system %q, model %q, answers by %q and %q", c.System, c.Model, c.Msgs[1].Model, c.Msgs[3].Model)
 	}
 }
 
@@ -457,33 +336,23 @@ func TestSessionEditConfirmAndEditLastInAPseudoTerminal(t *testing.T) {
 	// Enter sends it.
 	term.typeKeys("/edit\r")
 	term.expect("Enter sends · Esc discards")
-	term.typeKeys("\r")
-	term.expect("You said: Count to three, in French")
-	term.expect(" › ")
+	term.enter("", "You said: Count to three, in French")
 	// /edit last starts from the last question and replaces its exchange.
 	term.typeKeys("/edit last\r")
 	term.expect("Count to three, in French, in French")
 	term.expect("Enter sends · Esc discards")
-	term.typeKeys("\r")
-	term.expect("You said: Count to three, in French, in French")
-	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.enter("", "You said: Count to three, in French, in French")
+	term.quit()
 
 	if got := userMessages(srv); len(got) != 2 || got[1] != "Count to three, in French, in French" {
 		t.Errorf("questions sent = %q", got)
 	}
-	reqs := srv.Requests()
-	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 1 {
+	if msgs := lastMessages(t, srv); len(msgs) != 1 {
 		t.Errorf("the edited question was sent after %d messages; the replaced exchange must not be", len(msgs)-1)
 	}
 	// The history keeps the replaced exchange, marked, before the new one.
-	convs := savedConversations(t)
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations saved", len(convs))
-	}
-	msgs := convs[0].msgs
+	convs := savedN(t, 1)
+	msgs := convs[0].Msgs
 	var got []string
 	for _, m := range msgs {
 		got = append(got, fmt.Sprintf("%s %q replaced=%v", m.Role, m.Content[:min(len(m.Content), 36)], m.Replaced))
@@ -496,8 +365,7 @@ func TestSessionEditConfirmAndEditLastInAPseudoTerminal(t *testing.T) {
 	if out, err := moonchat("chat", "--raw", "-c", "-m", "kimi-k2-turbo-preview", "and then?").CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	reqs = srv.Requests()
-	if msgs := reqs[len(reqs)-1].JSON()["messages"].([]any); len(msgs) != 3 {
+	if msgs := lastMessages(t, srv); len(msgs) != 3 {
 		t.Errorf("-c sent %d messages, want the new exchange and the question", len(msgs))
 	}
 }
@@ -512,12 +380,11 @@ func TestSessionRefusedKeyHintInAPseudoTerminal(t *testing.T) {
 	term.expectShown("hint: the key comes from $MOONSHOT_API_KEY; check it, or set up another with `moonchat config init`.")
 	term.expectShown("(api_base, from $MOONSHOT_API_BASE), which overrides the region")
 	term.expect(" › ")
-	term.typeKeys("\x04")
-	term.wait()
+	term.quit()
 	if strings.Contains(term.output(), "sk-wrong-key") {
 		t.Error("the key was shown")
 	}
-	if c := savedConversations(t); len(c) != 0 {
+	if c := clitest.Conversations(t); len(c) != 0 {
 		t.Errorf("a refused question saved %d conversations", len(c))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/internal/vt"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
@@ -24,31 +25,18 @@ func contents(msgs []map[string]any) []string {
 
 func TestSessionStartsOnlyOnATerminal(t *testing.T) {
 	e := newTestEnv(t)
-	tests := []struct {
-		name string
-		inv  invocation
-		args []string
-		want string
-	}{
+	e.expectRefused(t, nil, []refusal{
 		{"no prompt, output piped", invocation{stdinTTY: true}, nil, "no prompt"},
 		{"no prompt, input not a terminal", invocation{stdoutTTY: true}, nil, "no prompt"},
 		{"--interactive, output piped", invocation{stdinTTY: true}, []string{"--interactive", "hi"}, "--interactive needs a terminal"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := e.runWith(tt.inv, tt.args...)
-			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, tt.want)
-			}
-		})
-	}
+	})
 	for _, args := range [][]string{{"--format", "json"}, {"-m", "moonshot-v1-8k", "-n", "2"}} {
 		r := e.runWith(invocation{editor: typed("hi")}, args...)
 		if r.code != 2 {
 			t.Errorf("session with %q: exit %d, %q", args, r.code, r.stderr)
 		}
 	}
-	if n := len(e.chatBodies()); n != 0 {
+	if n := len(clitest.ChatBodies(e.srv)); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
 }
@@ -65,7 +53,7 @@ func TestSessionKeepsOneConversation(t *testing.T) {
 			t.Errorf("answer to %q not shown: %q", q, r.stdout)
 		}
 	}
-	bodies := e.chatBodies()
+	bodies := clitest.ChatBodies(e.srv)
 	if len(bodies) != 3 {
 		t.Fatalf("%d requests", len(bodies))
 	}
@@ -77,13 +65,13 @@ func TestSessionKeepsOneConversation(t *testing.T) {
 		third[3] != "user: Second question" || third[5] != "user: Third question" {
 		t.Errorf("third request = %q", third)
 	}
-	convs := e.conversations()
+	convs := clitest.Conversations(t)
 	if len(convs) != 1 {
 		t.Fatalf("%d conversations", len(convs))
 	}
 	c := convs[0]
-	if roles(c.msgs) != "user,assistant,user,assistant,user,assistant" || c.Model != "moonshot-v1-8k" || c.System != "Be brief." || c.Title != "First question" {
-		t.Errorf("saved %+v: %s", c.Conversation, roles(c.msgs))
+	if roles(c.Msgs) != "user,assistant,user,assistant,user,assistant" || c.Model != "moonshot-v1-8k" || c.System != "Be brief." || c.Title != "First question" {
+		t.Errorf("saved %+v: %s", c.Conversation, roles(c.Msgs))
 	}
 	if len(ed.prompts) != 6 || !strings.Contains(ed.prompts[0], "kimi-k2-turbo-preview") || !strings.Contains(ed.prompts[2], "moonshot-v1-8k") {
 		t.Errorf("prompts = %q", ed.prompts)
@@ -109,16 +97,16 @@ func TestSessionCtrlCStopsTheAnswerNotTheSession(t *testing.T) {
 	if !strings.Contains(r.stderr, "stopped; the answer so far is saved") {
 		t.Errorf("stderr = %q", r.stderr)
 	}
-	c := e.conversations()[0]
-	if roles(c.msgs) != "user,assistant,user,assistant" {
-		t.Fatalf("saved %s", roles(c.msgs))
+	c := clitest.Conversations(t)[0]
+	if roles(c.Msgs) != "user,assistant,user,assistant" {
+		t.Fatalf("saved %s", roles(c.Msgs))
 	}
-	partial := c.msgs[1]
+	partial := c.Msgs[1]
 	if !partial.Interrupted || partial.Content == "" || !strings.HasPrefix(full, partial.Content) || partial.Content == full {
 		t.Errorf("partial answer saved = %+v", partial)
 	}
-	if c.msgs[3].Content != "The end." || c.msgs[3].Interrupted {
-		t.Errorf("second answer = %+v", c.msgs[3])
+	if c.Msgs[3].Content != "The end." || c.Msgs[3].Interrupted {
+		t.Errorf("second answer = %+v", c.Msgs[3])
 	}
 	second := contents(e.lastMessages())
 	if len(second) != 3 || second[1] != "assistant: "+partial.Content {
@@ -146,7 +134,7 @@ func TestSessionCtrlCAndCtrlDAtThePrompt(t *testing.T) {
 	if len(ed.steps) != 1 {
 		t.Errorf("the session did not quit on the second Ctrl-C")
 	}
-	if bodies := e.chatBodies(); len(bodies) != 1 {
+	if bodies := clitest.ChatBodies(e.srv); len(bodies) != 1 {
 		t.Errorf("%d requests, want only the one for hello", len(bodies))
 	}
 }
@@ -160,7 +148,7 @@ func TestSessionClearStartsANewConversation(t *testing.T) {
 	if got := contents(e.lastMessages()); len(got) != 1 || got[0] != "user: two" {
 		t.Errorf("after /clear the request was %q", got)
 	}
-	convs := e.conversations()
+	convs := clitest.Conversations(t)
 	if len(convs) != 2 || convs[0].Title != "two" || convs[1].Title != "one" {
 		t.Errorf("conversations = %d", len(convs))
 	}
@@ -179,7 +167,7 @@ func TestSessionRetry(t *testing.T) {
 	if !strings.Contains(r.stderr, "no answer to retry") {
 		t.Errorf("/retry with nothing to retry: %q", r.stderr)
 	}
-	bodies := e.chatBodies()
+	bodies := clitest.ChatBodies(e.srv)
 	if len(bodies) != 3 {
 		t.Fatalf("%d requests", len(bodies))
 	}
@@ -189,9 +177,9 @@ func TestSessionRetry(t *testing.T) {
 	if got := contents(e.lastMessages()); strings.Join(got, "|") != "user: question|assistant: answer 2|user: follow-up" {
 		t.Errorf("after /retry: %q", got)
 	}
-	c := e.conversations()[0]
-	if roles(c.msgs) != "user,assistant,user,assistant" || c.msgs[1].Content != "answer 2" {
-		t.Errorf("saved %s: %q", roles(c.msgs), c.msgs[1].Content)
+	c := clitest.Conversations(t)[0]
+	if roles(c.Msgs) != "user,assistant,user,assistant" || c.Msgs[1].Content != "answer 2" {
+		t.Errorf("saved %s: %q", roles(c.Msgs), c.Msgs[1].Content)
 	}
 }
 
@@ -205,8 +193,8 @@ func TestSessionEdit(t *testing.T) {
 	// The text is shown for a last look: an empty line (Enter) sends it, anything else
 	// discards it.
 	r := e.runWith(invocation{editor: typed("/edit Start", "no")}, "-m", "kimi-k2-turbo-preview")
-	if r.code != 0 || len(e.chatBodies()) != 0 || !strings.Contains(r.stderr, "discarded; nothing sent") {
-		t.Fatalf("a discarded edit: exit %d, %d requests: %s", r.code, len(e.chatBodies()), r.stderr)
+	if r.code != 0 || len(clitest.ChatBodies(e.srv)) != 0 || !strings.Contains(r.stderr, "discarded; nothing sent") {
+		t.Fatalf("a discarded edit: exit %d, %d requests: %s", r.code, len(clitest.ChatBodies(e.srv)), r.stderr)
 	}
 	r = e.runWith(invocation{editor: typed("/edit Start", "")}, "-m", "kimi-k2-turbo-preview")
 	if r.code != 0 {
@@ -217,10 +205,10 @@ func TestSessionEdit(t *testing.T) {
 	}
 
 	t.Setenv("VISUAL", "true") // an editor that writes nothing
-	before := len(e.chatBodies())
+	before := len(clitest.ChatBodies(e.srv))
 	r = e.runWith(invocation{editor: typed("/edit")}, "-m", "kimi-k2-turbo-preview")
-	if r.code != 0 || len(e.chatBodies()) != before || !strings.Contains(r.stderr, "nothing sent") {
-		t.Errorf("an empty edit: exit %d, %d requests, %q", r.code, len(e.chatBodies())-before, r.stderr)
+	if r.code != 0 || len(clitest.ChatBodies(e.srv)) != before || !strings.Contains(r.stderr, "nothing sent") {
+		t.Errorf("an empty edit: exit %d, %d requests, %q", r.code, len(clitest.ChatBodies(e.srv))-before, r.stderr)
 	}
 }
 
@@ -242,14 +230,14 @@ func TestSessionCommandsAndSlashes(t *testing.T) {
 	if got := contents(e.lastMessages()); got[len(got)-1] != "user: /etc/hosts is what?" {
 		t.Errorf("// did not send a message starting with /: %q", got)
 	}
-	current := e.conversations()[0]
+	current := clitest.Conversations(t)[0]
 	if !strings.Contains(r.stdout, "* "+current.ID) || !strings.Contains(r.stdout, "  "+old.ID) || !strings.Contains(r.stdout, "An older conversation") {
 		t.Errorf("/history output:\n%s", r.stdout)
 	}
 	if !strings.Contains(r.stdout, "\nkimi-k2-turbo-preview\n") {
 		t.Errorf("/model did not show the model:\n%s", r.stdout)
 	}
-	if n := len(e.chatBodies()); n != 2 {
+	if n := len(clitest.ChatBodies(e.srv)); n != 2 {
 		t.Errorf("%d requests; /exit should have ended the session", n)
 	}
 }
@@ -264,7 +252,7 @@ func TestSessionModelCheckedBeforeUse(t *testing.T) {
 	if !strings.Contains(r.stderr, "--no-thinking") {
 		t.Errorf("switching to a model that cannot stop thinking was not refused: %q", r.stderr)
 	}
-	if body := e.chatBodies()[0]; body["model"] != "kimi-k2.6" {
+	if body := clitest.ChatBodies(e.srv)[0]; body["model"] != "kimi-k2.6" {
 		t.Errorf("model = %v", body["model"])
 	}
 }
@@ -284,7 +272,7 @@ func TestSessionWithAnInitialPromptAndContinue(t *testing.T) {
 	if len(got) != 5 || got[0] != "user: Earlier" || got[2] != "user: Now" || got[4] != "user: Later" {
 		t.Errorf("last request = %q", got)
 	}
-	if convs := e.conversations(); len(convs) != 1 || len(convs[0].msgs) != 6 {
+	if convs := clitest.Conversations(t); len(convs) != 1 || len(convs[0].Msgs) != 6 {
 		t.Errorf("saved %d conversations", len(convs))
 	}
 }
@@ -311,7 +299,7 @@ func TestSessionInputHistoryFile(t *testing.T) {
 	if ed.historyPath != "" {
 		t.Errorf("--no-save kept the input in %q", ed.historyPath)
 	}
-	if convs := e.conversations(); len(convs) != 0 {
+	if convs := clitest.Conversations(t); len(convs) != 0 {
 		t.Errorf("--no-save session saved %d conversations", len(convs))
 	}
 }
@@ -327,12 +315,12 @@ func TestSessionRetryAfterAFailedQuestion(t *testing.T) {
 	if !strings.Contains(r.stderr, "hint: your quota") {
 		t.Errorf("the failure was not reported: %q", r.stderr)
 	}
-	bodies := e.chatBodies()
+	bodies := clitest.ChatBodies(e.srv)
 	if len(bodies) != 2 || fmt.Sprint(bodies[0]["messages"]) != fmt.Sprint(bodies[1]["messages"]) {
 		t.Fatalf("/retry after a failure sent %d requests: %v", len(bodies), bodies)
 	}
-	c := e.conversations()
-	if len(c) != 1 || roles(c[0].msgs) != "user,assistant" || !strings.Contains(c[0].msgs[0].Content, "the attachment") {
+	c := clitest.Conversations(t)
+	if len(c) != 1 || roles(c[0].Msgs) != "user,assistant" || !strings.Contains(c[0].Msgs[0].Content, "the attachment") {
 		t.Errorf("saved %d conversations: %+v", len(c), c)
 	}
 }

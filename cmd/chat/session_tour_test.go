@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
@@ -41,26 +42,14 @@ func TestSessionTourInAPseudoTerminal(t *testing.T) {
 	t.Logf("the menu after /role and Tab:\n%s", term.screen())
 	term.typeKeys("\x15/role sh\t") // one match: completed
 	term.expect("/role shell ")
-	term.typeKeys("\r")
-	term.expect("role shell")
-	term.expect(" › ")
+	term.enter("", "role shell")
 	term.typeKeys("/file " + dir + "/no\t") // completion of the path
 	term.expect("notes.txt ")
-	term.typeKeys("\r")
-	term.expect("attached to the next question")
-	term.expect(" › ")
-	term.typeKeys("How do I do what the notes say?\r")
-	term.expect("saved as conversation ")
-	term.expect(" › ")
-	term.typeKeys("/copy code\r")
-	term.expect("copied code block 1 of 1")
-	term.expect(" › ")
-	term.typeKeys("/fork\r")
-	term.expect("forked ")
-	term.expect(" › ")
-	term.typeKeys("/usage\r")
-	term.expect("conversation so far: 1 answer")
-	term.expect(" › ")
+	term.enter("", "attached to the next question")
+	term.enter("How do I do what the notes say?", "saved as conversation ")
+	term.enter("/copy code", "copied code block 1 of 1")
+	term.enter("/fork", "forked ")
+	term.enter("/usage", "conversation so far: 1 answer")
 	term.typeKeys("/resume \t") // the menu of recent conversations, with their titles
 	term.expectScreen("An earlier question", earlier.ID)
 	// Newest first: the fork, then the session's conversation, then the earlier one.
@@ -73,14 +62,10 @@ func TestSessionTourInAPseudoTerminal(t *testing.T) {
 	term.typeKeys("\x15/resume " + earlier.ID[:4] + "\r")
 	term.expect("resumed conversation " + earlier.ID)
 	term.expectPrompt("kimi-k2.6")
-	term.typeKeys("\x04")
-	term.wait()
-	t.Logf("the session, as the terminal showed it:\n%s", term.screen())
+	term.quit()
 
-	convs := savedConversations(t)
-	if len(convs) != 3 {
-		t.Fatalf("%d conversations saved, want the earlier one, the session's and its fork", len(convs))
-	}
+	// The earlier one, the session's and its fork.
+	convs := savedN(t, 3)
 	var sys []string
 	for _, c := range convs {
 		sys = append(sys, c.System)
@@ -125,15 +110,15 @@ func TestHistoryRenameForkSearchAsProcesses(t *testing.T) {
 	if out, code := run("history", "search", "Mars"); code != 0 || !strings.Contains(out, c.ID) {
 		t.Errorf("search: exit %d, %q", code, out)
 	}
-	convs := savedConversations(t)
-	byID := map[string]saved{}
+	convs := clitest.Conversations(t)
+	byID := map[string]clitest.Saved{}
 	for _, s := range convs {
 		byID[s.ID] = s
 	}
-	if got := byID[c.ID]; got.Title != "Tides on Earth" || len(got.msgs) != 4 {
-		t.Errorf("the original: %q with %d messages", got.Title, len(got.msgs))
+	if got := byID[c.ID]; got.Title != "Tides on Earth" || len(got.Msgs) != 4 {
+		t.Errorf("the original: %q with %d messages", got.Title, len(got.Msgs))
 	}
-	if got := byID[fork]; got.Title != "Tides on Earth (fork)" || roleList(got.msgs) != "user,assistant" || got.msgs[0].Content != "Why are there tides?" {
-		t.Errorf("the fork: %q %+v", got.Title, got.msgs)
+	if got := byID[fork]; got.Title != "Tides on Earth (fork)" || roleList(got.Msgs) != "user,assistant" || got.Msgs[0].Content != "Why are there tides?" {
+		t.Errorf("the fork: %q %+v", got.Title, got.Msgs)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
@@ -43,11 +44,11 @@ func TestHangupAndTermSaveThePartialAnswer(t *testing.T) {
 				t.Fatalf("exit %d (%v), want %d: %s", code, err, tt.code, stderr.String())
 			}
 			printed := strings.TrimSuffix(string(first)+string(rest), "\n")
-			convs := savedConversations(t)
-			if len(convs) != 1 || len(convs[0].msgs) != 2 {
+			convs := clitest.Conversations(t)
+			if len(convs) != 1 || len(convs[0].Msgs) != 2 {
 				t.Fatalf("saved %d conversations", len(convs))
 			}
-			answer := convs[0].msgs[1]
+			answer := convs[0].Msgs[1]
 			if !answer.Interrupted || answer.Content == "" || !strings.HasPrefix(full, answer.Content) || answer.Content == full {
 				t.Errorf("saved %q (interrupted %v)", answer.Content, answer.Interrupted)
 			}
@@ -72,11 +73,11 @@ func TestStdoutGoingAwaySavesAndExitsQuietly(t *testing.T) {
 	if stderr.Len() != 0 {
 		t.Errorf("stderr = %q, want nothing", stderr.String())
 	}
-	convs := savedConversations(t)
-	if len(convs) != 1 || len(convs[0].msgs) != 2 {
+	convs := clitest.Conversations(t)
+	if len(convs) != 1 || len(convs[0].Msgs) != 2 {
 		t.Fatalf("saved %d conversations", len(convs))
 	}
-	answer := convs[0].msgs[1]
+	answer := convs[0].Msgs[1]
 	if !answer.Interrupted || !strings.HasPrefix(answer.Content, string(head)) || answer.Content == full {
 		t.Errorf("saved %q (interrupted %v)", answer.Content, answer.Interrupted)
 	}

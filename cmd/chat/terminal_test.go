@@ -142,27 +142,11 @@ func TestWrapAndStyle(t *testing.T) {
 
 func TestBadStyleIsAUsageErrorBeforeAnyRequest(t *testing.T) {
 	e := newTestEnv(t)
-	tests := []struct {
-		name string
-		inv  invocation
-		args []string
-		want string
-	}{
+	e.expectRefused(t, []string{"-m", "kimi-k2-turbo-preview", "x"}, []refusal{
 		{"--style", invocation{stdoutTTY: true}, []string{"--style", "neon"}, "--style"},
 		{"--wrap", invocation{}, []string{"--wrap", "-3"}, "--wrap"},
 		{"GLAMOUR_STYLE", invocation{stdoutTTY: true, env: map[string]string{"GLAMOUR_STYLE": "/nonexistent/style.json"}}, nil, "GLAMOUR_STYLE"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := e.runWith(tt.inv, append([]string{"-m", "kimi-k2-turbo-preview", "x"}, tt.args...)...)
-			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("exit %d, stderr %q", r.code, r.stderr)
-			}
-		})
-	}
-	if n := len(e.chatBodies()); n != 0 {
-		t.Errorf("%d requests sent", n)
-	}
+	})
 }
 
 func TestSpinnerOnlyOnAStderrTerminal(t *testing.T) {

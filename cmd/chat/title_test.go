@@ -3,6 +3,8 @@ package chat
 import (
 	"strings"
 	"testing"
+
+	"github.com/moonchat/moonchat/internal/clitest"
 )
 
 func TestTitle(t *testing.T) {
@@ -18,8 +20,8 @@ func TestTitle(t *testing.T) {
 	if r := e.run("-c", "--title", "Kyoto and Nara", "And Osaka?"); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	convs := e.conversations()
-	if len(convs) != 1 || convs[0].Title != "Kyoto and Nara" || len(convs[0].msgs) != 6 {
+	convs := clitest.Conversations(t)
+	if len(convs) != 1 || convs[0].Title != "Kyoto and Nara" || len(convs[0].Msgs) != 6 {
 		t.Errorf("saved %d conversations: %+v", len(convs), convs)
 	}
 	// Without --title the automatic title stays the first line of the first prompt.
@@ -31,7 +33,7 @@ func TestTitle(t *testing.T) {
 			t.Errorf("%q: exit %d, %s", args, r.code, r.stderr)
 		}
 	}
-	if n := len(e.chatBodies()); n != 4 {
+	if n := len(clitest.ChatBodies(e.srv)); n != 4 {
 		t.Errorf("%d requests; the refused ones must send none", n)
 	}
 }

@@ -8,12 +8,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 )
 
 func TestSettings(t *testing.T) {
-	isolateConfig(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONCHAT_MODEL", "moonshot-v1-8k")
 	parse := func(f *Factory, args ...string) (*config.Config, error) {
 		var cfg *config.Config

@@ -1,31 +1,17 @@
 package cli
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
 func TestAuthHintNamesTheKeysOrigin(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", dir)
-	t.Setenv("MOONCHAT_CONFIG", "")
-	for _, k := range config.Keys() {
-		for _, name := range k.Env {
-			t.Setenv(name, "")
-		}
-	}
-	path := filepath.Join(dir, "moonchat", "config.yaml")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte("region: cn\napi_key: sk-from-the-file-0123456789\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := clitest.Isolate(t)
+	clitest.WriteFile(t, path, "region: cn\napi_key: sk-from-the-file-0123456789\n")
 	refused := &moonshot.APIError{StatusCode: 401, Type: "invalid_authentication_error", Message: "Invalid Authentication"}
 	load := func() *config.Config {
 		cfg, err := config.Load()

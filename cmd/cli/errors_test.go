@@ -6,62 +6,18 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/moonchat/moonchat/internal/errfixture"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
-// errorFixture is one error answer as Moonshot documents it (pkg/moonshot/testdata/errors),
-// with what moonchat must make of it.
-type errorFixture struct {
-	Source  string            `json:"source"`
-	Status  int               `json:"status"`
-	Headers map[string]string `json:"headers"`
-	Body    json.RawMessage   `json:"body"`
-	Expect  struct {
-		Exit        int     `json:"exit"`
-		Hint        string  `json:"hint"`
-		Retried     bool    `json:"retried"`
-		WaitSeconds float64 `json:"wait_seconds"`
-	} `json:"expect"`
-}
-
-func loadErrorFixtures(t *testing.T) map[string]errorFixture {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("..", "..", "pkg", "moonshot", "testdata", "errors", "*.json"))
-	if err != nil || len(paths) < 20 {
-		t.Fatalf("fixtures: %v (%d)", err, len(paths))
-	}
-	out := map[string]errorFixture{}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var f errorFixture
-		if err := json.Unmarshal(data, &f); err != nil || f.Status == 0 || f.Source == "" {
-			t.Fatalf("%s: %v", p, err)
-		}
-		out[strings.TrimSuffix(filepath.Base(p), ".json")] = f
-	}
-	return out
-}
-
 // replay answers every request with the fixture.
-func replay(t *testing.T, f errorFixture) string {
+func replay(t *testing.T, f errfixture.Answer) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for k, v := range f.Headers {
-			w.Header().Set(k, v)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(f.Status)
-		_, _ = w.Write(f.Body)
-	}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.Write(w) }))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/v1"
 }
@@ -87,7 +43,7 @@ func askFixture(t *testing.T, base string, retries int, onRetry func(time.Durati
 // TestDocumentedErrors replays every error answer Moonshot documents through the client and
 // checks the exit code, the hint, whether it is retried, and the wait the server asked for.
 func TestDocumentedErrors(t *testing.T) {
-	for name, f := range loadErrorFixtures(t) {
+	for name, f := range errfixture.All(t) {
 		t.Run(name, func(t *testing.T) {
 			base := replay(t, f)
 			err := askFixture(t, base, 0, nil)

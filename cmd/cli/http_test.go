@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
@@ -94,20 +95,7 @@ func (p *httpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "proxy: not a proxy request", http.StatusBadRequest)
 		return
 	}
-	out := r.Clone(r.Context())
-	out.RequestURI = ""
-	out.URL.Host = target
-	resp, err := http.DefaultTransport.RoundTrip(out)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	for k, vs := range resp.Header {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
+	clitest.Forward(w, r, target)
 }
 
 func (p *httpProxy) tunnel(w http.ResponseWriter, target string) {
@@ -301,11 +289,7 @@ func clearProxyEnv(t *testing.T) {
 // fakeHost, with a function that makes a client trust the HTTPS one.
 func emulatorURLs(t *testing.T) (plain, secure string, trust func(*http.Client)) {
 	t.Helper()
-	srv, err := emulator.Start(emulator.Config{APIKey: proxyTestKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv := clitest.Emulator(t, emulator.Config{APIKey: proxyTestKey})
 	plain = strings.Replace(srv.URL, "127.0.0.1", fakeHost, 1)
 
 	tlsSrv := httptest.NewUnstartedServer(emulator.NewHandler(emulator.Config{APIKey: proxyTestKey}))

@@ -4,46 +4,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
-// isolateConfig points the config at an empty temporary directory and clears the variables
-// that would set keys. It returns the config file's path.
-func isolateConfig(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", dir)
-	t.Setenv("HOME", dir)
-	t.Setenv("MOONCHAT_CONFIG", "")
-	for _, k := range config.Keys() {
-		for _, name := range k.Env {
-			t.Setenv(name, "")
-		}
-	}
-	return filepath.Join(dir, "moonchat", "config.yaml")
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestCompleteModels(t *testing.T) {
-	path := isolateConfig(t)
+	path := clitest.Isolate(t)
 	ios, _, _, _ := iostreams.Test()
 
 	got, dir := CompleteModels(New(ios))(nil, nil, "")
@@ -78,13 +51,13 @@ func TestCompleteModels(t *testing.T) {
 	}
 
 	// A model configured by the user is offered even when the table does not know it.
-	writeFile(t, path, "model: my-finetune\n")
+	clitest.WriteFile(t, path, "model: my-finetune\n")
 	got, _ = CompleteModels(New(ios))(nil, nil, "my-")
 	if len(got) != 1 || got[0] != "my-finetune\tconfigured model" {
 		t.Errorf("configured model completes to %q", got)
 	}
 	// A broken file does not break completion.
-	writeFile(t, path, "model: [\n")
+	clitest.WriteFile(t, path, "model: [\n")
 	if got, _ = CompleteModels(New(ios))(nil, nil, "kimi-k2.6"); len(got) != 1 {
 		t.Errorf("with a broken config, kimi-k2.6 completes to %q", got)
 	}
@@ -143,7 +116,7 @@ func TestCurrency(t *testing.T) {
 		{"global", "https://gateway.example/v1", "USD"},
 	}
 	for _, tt := range tests {
-		isolateConfig(t)
+		clitest.Isolate(t)
 		t.Setenv("MOONCHAT_REGION", tt.region)
 		t.Setenv("MOONSHOT_API_BASE", tt.base)
 		cfg, err := config.Load()
@@ -157,7 +130,7 @@ func TestCurrency(t *testing.T) {
 }
 
 func TestAPIFlags(t *testing.T) {
-	isolateConfig(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONCHAT_REGION", "cn")
 	t.Setenv("MOONCHAT_PROXY", "http://env-proxy:3128")
 	parse := func(args ...string) (*config.Config, error) {
@@ -228,7 +201,7 @@ func TestReadPrompt(t *testing.T) {
 }
 
 func TestTimeoutCause(t *testing.T) {
-	isolateConfig(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONCHAT_TIMEOUT", "1ms")
 	cfg, err := config.Load()
 	if err != nil {

@@ -2,18 +2,17 @@ package configcmd
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -21,35 +20,6 @@ import (
 )
 
 const testKey = "sk-config-test-0123456789abcdef"
-
-// isolate points the config at a temporary directory, clears every variable that sets a key,
-// and returns the config file's path.
-func isolate(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "xdg"))
-	t.Setenv("HOME", dir)
-	t.Setenv("MOONCHAT_CONFIG", "")
-	for _, k := range config.Keys() {
-		for _, name := range k.Env {
-			t.Setenv(name, "")
-		}
-	}
-	for _, v := range []string{"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy", "VISUAL", "EDITOR"} {
-		t.Setenv(v, "")
-	}
-	return filepath.Join(dir, "xdg", "moonchat", "config.yaml")
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func readFile(t *testing.T, path string) string {
 	t.Helper()
@@ -67,65 +37,52 @@ type streams struct {
 	stdin    string
 }
 
-type result struct {
-	out, errOut string
-	err         error
-}
-
-func run(t *testing.T, s streams, args ...string) result {
+func run(t *testing.T, s streams, args ...string) clitest.Result {
 	t.Helper()
-	ios, in, out, errOut := iostreams.Test()
-	in.WriteString(s.stdin)
-	ios.SetStdoutTTY(s.tty)
-	ios.SetStderrTTY(s.tty)
-	ios.SetStdinTTY(s.stdinTTY)
-	ios.SetStdinPipeOrFile(!s.stdinTTY)
-	cmd := NewCmdConfig(cli.New(ios), nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	err := cmd.ExecuteContext(ctx)
-	return result{out.String(), errOut.String(), err}
+	st := clitest.NewStreams(s.stdin)
+	st.IO.SetStdoutTTY(s.tty)
+	st.IO.SetStderrTTY(s.tty)
+	st.IO.SetStdinTTY(s.stdinTTY)
+	st.IO.SetStdinPipeOrFile(!s.stdinTTY)
+	return st.Run(t, NewCmdConfig(cli.New(st.IO), nil), args...)
 }
 
-func mustRun(t *testing.T, s streams, args ...string) result {
+func mustRun(t *testing.T, s streams, args ...string) clitest.Result {
 	t.Helper()
 	r := run(t, s, args...)
-	if r.err != nil {
-		t.Fatalf("config %s: %v", strings.Join(args, " "), r.err)
+	if r.Err != nil {
+		t.Fatalf("config %s: %v", strings.Join(args, " "), r.Err)
 	}
 	return r
 }
 
 func TestPath(t *testing.T) {
-	path := isolate(t)
-	if r := mustRun(t, streams{}, "path"); r.out != path+"\n" {
-		t.Errorf("path = %q, want %q", r.out, path)
+	path := clitest.Isolate(t)
+	if r := mustRun(t, streams{}, "path"); r.Out != path+"\n" {
+		t.Errorf("path = %q, want %q", r.Out, path)
 	}
 	// It works with a broken file, and with a broken environment: it is how to find the file.
-	writeFile(t, path, "model: [\n")
+	clitest.WriteFile(t, path, "model: [\n")
 	t.Setenv("MOONCHAT_TEMPERATURE", "hot")
-	if r := mustRun(t, streams{}, "path"); r.out != path+"\n" {
-		t.Errorf("path with a broken file = %q", r.out)
+	if r := mustRun(t, streams{}, "path"); r.Out != path+"\n" {
+		t.Errorf("path with a broken file = %q", r.Out)
 	}
 	other := filepath.Join(t.TempDir(), "elsewhere.yaml")
 	t.Setenv("MOONCHAT_CONFIG", other)
-	if r := mustRun(t, streams{}, "path"); r.out != other+"\n" {
-		t.Errorf("MOONCHAT_CONFIG not honoured: %q", r.out)
+	if r := mustRun(t, streams{}, "path"); r.Out != other+"\n" {
+		t.Errorf("MOONCHAT_CONFIG not honoured: %q", r.Out)
 	}
 }
 
 // listed decodes `config list --json` into key → entry.
-func listed(t *testing.T, r result) map[string]map[string]any {
+func listed(t *testing.T, r clitest.Result) map[string]map[string]any {
 	t.Helper()
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	var items []map[string]any
-	if err := json.Unmarshal([]byte(r.out), &items); err != nil {
-		t.Fatalf("not JSON: %v\n%s", err, r.out)
+	if err := json.Unmarshal([]byte(r.Out), &items); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, r.Out)
 	}
 	out := map[string]map[string]any{}
 	for _, it := range items {
@@ -151,9 +108,9 @@ func TestPrecedenceThroughTheCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := isolate(t)
+			path := clitest.Isolate(t)
 			if tt.file != "" {
-				writeFile(t, path, "# mine\nregion: "+tt.file+"\n")
+				clitest.WriteFile(t, path, "# mine\nregion: "+tt.file+"\n")
 			}
 			t.Setenv("MOONCHAT_REGION", tt.env)
 			args := []string{"list", "--json"}
@@ -169,16 +126,16 @@ func TestPrecedenceThroughTheCommand(t *testing.T) {
 				t.Errorf("type and default: %v", got)
 			}
 			// get agrees with list.
-			if r := mustRun(t, streams{}, append([]string{"get", "region"}, args[2:]...)...); r.out != tt.want+"\n" {
-				t.Errorf("get region = %q", r.out)
+			if r := mustRun(t, streams{}, append([]string{"get", "region"}, args[2:]...)...); r.Out != tt.want+"\n" {
+				t.Errorf("get region = %q", r.Out)
 			}
 		})
 	}
 }
 
 func TestListOrigin(t *testing.T) {
-	path := isolate(t)
-	writeFile(t, path, "model: moonshot-v1-8k\ntemperature: 0.3\n")
+	path := clitest.Isolate(t)
+	clitest.WriteFile(t, path, "model: moonshot-v1-8k\ntemperature: 0.3\n")
 	t.Setenv("MOONSHOT_API_KEY", testKey)
 	t.Setenv("MOONCHAT_MODEL", "kimi-k2.5")
 
@@ -192,9 +149,9 @@ func TestListOrigin(t *testing.T) {
 		"format":      "format\tauto\tdefault\t",
 		"max_tokens":  "max_tokens\t\tdefault\t",
 	}
-	lines := strings.Split(strings.TrimSuffix(r.out, "\n"), "\n")
+	lines := strings.Split(strings.TrimSuffix(r.Out, "\n"), "\n")
 	if len(lines) != len(config.Keys()) {
-		t.Fatalf("%d lines for %d keys:\n%s", len(lines), len(config.Keys()), r.out)
+		t.Fatalf("%d lines for %d keys:\n%s", len(lines), len(config.Keys()), r.Out)
 	}
 	for _, line := range lines {
 		key, _, _ := strings.Cut(line, "\t")
@@ -202,13 +159,13 @@ func TestListOrigin(t *testing.T) {
 			t.Errorf("%q, want %q", line, w)
 		}
 	}
-	if strings.Contains(r.out, testKey) {
+	if strings.Contains(r.Out, testKey) {
 		t.Error("the API key was shown")
 	}
 
 	// On a terminal: an aligned table with a header.
 	r = mustRun(t, streams{tty: true}, "list", "--origin")
-	lines = strings.Split(r.out, "\n")
+	lines = strings.Split(r.Out, "\n")
 	if strings.Join(strings.Fields(lines[0]), " ") != "KEY VALUE ORIGIN" {
 		t.Errorf("header = %q", lines[0])
 	}
@@ -218,24 +175,24 @@ func TestListOrigin(t *testing.T) {
 			t.Errorf("not aligned: %q", l)
 		}
 	}
-	if !strings.Contains(r.out, "file ("+path+":2)") || !strings.Contains(r.out, "env (MOONCHAT_MODEL)") {
-		t.Errorf("origins missing:\n%s", r.out)
+	if !strings.Contains(r.Out, "file ("+path+":2)") || !strings.Contains(r.Out, "env (MOONCHAT_MODEL)") {
+		t.Errorf("origins missing:\n%s", r.Out)
 	}
 }
 
 func TestListPlainAndReveal(t *testing.T) {
-	path := isolate(t)
-	writeFile(t, path, "api_key: "+testKey+"\nproxy: http://bob:hunter2@proxy.example:3128\n")
+	path := clitest.Isolate(t)
+	clitest.WriteFile(t, path, "api_key: "+testKey+"\nproxy: http://bob:hunter2@proxy.example:3128\n")
 	r := mustRun(t, streams{}, "list")
-	if !strings.HasPrefix(r.out, "api_key=sk-…cdef\napi_base=\nregion=global\nmodel=kimi-k2.6\n") {
-		t.Errorf("list:\n%s", r.out)
+	if !strings.HasPrefix(r.Out, "api_key=sk-…cdef\napi_base=\nregion=global\nmodel=kimi-k2.6\n") {
+		t.Errorf("list:\n%s", r.Out)
 	}
-	if strings.Contains(r.out, testKey) || strings.Contains(r.out, "hunter2") || !strings.Contains(r.out, "proxy=http://bob:xxxxx@proxy.example:3128\n") {
-		t.Errorf("secrets shown:\n%s", r.out)
+	if strings.Contains(r.Out, testKey) || strings.Contains(r.Out, "hunter2") || !strings.Contains(r.Out, "proxy=http://bob:xxxxx@proxy.example:3128\n") {
+		t.Errorf("secrets shown:\n%s", r.Out)
 	}
 	r = mustRun(t, streams{}, "list", "--reveal")
-	if !strings.Contains(r.out, "api_key="+testKey+"\n") || !strings.Contains(r.out, "hunter2") {
-		t.Errorf("--reveal hid a secret:\n%s", r.out)
+	if !strings.Contains(r.Out, "api_key="+testKey+"\n") || !strings.Contains(r.Out, "hunter2") {
+		t.Errorf("--reveal hid a secret:\n%s", r.Out)
 	}
 	if got := listed(t, run(t, streams{}, "list", "--json"))["api_key"]; got["value"] != "sk-…cdef" {
 		t.Errorf("--json shows api_key as %v", got["value"])
@@ -243,7 +200,7 @@ func TestListPlainAndReveal(t *testing.T) {
 }
 
 func TestSetGetUnsetRoundTrip(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	mustRun(t, streams{}, "set", "model", "kimi-k2.5")
 	mustRun(t, streams{}, "set", "temperature", "0.3")
 	if got := readFile(t, path); got != "model: kimi-k2.5\ntemperature: 0.3\n" {
@@ -256,54 +213,54 @@ func TestSetGetUnsetRoundTrip(t *testing.T) {
 	if perm := info.Mode().Perm(); perm != 0o600 {
 		t.Errorf("mode = %o, want 600", perm)
 	}
-	if r := mustRun(t, streams{}, "get", "model"); r.out != "kimi-k2.5\n" || r.errOut != "" {
-		t.Errorf("get model = %q, stderr %q", r.out, r.errOut)
+	if r := mustRun(t, streams{}, "get", "model"); r.Out != "kimi-k2.5\n" || r.ErrOut != "" {
+		t.Errorf("get model = %q, stderr %q", r.Out, r.ErrOut)
 	}
 	// Messages are for people: only on a terminal, and only on stderr.
 	r := mustRun(t, streams{tty: true}, "unset", "model")
-	if r.out != "" || r.errOut != "Removed model from "+path+"\n" {
-		t.Errorf("unset: stdout %q, stderr %q", r.out, r.errOut)
+	if r.Out != "" || r.ErrOut != "Removed model from "+path+"\n" {
+		t.Errorf("unset: stdout %q, stderr %q", r.Out, r.ErrOut)
 	}
-	if r := mustRun(t, streams{}, "get", "model"); r.out != "kimi-k2.6\n" {
-		t.Errorf("after unset, get model = %q (the default)", r.out)
+	if r := mustRun(t, streams{}, "get", "model"); r.Out != "kimi-k2.6\n" {
+		t.Errorf("after unset, get model = %q (the default)", r.Out)
 	}
 	if got := readFile(t, path); got != "temperature: 0.3\n" {
 		t.Errorf("file = %q", got)
 	}
-	if r := mustRun(t, streams{tty: true}, "unset", "model"); r.errOut != "model was not set in "+path+"\n" {
-		t.Errorf("second unset: %q", r.errOut)
+	if r := mustRun(t, streams{tty: true}, "unset", "model"); r.ErrOut != "model was not set in "+path+"\n" {
+		t.Errorf("second unset: %q", r.ErrOut)
 	}
-	if r := mustRun(t, streams{tty: true}, "set", "save_history", "no"); r.errOut != "Set save_history to false in "+path+"\n" {
-		t.Errorf("set message: %q", r.errOut)
+	if r := mustRun(t, streams{tty: true}, "set", "save_history", "no"); r.ErrOut != "Set save_history to false in "+path+"\n" {
+		t.Errorf("set message: %q", r.ErrOut)
 	}
 	// An unset key prints nothing (and says so on a terminal).
-	if r := mustRun(t, streams{}, "get", "max_tokens"); r.out != "" || r.errOut != "" {
-		t.Errorf("get max_tokens = %q, %q", r.out, r.errOut)
+	if r := mustRun(t, streams{}, "get", "max_tokens"); r.Out != "" || r.ErrOut != "" {
+		t.Errorf("get max_tokens = %q, %q", r.Out, r.ErrOut)
 	}
-	if r := mustRun(t, streams{tty: true}, "get", "max_tokens"); r.out != "" || r.errOut != "max_tokens is not set\n" {
-		t.Errorf("get max_tokens on a terminal = %q, %q", r.out, r.errOut)
+	if r := mustRun(t, streams{tty: true}, "get", "max_tokens"); r.Out != "" || r.ErrOut != "max_tokens is not set\n" {
+		t.Errorf("get max_tokens on a terminal = %q, %q", r.Out, r.ErrOut)
 	}
 }
 
 func TestGetAPIKeyIsMasked(t *testing.T) {
-	path := isolate(t)
-	writeFile(t, path, "api_key: "+testKey+"\n")
+	path := clitest.Isolate(t)
+	clitest.WriteFile(t, path, "api_key: "+testKey+"\n")
 	for _, s := range []streams{{}, {tty: true}} {
-		if r := mustRun(t, s, "get", "api_key"); r.out != "sk-…cdef\n" {
-			t.Errorf("get api_key = %q", r.out)
+		if r := mustRun(t, s, "get", "api_key"); r.Out != "sk-…cdef\n" {
+			t.Errorf("get api_key = %q", r.Out)
 		}
 	}
-	if r := mustRun(t, streams{}, "get", "api_key", "--reveal"); r.out != testKey+"\n" {
-		t.Errorf("get api_key --reveal = %q", r.out)
+	if r := mustRun(t, streams{}, "get", "api_key", "--reveal"); r.Out != testKey+"\n" {
+		t.Errorf("get api_key --reveal = %q", r.Out)
 	}
 	r := mustRun(t, streams{tty: true}, "set", "api_key", "sk-another-key-0123456789wxyz")
-	if strings.Contains(r.errOut, "sk-another") || !strings.Contains(r.errOut, "sk-…wxyz") {
-		t.Errorf("set api_key showed the key: %q", r.errOut)
+	if strings.Contains(r.ErrOut, "sk-another") || !strings.Contains(r.ErrOut, "sk-…wxyz") {
+		t.Errorf("set api_key showed the key: %q", r.ErrOut)
 	}
 }
 
 func TestErrorsExit2(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	tests := []struct {
 		args []string
 		msg  string
@@ -321,11 +278,11 @@ func TestErrorsExit2(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := run(t, streams{}, tt.args...)
-		if cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), tt.msg) {
-			t.Errorf("config %v: %v (exit %d), want %q", tt.args, r.err, cli.ExitCode(r.err), tt.msg)
+		if cli.ExitCode(r.Err) != cli.ExitUsage || !strings.Contains(r.Err.Error(), tt.msg) {
+			t.Errorf("config %v: %v (exit %d), want %q", tt.args, r.Err, cli.ExitCode(r.Err), tt.msg)
 		}
-		if strings.Contains(r.err.Error(), "sk-with") {
-			t.Errorf("the rejected key was echoed: %v", r.err)
+		if strings.Contains(r.Err.Error(), "sk-with") {
+			t.Errorf("the rejected key was echoed: %v", r.Err)
 		}
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
@@ -334,75 +291,75 @@ func TestErrorsExit2(t *testing.T) {
 }
 
 func TestBrokenFile(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	const broken = "model: kimi-k2.6\nregion: mars\n"
-	writeFile(t, path, broken)
+	clitest.WriteFile(t, path, broken)
 	for _, args := range [][]string{{"list"}, {"get", "model"}, {"set", "model", "x"}, {"unset", "model"}, {"list", "--origin"}} {
 		r := run(t, streams{}, args...)
 		want := path + ":2: region: \"mars\" is not one of global, cn"
-		if cli.ExitCode(r.err) != cli.ExitUsage || r.err.Error() != want {
-			t.Errorf("config %v: %v (exit %d), want %q", args, r.err, cli.ExitCode(r.err), want)
+		if cli.ExitCode(r.Err) != cli.ExitUsage || r.Err.Error() != want {
+			t.Errorf("config %v: %v (exit %d), want %q", args, r.Err, cli.ExitCode(r.Err), want)
 		}
-		if r.out != "" {
-			t.Errorf("config %v printed %q", args, r.out)
+		if r.Out != "" {
+			t.Errorf("config %v printed %q", args, r.Out)
 		}
 	}
 	if got := readFile(t, path); got != broken {
 		t.Errorf("the broken file was rewritten: %q", got)
 	}
-	if _, hint := cli.Describe(run(t, streams{}, "list").err, ""); hint != "fix the file with `moonchat config edit`" {
+	if _, hint := cli.Describe(run(t, streams{}, "list").Err, ""); hint != "fix the file with `moonchat config edit`" {
 		t.Errorf("hint = %q", hint)
 	}
-	writeFile(t, path, "model: kimi-k2.6\n  bad: [\n")
-	if r := run(t, streams{}, "list"); cli.ExitCode(r.err) != cli.ExitUsage || !strings.HasPrefix(r.err.Error(), path+":2: ") {
-		t.Errorf("YAML syntax error: %v", r.err)
+	clitest.WriteFile(t, path, "model: kimi-k2.6\n  bad: [\n")
+	if r := run(t, streams{}, "list"); cli.ExitCode(r.Err) != cli.ExitUsage || !strings.HasPrefix(r.Err.Error(), path+":2: ") {
+		t.Errorf("YAML syntax error: %v", r.Err)
 	}
 }
 
 func TestSetReadsTheValue(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	// Piped: a password manager's output, with its newline.
 	r := mustRun(t, streams{stdin: testKey + "\n"}, "set", "api_key")
 	if got := readFile(t, path); got != "api_key: "+testKey+"\n" {
 		t.Errorf("file = %q", got)
 	}
-	if strings.Contains(r.out+r.errOut, testKey) {
+	if strings.Contains(r.Out+r.ErrOut, testKey) {
 		t.Error("the key was printed")
 	}
-	if r := run(t, streams{stdin: "a\nb\n"}, "set", "model"); cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), "several lines") {
-		t.Errorf("two lines: %v", r.err)
+	if r := run(t, streams{stdin: "a\nb\n"}, "set", "model"); cli.ExitCode(r.Err) != cli.ExitUsage || !strings.Contains(r.Err.Error(), "several lines") {
+		t.Errorf("two lines: %v", r.Err)
 	}
-	if r := run(t, streams{stdin: ""}, "set", "model"); cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), "empty value") {
-		t.Errorf("nothing piped: %v", r.err)
+	if r := run(t, streams{stdin: ""}, "set", "model"); cli.ExitCode(r.Err) != cli.ExitUsage || !strings.Contains(r.Err.Error(), "empty value") {
+		t.Errorf("nothing piped: %v", r.Err)
 	}
 	// On a terminal: the key is asked for without echo, other values with.
 	r = mustRun(t, streams{tty: true, stdinTTY: true, stdin: "sk-typed-0123456789abcdefgh\n"}, "set", "api_key")
-	if !strings.HasPrefix(r.errOut, "Value of api_key (input hidden): \n") || strings.Contains(r.errOut, "sk-typed") {
-		t.Errorf("stderr = %q", r.errOut)
+	if !strings.HasPrefix(r.ErrOut, "Value of api_key (input hidden): \n") || strings.Contains(r.ErrOut, "sk-typed") {
+		t.Errorf("stderr = %q", r.ErrOut)
 	}
-	if v := mustRun(t, streams{}, "get", "api_key", "--reveal"); v.out != "sk-typed-0123456789abcdefgh\n" {
-		t.Errorf("stored key = %q", v.out)
+	if v := mustRun(t, streams{}, "get", "api_key", "--reveal"); v.Out != "sk-typed-0123456789abcdefgh\n" {
+		t.Errorf("stored key = %q", v.Out)
 	}
 	r = mustRun(t, streams{tty: true, stdinTTY: true, stdin: "kimi-k2.5\n"}, "set", "model")
-	if !strings.HasPrefix(r.errOut, "Value of model: ") {
-		t.Errorf("stderr = %q", r.errOut)
+	if !strings.HasPrefix(r.ErrOut, "Value of model: ") {
+		t.Errorf("stderr = %q", r.ErrOut)
 	}
-	if v := mustRun(t, streams{}, "get", "model"); v.out != "kimi-k2.5\n" {
-		t.Errorf("model = %q", v.out)
+	if v := mustRun(t, streams{}, "get", "model"); v.Out != "kimi-k2.5\n" {
+		t.Errorf("model = %q", v.Out)
 	}
 }
 
 func TestSetNotesOverride(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONCHAT_MODEL", "kimi-k3")
 	r := mustRun(t, streams{}, "set", "model", "kimi-k2.6")
-	if r.errOut != "moonchat: note: $MOONCHAT_MODEL is set and takes precedence over the config file for model\n" {
-		t.Errorf("stderr = %q", r.errOut)
+	if r.ErrOut != "moonchat: note: $MOONCHAT_MODEL is set and takes precedence over the config file for model\n" {
+		t.Errorf("stderr = %q", r.ErrOut)
 	}
 }
 
 func TestHelpListsEveryKey(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	ios, _, _, _ := iostreams.Test()
 	long := strings.Join(strings.Fields(NewCmdConfig(cli.New(ios), nil).Long), " ")
 	for _, k := range config.Keys() {
@@ -430,7 +387,7 @@ func TestHelpListsEveryKey(t *testing.T) {
 }
 
 func TestCompletion(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	ios, _, _, _ := iostreams.Test()
 	root := NewCmdConfig(cli.New(ios), nil)
 	sub := func(name string) *cobra.Command {
@@ -472,7 +429,7 @@ func TestCompletion(t *testing.T) {
 }
 
 func TestFlagParsing(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	ios, _, _, _ := iostreams.Test()
 	var got *Options
 	parse := func(args ...string) *Options {
@@ -508,28 +465,24 @@ func TestFlagParsing(t *testing.T) {
 // serve starts an emulator that accepts testKey and points the API base at it (but sets no key).
 func serve(t *testing.T) *emulator.Server {
 	t.Helper()
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv := clitest.Emulator(t, emulator.Config{APIKey: testKey})
 	t.Setenv("MOONSHOT_API_BASE", srv.URL)
 	return srv
 }
 
 func TestInit(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	srv := serve(t)
 	// Key, then an invalid platform, then cn, then Enter for the default model.
 	r := mustRun(t, streams{tty: true, stdinTTY: true, stdin: testKey + "\nmars\ncn\n\n"}, "init")
 	if got := readFile(t, path); !strings.HasSuffix(got, "\n\napi_key: "+testKey+"\nregion: cn\n") || !strings.HasPrefix(got, "# moonchat configuration") {
 		t.Errorf("file:\n%s", got)
 	}
-	if strings.Contains(r.out+r.errOut, testKey) {
+	if strings.Contains(r.Out+r.ErrOut, testKey) {
 		t.Error("the key was echoed")
 	}
-	if r.out != "" {
-		t.Errorf("stdout = %q", r.out)
+	if r.Out != "" {
+		t.Errorf("stdout = %q", r.Out)
 	}
 	for _, want := range []string{
 		"Moonshot API key (input hidden): \n",
@@ -539,8 +492,8 @@ func TestInit(t *testing.T) {
 		"The key works on " + strings.TrimSuffix(strings.TrimPrefix(srv.URL, "http://"), "/v1") + ": 20 models available",
 		"Wrote " + path,
 	} {
-		if !strings.Contains(r.errOut, want) {
-			t.Errorf("stderr does not show %q:\n%s", want, r.errOut)
+		if !strings.Contains(r.ErrOut, want) {
+			t.Errorf("stderr does not show %q:\n%s", want, r.ErrOut)
 		}
 	}
 	info, err := os.Stat(path)
@@ -554,8 +507,8 @@ func TestInit(t *testing.T) {
 	// A second run: Enter keeps every current value.
 	before := readFile(t, path)
 	r = mustRun(t, streams{stdinTTY: true, stdin: "\n\n\n"}, "init")
-	if !strings.Contains(r.errOut, "Enter keeps sk-…cdef") || !strings.Contains(r.errOut, "[cn]: ") {
-		t.Errorf("current values not offered:\n%s", r.errOut)
+	if !strings.Contains(r.ErrOut, "Enter keeps sk-…cdef") || !strings.Contains(r.ErrOut, "[cn]: ") {
+		t.Errorf("current values not offered:\n%s", r.ErrOut)
 	}
 	if got := readFile(t, path); got != before {
 		t.Errorf("Enter changed the file:\n%s", got)
@@ -563,41 +516,41 @@ func TestInit(t *testing.T) {
 }
 
 func TestInitRejectedKeyWritesNothing(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	srv := serve(t)
 	// Three refused keys (each with Enter for the platform): the setup stops.
 	const wrong = "sk-wrong-0123456789abcdef\n\n"
 	r := run(t, streams{stdinTTY: true, stdin: wrong + wrong + wrong}, "init")
-	if cli.ExitCode(r.err) != cli.ExitAuth {
-		t.Fatalf("exit %d: %v", cli.ExitCode(r.err), r.err)
+	if cli.ExitCode(r.Err) != cli.ExitAuth {
+		t.Fatalf("exit %d: %v", cli.ExitCode(r.Err), r.Err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("a rejected key was written")
 	}
-	if n := strings.Count(r.errOut, "Moonshot API key (input hidden)"); n != 3 {
-		t.Errorf("the key was asked %d times:\n%s", n, r.errOut)
+	if n := strings.Count(r.ErrOut, "Moonshot API key (input hidden)"); n != 3 {
+		t.Errorf("the key was asked %d times:\n%s", n, r.ErrOut)
 	}
 	// The explanation, then "Nothing was written." last, and no other error after it.
-	explain := strings.LastIndex(r.errOut, "The key was refused: ")
-	nothing := strings.Index(r.errOut, "Nothing was written.")
-	if explain < 0 || nothing < explain || !strings.HasSuffix(r.errOut, "Nothing was written.\n") {
-		t.Errorf("stderr = %q", r.errOut)
+	explain := strings.LastIndex(r.ErrOut, "The key was refused: ")
+	nothing := strings.Index(r.ErrOut, "Nothing was written.")
+	if explain < 0 || nothing < explain || !strings.HasSuffix(r.ErrOut, "Nothing was written.\n") {
+		t.Errorf("stderr = %q", r.ErrOut)
 	}
 	// The advice fits the wizard: the API base of the environment decides here, not the
 	// platform answer, and it says so.
-	if !strings.Contains(r.errOut, "Requests go to "+srv.URL+" (api_base, from $MOONSHOT_API_BASE), whatever the platform answer") ||
-		strings.Contains(r.errOut, "--region") {
-		t.Errorf("advice: %q", r.errOut)
+	if !strings.Contains(r.ErrOut, "Requests go to "+srv.URL+" (api_base, from $MOONSHOT_API_BASE), whatever the platform answer") ||
+		strings.Contains(r.ErrOut, "--region") {
+		t.Errorf("advice: %q", r.ErrOut)
 	}
 	var ee *cli.ExitError
-	if !errors.As(r.err, &ee) || ee.Err != nil {
-		t.Errorf("the root would print more after the explanation: %v", r.err)
+	if !errors.As(r.Err, &ee) || ee.Err != nil {
+		t.Errorf("the root would print more after the explanation: %v", r.Err)
 	}
 
 	// A refused key, then the right one: the setup goes on.
 	r = mustRun(t, streams{stdinTTY: true, stdin: wrong + testKey + "\n\n\n"}, "init")
-	if !strings.Contains(r.errOut, "Try again (2 of 3).") || !strings.HasSuffix(readFile(t, path), "\napi_key: "+testKey+"\n") {
-		t.Errorf("stderr = %q", r.errOut)
+	if !strings.Contains(r.ErrOut, "Try again (2 of 3).") || !strings.HasSuffix(readFile(t, path), "\napi_key: "+testKey+"\n") {
+		t.Errorf("stderr = %q", r.ErrOut)
 	}
 
 	// --no-verify skips the check.
@@ -608,7 +561,7 @@ func TestInitRejectedKeyWritesNothing(t *testing.T) {
 }
 
 func TestInitRefusalAdviceNamesThePlatformQuestion(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	// With no API base set, the platform answer decides where the key is checked, and the
 	// advice is about that answer. (A test can reach a local server only through api_base,
 	// so this case is checked on the explanation itself.)
@@ -626,12 +579,12 @@ func TestInitRefusalAdviceNamesThePlatformQuestion(t *testing.T) {
 }
 
 func TestInitUnreachableAPIStillSaves(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	t.Setenv("MOONSHOT_API_BASE", "http://127.0.0.1:1/v1")
 	t.Setenv("MOONCHAT_MAX_RETRIES", "0")
 	r := mustRun(t, streams{stdinTTY: true, stdin: testKey + "\n\nkimi-k2.5\n"}, "init")
-	if !strings.Contains(r.errOut, "could not check the key") || !strings.Contains(r.errOut, "saving it anyway") {
-		t.Errorf("stderr = %q", r.errOut)
+	if !strings.Contains(r.ErrOut, "could not check the key") || !strings.Contains(r.ErrOut, "saving it anyway") {
+		t.Errorf("stderr = %q", r.ErrOut)
 	}
 	if got := readFile(t, path); !strings.HasSuffix(got, "\napi_key: "+testKey+"\nmodel: kimi-k2.5\n") {
 		t.Errorf("file:\n%s", got)
@@ -639,21 +592,21 @@ func TestInitUnreachableAPIStillSaves(t *testing.T) {
 }
 
 func TestInitNeedsTerminal(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	r := run(t, streams{stdin: testKey + "\n"}, "init")
-	if cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), "needs a terminal") {
-		t.Errorf("err = %v", r.err)
+	if cli.ExitCode(r.Err) != cli.ExitUsage || !strings.Contains(r.Err.Error(), "needs a terminal") {
+		t.Errorf("err = %v", r.Err)
 	}
-	if r.errOut != "" {
-		t.Errorf("prompted without a terminal: %q", r.errOut)
+	if r.ErrOut != "" {
+		t.Errorf("prompted without a terminal: %q", r.ErrOut)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("file written")
 	}
 	// Input that ends early writes nothing either.
 	r = run(t, streams{stdinTTY: true, stdin: testKey + "\n"}, "init", "--no-verify")
-	if cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), "nothing was written") {
-		t.Errorf("short input: %v", r.err)
+	if cli.ExitCode(r.Err) != cli.ExitUsage || !strings.Contains(r.Err.Error(), "nothing was written") {
+		t.Errorf("short input: %v", r.Err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("file written after short input")
@@ -661,15 +614,9 @@ func TestInitNeedsTerminal(t *testing.T) {
 }
 
 func TestSetModelIsChecked(t *testing.T) {
-	path := isolate(t)
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey,
+	srv := clitest.Serve(t, emulator.Config{APIKey: testKey,
 		Models: append(emulator.DefaultModels(), emulator.Model{ID: "kimi-k9-preview", ContextLength: 1 << 20})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	t.Setenv("MOONSHOT_API_BASE", srv.URL)
-	t.Setenv("MOONSHOT_API_KEY", testKey)
+	path := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "moonchat", "config.yaml")
 	// A model of the table needs no request; one the server lists is asked about and kept.
 	mustRun(t, streams{}, "set", "model", "kimi-k2.5")
 	if n := len(srv.Requests()); n != 0 {
@@ -681,16 +628,16 @@ func TestSetModelIsChecked(t *testing.T) {
 	}
 	// An unknown one is refused, and the file keeps the model it had.
 	r := run(t, streams{}, "set", "model", "gpt-4o")
-	if cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), `unknown model "gpt-4o"`) {
-		t.Errorf("set model gpt-4o: %v (exit %d)", r.err, cli.ExitCode(r.err))
+	if cli.ExitCode(r.Err) != cli.ExitUsage || !strings.Contains(r.Err.Error(), `unknown model "gpt-4o"`) {
+		t.Errorf("set model gpt-4o: %v (exit %d)", r.Err, cli.ExitCode(r.Err))
 	}
 	if got := readFile(t, path); !strings.Contains(got, "model: kimi-k9-preview\n") {
 		t.Errorf("the refused model changed the file:\n%s", got)
 	}
 	// A retired one is kept with a note, without a request: the server decides, as for -m.
 	before := len(srv.Requests())
-	if r := mustRun(t, streams{}, "set", "model", "kimi-thinking-preview"); !strings.Contains(r.errOut, "note: kimi-thinking-preview was retired by Moonshot") {
-		t.Errorf("set a retired model: %q", r.errOut)
+	if r := mustRun(t, streams{}, "set", "model", "kimi-thinking-preview"); !strings.Contains(r.ErrOut, "note: kimi-thinking-preview was retired by Moonshot") {
+		t.Errorf("set a retired model: %q", r.ErrOut)
 	}
 	if len(srv.Requests()) != before {
 		t.Errorf("a retired model of the table cost a request")

@@ -1,15 +1,13 @@
 package models
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -17,55 +15,18 @@ import (
 
 const testKey = "sk-models-test-0123456789"
 
-// isolate keeps the developer's config and environment out of the test.
-func isolate(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", dir)
-	t.Setenv("HOME", dir)
-	t.Setenv("MOONCHAT_CONFIG", "")
-	for _, k := range config.Keys() {
-		for _, name := range k.Env {
-			t.Setenv(name, "")
-		}
-	}
-	for _, v := range []string{"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"} {
-		t.Setenv(v, "")
-	}
-}
-
 // serve starts an emulator with the given models (nil = its defaults) and points the
 // environment at it.
 func serve(t *testing.T, models []emulator.Model) *emulator.Server {
 	t.Helper()
-	isolate(t)
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey, Models: models})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	t.Setenv("MOONSHOT_API_BASE", srv.URL)
-	t.Setenv("MOONSHOT_API_KEY", testKey)
-	return srv
+	return clitest.Serve(t, emulator.Config{APIKey: testKey, Models: models})
 }
 
-type result struct {
-	out, errOut string
-	err         error
-}
-
-func run(t *testing.T, tty bool, args ...string) result {
+func run(t *testing.T, tty bool, args ...string) clitest.Result {
 	t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	ios.SetStdoutTTY(tty)
-	cmd := NewCmdModels(cli.New(ios), nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	err := cmd.ExecuteContext(ctx)
-	return result{out.String(), errOut.String(), err}
+	s := clitest.NewStreams("")
+	s.IO.SetStdoutTTY(tty)
+	return s.Run(t, NewCmdModels(cli.New(s.IO), nil), args...)
 }
 
 // served is a small account: two models of the table, one it marks discontinued, and one it
@@ -80,15 +41,15 @@ var served = []emulator.Model{
 func TestPipedPrintsOneIDPerLine(t *testing.T) {
 	srv := serve(t, served)
 	r := run(t, false)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	// In the server's order; table models the key cannot use are not listed.
-	if want := "kimi-k2.6\nmoonshot-v1-8k\nkimi-thinking-preview\nacme-custom-1\n"; r.out != want {
-		t.Errorf("stdout = %q, want %q", r.out, want)
+	if want := "kimi-k2.6\nmoonshot-v1-8k\nkimi-thinking-preview\nacme-custom-1\n"; r.Out != want {
+		t.Errorf("stdout = %q, want %q", r.Out, want)
 	}
-	if r.errOut != "" {
-		t.Errorf("stderr = %q", r.errOut)
+	if r.ErrOut != "" {
+		t.Errorf("stderr = %q", r.ErrOut)
 	}
 	reqs := srv.Requests()
 	if len(reqs) != 1 || reqs[0].Method != "GET" || reqs[0].Path != "/v1/models" {
@@ -96,28 +57,23 @@ func TestPipedPrintsOneIDPerLine(t *testing.T) {
 	}
 }
 
-func runWide(t *testing.T, width int, args ...string) result {
+func runWide(t *testing.T, width int, args ...string) clitest.Result {
 	t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	ios.SetStdoutTTY(true)
-	ios.SetWrap(width)
-	cmd := NewCmdModels(cli.New(ios), nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	err := cmd.ExecuteContext(context.Background())
-	return result{out.String(), errOut.String(), err}
+	s := clitest.NewStreams("")
+	s.IO.SetStdoutTTY(true)
+	s.IO.SetWrap(width)
+	return s.Run(t, NewCmdModels(cli.New(s.IO), nil), args...)
 }
 
 func TestTerminalTable(t *testing.T) {
 	serve(t, served)
 	r := runWide(t, 160)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	lines := strings.Split(strings.TrimSuffix(r.out, "\n"), "\n")
+	lines := strings.Split(strings.TrimSuffix(r.Out, "\n"), "\n")
 	if len(lines) != 8 {
-		t.Fatalf("%d lines:\n%s", len(lines), r.out)
+		t.Fatalf("%d lines:\n%s", len(lines), r.Out)
 	}
 	fields := func(i int) []string { return strings.Fields(lines[i]) }
 	if h := strings.Join(fields(0), " "); h != "MODEL CONTEXT CAPABILITIES CACHE HIT INPUT OUTPUT NOTES" {
@@ -156,36 +112,36 @@ func TestTableFitsTheTerminal(t *testing.T) {
 	serve(t, served)
 	for _, width := range []int{100, 80, 60, 48, 30} {
 		r := runWide(t, width)
-		if r.err != nil {
-			t.Fatal(r.err)
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
-		table, _, _ := strings.Cut(r.out, "\n\n")
+		table, _, _ := strings.Cut(r.Out, "\n\n")
 		for _, l := range strings.Split(table, "\n") {
 			if n := utf8.RuneCountInString(l); n > width {
-				t.Errorf("width %d: a %d-column row:\n%s", width, n, r.out)
+				t.Errorf("width %d: a %d-column row:\n%s", width, n, r.Out)
 			}
 		}
 		if width >= 60 && !strings.Contains(table, "kimi-thinking-preview") {
-			t.Errorf("width %d: an id was cut:\n%s", width, r.out)
+			t.Errorf("width %d: an id was cut:\n%s", width, r.Out)
 		}
-		if strings.Contains(table, "CAPS") != strings.Contains(r.out, "CAPS: T tools") {
-			t.Errorf("width %d: abbreviations not explained:\n%s", width, r.out)
+		if strings.Contains(table, "CAPS") != strings.Contains(r.Out, "CAPS: T tools") {
+			t.Errorf("width %d: abbreviations not explained:\n%s", width, r.Out)
 		}
 	}
 	r := runWide(t, 80)
-	if !strings.Contains(r.out, "use kimi-k2.6") {
-		t.Errorf("at 80 columns the replacement of a retired model is cut:\n%s", r.out)
+	if !strings.Contains(r.Out, "use kimi-k2.6") {
+		t.Errorf("at 80 columns the replacement of a retired model is cut:\n%s", r.Out)
 	}
 }
 
 func TestTerminalTableOnChinaPlatform(t *testing.T) {
 	serve(t, served)
 	r := runWide(t, 160, "--region", "cn")
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	if !strings.Contains(r.out, "\nPrices in USD per 1M tokens. Your platform bills in CNY; see its pricing page for the local prices.\n") {
-		t.Errorf("footer does not warn about CNY:\n%s", r.out)
+	if !strings.Contains(r.Out, "\nPrices in USD per 1M tokens. Your platform bills in CNY; see its pricing page for the local prices.\n") {
+		t.Errorf("footer does not warn about CNY:\n%s", r.Out)
 	}
 }
 
@@ -193,12 +149,12 @@ func TestJSON(t *testing.T) {
 	serve(t, served)
 	for _, tty := range []bool{false, true} {
 		r := run(t, tty, "--json")
-		if r.err != nil {
-			t.Fatal(r.err)
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
 		var got []map[string]any
-		if err := json.Unmarshal([]byte(r.out), &got); err != nil {
-			t.Fatalf("not JSON: %v\n%s", err, r.out)
+		if err := json.Unmarshal([]byte(r.Out), &got); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, r.Out)
 		}
 		if len(got) != 4 {
 			t.Fatalf("%d models", len(got))
@@ -228,11 +184,11 @@ func TestJSON(t *testing.T) {
 func TestServerContextWins(t *testing.T) {
 	serve(t, []emulator.Model{{ID: "moonshot-v1-8k", ContextLength: 16384, Vision: true}})
 	r := run(t, false, "--json")
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	var got []map[string]any
-	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+	if err := json.Unmarshal([]byte(r.Out), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got[0]["context_length"] != 16384.0 || got[0]["vision"] != true {
@@ -241,42 +197,42 @@ func TestServerContextWins(t *testing.T) {
 }
 
 func TestOfflineNeedsNoKeyNorNetwork(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONSHOT_API_BASE", "http://127.0.0.1:1/v1") // fails if used
 	r := run(t, false, "--offline")
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	ids := strings.Fields(r.out)
+	ids := strings.Fields(r.Out)
 	if len(ids) != len(emulator.DefaultModels()) || ids[0] != emulator.DefaultModels()[0].ID {
 		t.Errorf("offline list = %q", ids)
 	}
-	if r = run(t, false, "--offline", "--json"); r.err != nil || !json.Valid([]byte(r.out)) {
-		t.Errorf("offline --json: %v\n%s", r.err, r.out)
+	if r = run(t, false, "--offline", "--json"); r.Err != nil || !json.Valid([]byte(r.Out)) {
+		t.Errorf("offline --json: %v\n%s", r.Err, r.Out)
 	}
 }
 
 func TestErrors(t *testing.T) {
 	serve(t, nil)
 	t.Setenv("MOONSHOT_API_KEY", "")
-	if r := run(t, false); cli.ExitCode(r.err) != cli.ExitAuth {
-		t.Errorf("missing key: %v (exit %d)", r.err, cli.ExitCode(r.err))
+	if r := run(t, false); cli.ExitCode(r.Err) != cli.ExitAuth {
+		t.Errorf("missing key: %v (exit %d)", r.Err, cli.ExitCode(r.Err))
 	}
 	t.Setenv("MOONSHOT_API_KEY", "sk-wrong")
-	if r := run(t, false); cli.ExitCode(r.err) != cli.ExitAuth || r.out != "" {
-		t.Errorf("wrong key: %v (exit %d), stdout %q", r.err, cli.ExitCode(r.err), r.out)
+	if r := run(t, false); cli.ExitCode(r.Err) != cli.ExitAuth || r.Out != "" {
+		t.Errorf("wrong key: %v (exit %d), stdout %q", r.Err, cli.ExitCode(r.Err), r.Out)
 	}
 	t.Setenv("MOONSHOT_API_KEY", testKey)
-	if r := run(t, false, "--region", "mars"); cli.ExitCode(r.err) != cli.ExitUsage {
-		t.Errorf("--region mars: %v", r.err)
+	if r := run(t, false, "--region", "mars"); cli.ExitCode(r.Err) != cli.ExitUsage {
+		t.Errorf("--region mars: %v", r.Err)
 	}
-	if r := run(t, false, "extra"); r.err == nil {
+	if r := run(t, false, "extra"); r.Err == nil {
 		t.Error("an argument was accepted")
 	}
 }
 
 func TestFlags(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONCHAT_REGION", "cn")
 	ios, _, _, _ := iostreams.Test()
 	var got *Options

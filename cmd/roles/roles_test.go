@@ -1,45 +1,29 @@
 package roles
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/moonchat/moonchat/cmd/cli"
-	"github.com/moonchat/moonchat/pkg/iostreams"
+	"github.com/moonchat/moonchat/internal/clitest"
 )
 
 func run(t *testing.T, tty bool, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	ios.SetStdoutTTY(tty)
-	ios.SetStderrTTY(tty)
-	cmd := NewCmdRoles(cli.New(ios), nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	err = cmd.Execute()
-	return out.String(), errOut.String(), err
+	s := clitest.NewStreams("")
+	s.IO.SetStdoutTTY(tty)
+	s.IO.SetStderrTTY(tty)
+	r := s.Run(t, NewCmdRoles(cli.New(s.IO), nil), args...)
+	return r.Out, r.ErrOut, r.Err
 }
 
 func TestList(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", dir)
-	t.Setenv("MOONCHAT_CONFIG", "")
-	t.Setenv("HOME", dir)
+	path := clitest.Isolate(t)
 	if out, errOut, err := run(t, true, "list"); err != nil || out != "" || !strings.HasPrefix(errOut, "no roles yet") {
 		t.Errorf("no roles: %q %q %v", out, errOut, err)
 	}
-	path := filepath.Join(dir, "moonchat", "config.yaml")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
 	conf := "roles:\n  shell: |\n    One command.\n    Nothing else.\n  reviewer:\n    system: You review Go code.\n    model: kimi-k2.6\n    temperature: 0.3\n    thinking: false\n"
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	clitest.WriteFile(t, path, conf)
 	out, _, err := run(t, true, "list")
 	want := "NAME      MODEL      SYSTEM PROMPT\n" +
 		"reviewer  kimi-k2.6  You review Go code. (temperature 0.3, no thinking)\n" +

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/syncbuf"
 )
 
 // A master key no client can send (blank, spaces around it, a control character) is refused
@@ -15,7 +16,7 @@ func TestRefusesAMasterKeyNobodyCanSend(t *testing.T) {
 	for _, key := range []string{"   ", "\t", " sk-team", "sk-team\n", "sk-\x07team"} {
 		isolate(t)
 		t.Setenv("MOONCHAT_MASTER_KEY", key)
-		stderr := &syncBuffer{}
+		stderr := &syncbuf.Buffer{}
 		// Canceled: a server that starts stops at once instead of serving for ever.
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

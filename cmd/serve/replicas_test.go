@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/syncbuf"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 	"github.com/moonchat/moonchat/pkg/redistest"
 )
@@ -45,7 +46,7 @@ func serveProcess(args []string) int {
 }
 
 // startProcess runs `serve` in a process of its own and returns its URL and its log so far.
-func startProcess(t *testing.T, args ...string) (url string, log *syncBuffer) {
+func startProcess(t *testing.T, args ...string) (url string, log *syncbuf.Buffer) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -64,7 +65,7 @@ func startProcess(t *testing.T, args ...string) (url string, log *syncBuffer) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	log = &syncBuffer{}
+	log = &syncbuf.Buffer{}
 	done := make(chan struct{})
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -19,6 +18,8 @@ import (
 	"github.com/openai/openai-go/option"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/clitest"
+	"github.com/moonchat/moonchat/internal/syncbuf"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
 	"github.com/moonchat/moonchat/pkg/moonshot"
@@ -33,34 +34,17 @@ const (
 // change behaviour.
 func isolate(t *testing.T) {
 	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", dir+"/config")
-	t.Setenv("XDG_DATA_HOME", dir+"/data")
-	t.Setenv("XDG_CACHE_HOME", dir+"/cache")
-	t.Setenv("HOME", dir+"/home")
-	for _, v := range []string{"MOONSHOT_API_KEY", "MOONSHOT_API_BASE", "MOONCHAT_CONFIG", "MOONCHAT_MASTER_KEY", "LITELLM_MASTER_KEY",
-		"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy", "NO_PROXY", "no_proxy",
-		"OPENAI_BASE_URL", "OPENAI_API_KEY"} {
+	clitest.Isolate(t)
+	for _, v := range []string{"MOONCHAT_MASTER_KEY", "LITELLM_MASTER_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY"} {
 		t.Setenv(v, "")
 	}
 }
 
-// syncBuffer is stderr for a server whose handlers log concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// upstream starts an emulator with cfg that takes upstreamKey, for the server to send to.
+func upstream(t *testing.T, cfg emulator.Config) *emulator.Server {
+	t.Helper()
+	cfg.APIKey = upstreamKey
+	return clitest.Emulator(t, cfg)
 }
 
 // server is a `moonchat serve` running in the test.
@@ -68,7 +52,7 @@ type server struct {
 	url    string // http://127.0.0.1:PORT
 	stop   context.CancelFunc
 	done   chan error
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	once   sync.Once
 	err    error
 }
@@ -103,7 +87,7 @@ func execute(t *testing.T, ctx context.Context, stderr io.Writer, args []string,
 func start(t *testing.T, args []string, setup func(*Options)) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{stop: cancel, done: make(chan error, 1), stderr: &syncBuffer{}}
+	s := &server{stop: cancel, done: make(chan error, 1), stderr: &syncbuf.Buffer{}}
 	ready := make(chan string, 1)
 	go func() {
 		s.done <- execute(t, ctx, s.stderr, append([]string{"--port", "0"}, args...), func(o *Options) {
@@ -172,7 +156,7 @@ func TestFlags(t *testing.T) {
 func TestRefusesToExposeWithoutMasterKey(t *testing.T) {
 	isolate(t)
 	for _, host := range []string{"0.0.0.0", "::", "192.0.2.1", "example.com"} {
-		stderr := &syncBuffer{}
+		stderr := &syncbuf.Buffer{}
 		err := execute(t, context.Background(), stderr, []string{"--offline", "--host", host, "--port", "0"}, nil)
 		var ue *cli.UsageError
 		if cli.ExitCode(err) != 2 || !errors.As(err, &ue) || !strings.Contains(err.Error(), "refusing to listen on "+host+" without a master key") ||
@@ -232,11 +216,7 @@ func TestOfflineServeWithTheOpenAISDK(t *testing.T) {
 
 func TestServesTheKeysModels(t *testing.T) {
 	isolate(t)
-	up, err := emulator.Start(emulator.Config{APIKey: upstreamKey, Models: []emulator.Model{{ID: "kimi-k2.6", ContextLength: 262144, Reasoning: true}, {ID: "moonshot-v1-8k", ContextLength: 8192}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := upstream(t, emulator.Config{Models: []emulator.Model{{ID: "kimi-k2.6", ContextLength: 262144, Reasoning: true}, {ID: "moonshot-v1-8k", ContextLength: 8192}}})
 	t.Setenv("MOONSHOT_API_KEY", upstreamKey)
 	t.Setenv("MOONSHOT_API_BASE", up.URL)
 	s := start(t, nil, nil)
@@ -258,11 +238,7 @@ func TestServesTheKeysModels(t *testing.T) {
 
 func TestStartFailures(t *testing.T) {
 	isolate(t)
-	up, err := emulator.Start(emulator.Config{APIKey: upstreamKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := upstream(t, emulator.Config{})
 	t.Setenv("MOONSHOT_API_BASE", up.URL)
 
 	// No key: nothing could be answered.
@@ -279,7 +255,7 @@ func TestStartFailures(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("model_list:\n  - model_name: a\n    litellm_params:\n      modle: moonshot/kimi-k2.6\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err = execute(t, context.Background(), io.Discard, []string{"--config", bad, "--port", "0"}, nil)
+	err := execute(t, context.Background(), io.Discard, []string{"--config", bad, "--port", "0"}, nil)
 	if cli.ExitCode(err) != 2 || !strings.HasPrefix(err.Error(), bad+":4: unknown key \"modle\"") {
 		t.Fatalf("bad config: %v", err)
 	}
@@ -299,11 +275,7 @@ func TestStartFailures(t *testing.T) {
 func TestFallsBackToTheBuiltInModelList(t *testing.T) {
 	isolate(t)
 	// An upstream that answers chat but fails GET /models.
-	up, err := emulator.Start(emulator.Config{APIKey: upstreamKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := upstream(t, emulator.Config{})
 	broken := http.NewServeMux()
 	broken.HandleFunc("/v1/models", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
 	broken.Handle("/", up.Emulator())
@@ -332,11 +304,7 @@ func TestFallsBackToTheBuiltInModelList(t *testing.T) {
 
 func TestConfigFileAndAccessLog(t *testing.T) {
 	isolate(t)
-	up, err := emulator.Start(emulator.Config{APIKey: upstreamKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := upstream(t, emulator.Config{})
 	t.Setenv("MOONSHOT_API_KEY", upstreamKey)
 	t.Setenv("MOONSHOT_API_BASE", up.URL)
 	t.Setenv("LITELLM_MASTER_KEY", masterKey)

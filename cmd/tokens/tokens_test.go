@@ -1,16 +1,14 @@
 package tokens
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -18,33 +16,9 @@ import (
 
 const testKey = "sk-tokens-test-0123456789"
 
-func isolate(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", dir)
-	t.Setenv("HOME", dir)
-	t.Setenv("MOONCHAT_CONFIG", "")
-	for _, k := range config.Keys() {
-		for _, name := range k.Env {
-			t.Setenv(name, "")
-		}
-	}
-	for _, v := range []string{"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"} {
-		t.Setenv(v, "")
-	}
-}
-
 func serve(t *testing.T, models []emulator.Model) *emulator.Server {
 	t.Helper()
-	isolate(t)
-	srv, err := emulator.Start(emulator.Config{APIKey: testKey, Models: models})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	t.Setenv("MOONSHOT_API_BASE", srv.URL)
-	t.Setenv("MOONSHOT_API_KEY", testKey)
-	return srv
+	return clitest.Serve(t, emulator.Config{APIKey: testKey, Models: models})
 }
 
 // io describes the streams of a run: a terminal on stdout or not, and what stdin is.
@@ -54,26 +28,13 @@ type streams struct {
 	piped bool // stdin is a pipe; otherwise a terminal
 }
 
-type result struct {
-	out, errOut string
-	err         error
-}
-
-func run(t *testing.T, s streams, args ...string) result {
+func run(t *testing.T, s streams, args ...string) clitest.Result {
 	t.Helper()
-	ios, in, out, errOut := iostreams.Test()
-	in.WriteString(s.stdin)
-	ios.SetStdinPipeOrFile(s.piped)
-	ios.SetStdinTTY(!s.piped)
-	ios.SetStdoutTTY(s.tty)
-	cmd := NewCmdTokens(cli.New(ios), nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	err := cmd.ExecuteContext(ctx)
-	return result{out.String(), errOut.String(), err}
+	st := clitest.NewStreams(s.stdin)
+	st.IO.SetStdinPipeOrFile(s.piped)
+	st.IO.SetStdinTTY(!s.piped)
+	st.IO.SetStdoutTTY(s.tty)
+	return st.Run(t, NewCmdTokens(cli.New(st.IO), nil), args...)
 }
 
 // want is the emulator's count for these messages.
@@ -95,12 +56,12 @@ func estimates(srv *emulator.Server) []map[string]any {
 func TestPipedPrintsTheNumber(t *testing.T) {
 	srv := serve(t, nil)
 	r := run(t, streams{piped: true, stdin: "line one\nline two\n"}, "summarize", "this")
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	n := want(user("summarize this\n\nline one\nline two\n"))
-	if r.out != strconv.Itoa(n)+"\n" || r.errOut != "" {
-		t.Errorf("stdout %q, stderr %q; want %d", r.out, r.errOut, n)
+	if r.Out != strconv.Itoa(n)+"\n" || r.ErrOut != "" {
+		t.Errorf("stdout %q, stderr %q; want %d", r.Out, r.ErrOut, n)
 	}
 	bodies := estimates(srv)
 	if len(bodies) != 1 || bodies[0]["model"] != "kimi-k2.6" {
@@ -116,25 +77,25 @@ func TestTerminalLine(t *testing.T) {
 	serve(t, nil)
 	prompt := strings.Repeat("abcdefgh ", 600) // 2 tokens a word in the emulator
 	r := run(t, streams{tty: true}, "-m", "moonshot-v1-8k", prompt)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	n := want(user(prompt))
 	wantLine := cli.FormatInt(n) + " tokens · 14.7% of moonshot-v1-8k's 8,192 · ≈ USD 0.00024 as input\n"
-	if n != 1204 || r.out != wantLine {
-		t.Errorf("stdout = %q, want %q (n = %d)", r.out, wantLine, n)
+	if n != 1204 || r.Out != wantLine {
+		t.Errorf("stdout = %q, want %q (n = %d)", r.Out, wantLine, n)
 	}
 }
 
 func TestSystemPromptIsCounted(t *testing.T) {
 	srv := serve(t, nil)
 	r := run(t, streams{}, "-s", "You are terse.", "hi")
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	n := want(emulator.Message{Role: "system", Content: "You are terse."}, user("hi"))
-	if r.out != strconv.Itoa(n)+"\n" {
-		t.Errorf("stdout = %q, want %d", r.out, n)
+	if r.Out != strconv.Itoa(n)+"\n" {
+		t.Errorf("stdout = %q, want %d", r.Out, n)
 	}
 	msgs := estimates(srv)[0]["messages"].([]any)
 	if len(msgs) != 2 || msgs[0].(map[string]any)["role"] != "system" {
@@ -145,8 +106,8 @@ func TestSystemPromptIsCounted(t *testing.T) {
 func TestTerminalStdinIsNeverRead(t *testing.T) {
 	srv := serve(t, nil)
 	r := run(t, streams{stdin: "typed ahead"})
-	if cli.ExitCode(r.err) != cli.ExitUsage || !strings.Contains(r.err.Error(), "no prompt") {
-		t.Fatalf("err = %v", r.err)
+	if cli.ExitCode(r.Err) != cli.ExitUsage || !strings.Contains(r.Err.Error(), "no prompt") {
+		t.Fatalf("err = %v", r.Err)
 	}
 	if len(srv.Requests()) != 0 {
 		t.Error("a request was sent without a prompt")
@@ -156,8 +117,8 @@ func TestTerminalStdinIsNeverRead(t *testing.T) {
 func TestJSON(t *testing.T) {
 	serve(t, nil)
 	r := run(t, streams{tty: true}, "--json", "-m", "kimi-k2.6", "hello world")
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	var got struct {
 		Model         string   `json:"model"`
@@ -171,14 +132,14 @@ func TestJSON(t *testing.T) {
 			Currency string  `json:"currency"`
 		} `json:"input_cost"`
 	}
-	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
-		t.Fatalf("not JSON: %v: %s", err, r.out)
+	if err := json.Unmarshal([]byte(r.Out), &got); err != nil {
+		t.Fatalf("not JSON: %v: %s", err, r.Out)
 	}
 	n := want(user("hello world"))
 	if got.Model != "kimi-k2.6" || got.Tokens != n || got.ContextLength != 262144 || got.Percent == nil ||
 		*got.Percent != 100*float64(n)/262144 || !got.Fits || got.Auto || got.InputCost == nil ||
 		got.InputCost.Currency != "USD" || math.Abs(got.InputCost.Amount-float64(n)*0.95/1e6) > 1e-12 {
-		t.Errorf("JSON = %s", r.out)
+		t.Errorf("JSON = %s", r.Out)
 	}
 }
 
@@ -187,19 +148,19 @@ func TestUnknownModelContext(t *testing.T) {
 	models := append(emulator.DefaultModels(), emulator.Model{ID: "acme-custom-1", ContextLength: 1000})
 	serve(t, models)
 	r := run(t, streams{}, "--json", "-m", "acme-custom-1", strings.Repeat("x", 4000))
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	var got map[string]any
-	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+	if err := json.Unmarshal([]byte(r.Out), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got["context_length"] != 1000.0 || got["fits"] != false || got["input_cost"] != nil || got["percent"] != 100.4 {
-		t.Errorf("JSON = %s", r.out)
+		t.Errorf("JSON = %s", r.Out)
 	}
 	r = run(t, streams{tty: true}, "-m", "acme-custom-1", strings.Repeat("x", 4000))
-	if !strings.HasSuffix(r.out, "of acme-custom-1's 1,000 · too long for this model\n") {
-		t.Errorf("terminal line = %q", r.out)
+	if !strings.HasSuffix(r.Out, "of acme-custom-1's 1,000 · too long for this model\n") {
+		t.Errorf("terminal line = %q", r.Out)
 	}
 }
 
@@ -208,14 +169,14 @@ func TestAutoPicksTheFirstModelWithRoom(t *testing.T) {
 	t.Setenv("MOONCHAT_AUTO_MODELS", "moonshot-v1-8k,moonshot-v1-32k,kimi-k2.6")
 	short := run(t, streams{}, "--json", "-m", "auto", "hi")
 	long := run(t, streams{}, "--json", "-m", "auto", strings.Repeat("word ", 9000))
-	for _, r := range []result{short, long} {
-		if r.err != nil {
-			t.Fatal(r.err)
+	for _, r := range []clitest.Result{short, long} {
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
 	}
 	var s, l map[string]any
-	if json.Unmarshal([]byte(short.out), &s) != nil || json.Unmarshal([]byte(long.out), &l) != nil {
-		t.Fatalf("not JSON: %q %q", short.out, long.out)
+	if json.Unmarshal([]byte(short.Out), &s) != nil || json.Unmarshal([]byte(long.Out), &l) != nil {
+		t.Fatalf("not JSON: %q %q", short.Out, long.Out)
 	}
 	if s["model"] != "moonshot-v1-8k" || s["auto"] != true || l["model"] != "moonshot-v1-32k" || l["fits"] != true {
 		t.Errorf("short: %v\nlong: %v", s, l)
@@ -229,41 +190,41 @@ func TestAutoPicksTheFirstModelWithRoom(t *testing.T) {
 	}
 	// The configured model may be auto too.
 	t.Setenv("MOONCHAT_MODEL", "auto")
-	if r := run(t, streams{tty: true}, "hi"); !strings.Contains(r.out, "of moonshot-v1-8k's 8,192 (-m auto)") {
-		t.Errorf("configured auto: %q", r.out)
+	if r := run(t, streams{tty: true}, "hi"); !strings.Contains(r.Out, "of moonshot-v1-8k's 8,192 (-m auto)") {
+		t.Errorf("configured auto: %q", r.Out)
 	}
 }
 
 func TestOfflineNeedsNoKey(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONSHOT_API_BASE", "http://127.0.0.1:1/v1") // fails if used
 	r := run(t, streams{}, "--offline", "hello")
-	if r.err != nil || r.out != strconv.Itoa(want(user("hello")))+"\n" {
-		t.Errorf("offline: %v, %q", r.err, r.out)
+	if r.Err != nil || r.Out != strconv.Itoa(want(user("hello")))+"\n" {
+		t.Errorf("offline: %v, %q", r.Err, r.Out)
 	}
 }
 
 func TestErrors(t *testing.T) {
 	serve(t, nil)
 	r := run(t, streams{}, "-m", "no-such-model", "hi")
-	if cli.ExitCode(r.err) != cli.ExitRejected || r.out != "" {
-		t.Errorf("unknown model: %v (exit %d), stdout %q", r.err, cli.ExitCode(r.err), r.out)
+	if cli.ExitCode(r.Err) != cli.ExitRejected || r.Out != "" {
+		t.Errorf("unknown model: %v (exit %d), stdout %q", r.Err, cli.ExitCode(r.Err), r.Out)
 	}
 	t.Setenv("MOONSHOT_API_KEY", "")
-	if r := run(t, streams{}, "hi"); cli.ExitCode(r.err) != cli.ExitAuth {
-		t.Errorf("missing key: %v", r.err)
+	if r := run(t, streams{}, "hi"); cli.ExitCode(r.Err) != cli.ExitAuth {
+		t.Errorf("missing key: %v", r.Err)
 	}
 	t.Setenv("MOONSHOT_API_KEY", testKey)
-	if r := run(t, streams{}, "--json", "-m", "", "hi"); r.err != nil || !strings.Contains(r.out, `"model":"kimi-k2.6"`) {
-		t.Errorf("-m \"\": %v, %s", r.err, r.out)
+	if r := run(t, streams{}, "--json", "-m", "", "hi"); r.Err != nil || !strings.Contains(r.Out, `"model":"kimi-k2.6"`) {
+		t.Errorf("-m \"\": %v, %s", r.Err, r.Out)
 	}
-	if r := run(t, streams{}, "-m", "two words", "hi"); cli.ExitCode(r.err) != cli.ExitUsage {
-		t.Errorf("bad -m: %v", r.err)
+	if r := run(t, streams{}, "-m", "two words", "hi"); cli.ExitCode(r.Err) != cli.ExitUsage {
+		t.Errorf("bad -m: %v", r.Err)
 	}
 }
 
 func TestFlags(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	ios, _, _, _ := iostreams.Test()
 	var got *Options
 	cmd := NewCmdTokens(cli.New(ios), func(o *Options) error { got = o; return nil })

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -69,7 +70,9 @@ func EchoServer(t testing.TB) string {
 		if runtime.GOOS == "windows" {
 			echoPath += ".exe"
 		}
-		out, err := exec.Command("go", "build", "-o", echoPath, "github.com/moonchat/moonchat/pkg/mcphost/testdata/echoserver").CombinedOutput()
+		build := exec.Command("go", "build", "-o", echoPath, "github.com/moonchat/moonchat/pkg/mcphost/testdata/echoserver")
+		build.Env = append(os.Environ(), goCaches...)
+		out, err := build.CombinedOutput()
 		if err != nil {
 			echoErr = fmt.Errorf("building pkg/mcphost/testdata/echoserver: %v\n%s", err, out)
 		}
@@ -78,6 +81,24 @@ func EchoServer(t testing.TB) string {
 		t.Fatal(echoErr)
 	}
 	return echoPath
+}
+
+// goCaches are the Go build and module caches as they were before the tests ran (set by Main):
+// tests point HOME and XDG_CACHE_HOME at empty directories, and a build of the echo server
+// there would fetch and compile every module again.
+var goCaches []string
+
+// Main runs the tests of a package that uses EchoServer, then removes what it built, and
+// exits with the tests' status. A package's TestMain calls it.
+func Main(m *testing.M) {
+	if out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output(); err == nil {
+		if v := strings.Split(strings.TrimSpace(string(out)), "\n"); len(v) == 3 {
+			goCaches = []string{"GOCACHE=" + v[0], "GOMODCACHE=" + v[1], "GOPATH=" + v[2]}
+		}
+	}
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
 }
 
 // Cleanup removes what EchoServer built.

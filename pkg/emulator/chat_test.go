@@ -3,7 +3,6 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -231,17 +230,7 @@ func TestStreamShape(t *testing.T) {
 
 func TestStreamWireBytes(t *testing.T) {
 	s := start(t, Config{Reply: func(*ChatRequest) Reply { return Reply{Content: "OK"} }})
-	req, _ := http.NewRequest("POST", s.URL+"/chat/completions", strings.NewReader(chatBody("kimi-k2-turbo-preview", "", `,"stream":true`)))
-	req.Header.Set("Authorization", "Bearer "+testKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	buf, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, buf := do(t, s, "POST", "/chat/completions", chatBody("kimi-k2-turbo-preview", "", `,"stream":true`))
 	head := `{"id":"chatcmpl-emu-000001","object":"chat.completion.chunk","created":1767225601,"model":"kimi-k2-turbo-preview","choices":`
 	want := "data: " + head + `[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}` + "\n\n" +
 		"data: " + head + `[{"index":0,"delta":{"content":"OK"},"finish_reason":null}]}` + "\n\n" +

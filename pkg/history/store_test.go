@@ -148,10 +148,7 @@ func TestReopenIsNoOp(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	before, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := readFile(t, path)
 
 	s2, err := Open(path)
 	if err != nil {
@@ -170,13 +167,7 @@ func TestReopenIsNoOp(t *testing.T) {
 	if err := s2.Close(); err != nil {
 		t.Fatal(err)
 	}
-	after, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(before, after) {
-		t.Error("reopening and reading an up-to-date database changed the file")
-	}
+	unchanged(t, path, before, "reopening and reading an up-to-date database changed the file")
 }
 
 func TestOpenNewerSchemaFails(t *testing.T) {
@@ -189,10 +180,7 @@ func TestOpenNewerSchemaFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	before, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := readFile(t, path)
 
 	_, err = Open(path)
 	var ve *VersionError
@@ -207,13 +195,7 @@ func TestOpenNewerSchemaFails(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", err, want)
 	}
-	after, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(before, after) {
-		t.Error("Open changed a database from a newer version")
-	}
+	unchanged(t, path, before, "Open changed a database from a newer version")
 }
 
 func TestOpenCorruptFileFailsAndKeepsIt(t *testing.T) {
@@ -256,13 +238,7 @@ func TestOpenCorruptFileFailsAndKeepsIt(t *testing.T) {
 			if msg := err.Error(); !strings.HasPrefix(msg, prefix) || !strings.HasSuffix(msg, suffix) {
 				t.Errorf("error = %q", msg)
 			}
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, tt.content) {
-				t.Error("Open modified the corrupt file")
-			}
+			unchanged(t, path, tt.content, "Open modified the corrupt file")
 			entries, err := os.ReadDir(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -286,10 +262,7 @@ func TestOpenForeignDatabaseFailsAndKeepsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	before, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := readFile(t, path)
 	s, err := Open(path)
 	if err == nil {
 		s.Close()
@@ -298,13 +271,7 @@ func TestOpenForeignDatabaseFailsAndKeepsIt(t *testing.T) {
 	if !strings.Contains(err.Error(), "database of another program") || !strings.Contains(err.Error(), path) {
 		t.Errorf("error = %q", err)
 	}
-	after, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(before, after) {
-		t.Error("Open modified another program's database")
-	}
+	unchanged(t, path, before, "Open modified another program's database")
 }
 
 func TestOpenDirectoryFails(t *testing.T) {
@@ -427,4 +394,21 @@ func TestDefaultPath(t *testing.T) {
 			t.Errorf("DefaultPath() = %q, want %q", got, want)
 		}
 	})
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// unchanged checks that path still holds before; complaint says what changed it.
+func unchanged(t *testing.T, path string, before []byte, complaint string) {
+	t.Helper()
+	if !bytes.Equal(readFile(t, path), before) {
+		t.Error(complaint)
+	}
 }

@@ -3,7 +3,6 @@ package mcphost
 import (
 	"bufio"
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,10 +14,19 @@ import (
 // echoServer is testdata/echoserver (an MCP server made with the official Go SDK), built once.
 func echoServer(t *testing.T) string { return mcptest.EchoServer(t) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mcptest.Cleanup()
-	os.Exit(code)
+func TestMain(m *testing.M) { mcptest.Main(m) }
+
+// cancelledCall calls the echo server's slow tool and cancels the call at once; it returns
+// the call's error.
+func cancelledCall(h *Host) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Call(ctx, "echo", "slow", `{}`)
+		done <- err
+	}()
+	cancel()
+	return <-done
 }
 
 // everything is the npm reference server @modelcontextprotocol/server-everything over stdio

@@ -113,14 +113,7 @@ func TestCallTimeoutAndCancel(t *testing.T) {
 		t.Fatalf("after the timeout: %+v, %v", r, err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := h.Call(ctx, "echo", "slow", `{}`)
-		done <- err
-	}()
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
+	if err := cancelledCall(h); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled call: %v", err)
 	}
 }

@@ -94,14 +94,7 @@ func TestCrashedServerLeavesNothingBehind(t *testing.T) {
 func TestCancelMidCallThenClose(t *testing.T) {
 	h := newHost(t, map[string]ServerConfig{"echo": {Command: echoServer(t)}}, Options{})
 	server, child := spawnChild(t, h, "echo")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := h.Call(ctx, "echo", "slow", `{}`)
-		done <- err
-	}()
-	cancel()
-	<-done
+	cancelledCall(h)
 	if err := h.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

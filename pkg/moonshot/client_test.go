@@ -51,6 +51,14 @@ func req(model string) *moonshot.ChatRequest {
 func TestFixesAreNeeded(t *testing.T) {
 	weather := moonshot.Tool{Type: "function", Function: &moonshot.FunctionDef{Name: "get_weather",
 		Parameters: json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}}}`)}}
+	// withTool asks model for the weather tool, with choice.
+	withTool := func(model string, choice moonshot.ToolChoice) func() *moonshot.ChatRequest {
+		return func() *moonshot.ChatRequest {
+			r, c := req(model), choice // a copy each call: the fixes may change the request
+			r.Tools, r.ToolChoice = []moonshot.Tool{weather}, &c
+			return r
+		}
+	}
 	tests := []struct {
 		name string
 		req  func() *moonshot.ChatRequest
@@ -62,26 +70,10 @@ func TestFixesAreNeeded(t *testing.T) {
 			return r
 		}},
 		{"moonshot-v1 default temperature with n 2", func() *moonshot.ChatRequest { r := req("moonshot-v1-8k"); r.N = intp(2); return r }},
-		{"required on legacy", func() *moonshot.ChatRequest {
-			r := req("moonshot-v1-8k")
-			r.Tools, r.ToolChoice = []moonshot.Tool{weather}, &moonshot.ToolChoice{Mode: "required"}
-			return r
-		}},
-		{"required on thinking", func() *moonshot.ChatRequest {
-			r := req("kimi-k2-thinking")
-			r.Tools, r.ToolChoice = []moonshot.Tool{weather}, &moonshot.ToolChoice{Mode: "required"}
-			return r
-		}},
-		{"required on k2.6 thinking", func() *moonshot.ChatRequest {
-			r := req("kimi-k2.6")
-			r.Tools, r.ToolChoice = []moonshot.Tool{weather}, &moonshot.ToolChoice{Mode: "required"}
-			return r
-		}},
-		{"named choice on k2.6 thinking", func() *moonshot.ChatRequest {
-			r := req("kimi-k2.6")
-			r.Tools, r.ToolChoice = []moonshot.Tool{weather}, &moonshot.ToolChoice{Function: "get_weather"}
-			return r
-		}},
+		{"required on legacy", withTool("moonshot-v1-8k", moonshot.ToolChoice{Mode: "required"})},
+		{"required on thinking", withTool("kimi-k2-thinking", moonshot.ToolChoice{Mode: "required"})},
+		{"required on k2.6 thinking", withTool("kimi-k2.6", moonshot.ToolChoice{Mode: "required"})},
+		{"named choice on k2.6 thinking", withTool("kimi-k2.6", moonshot.ToolChoice{Function: "get_weather"})},
 		{"temperature on k2.6", func() *moonshot.ChatRequest { r := req("kimi-k2.6"); r.Temperature = f64(0.7); return r }},
 		{"top_p on k3", func() *moonshot.ChatRequest { r := req("kimi-k3"); r.TopP = f64(0.5); return r }},
 		{"n 2 on k2.5", func() *moonshot.ChatRequest { r := req("kimi-k2.5"); r.N = intp(2); return r }},

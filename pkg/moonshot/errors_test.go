@@ -3,38 +3,18 @@ package moonshot
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moonchat/moonchat/internal/errfixture"
 )
 
 // TestDocumentedErrorsClassify parses every error answer of testdata/errors (written from
 // Moonshot's error reference) and checks its class: exactly one of auth, quota, rejected and
 // temporary, as its expected exit code says, and the wait the server asked for.
 func TestDocumentedErrorsClassify(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join("testdata", "errors", "*.json"))
-	if len(paths) < 20 {
-		t.Fatalf("%d fixtures", len(paths))
-	}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var f struct {
-			Status  int               `json:"status"`
-			Headers map[string]string `json:"headers"`
-			Body    json.RawMessage   `json:"body"`
-			Expect  struct {
-				Exit        int     `json:"exit"`
-				WaitSeconds float64 `json:"wait_seconds"`
-			} `json:"expect"`
-		}
-		if err := json.Unmarshal(data, &f); err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
+	for name, f := range errfixture.All(t) {
 		h := http.Header{}
 		for k, v := range f.Headers {
 			h.Set(k, v)
@@ -43,14 +23,14 @@ func TestDocumentedErrorsClassify(t *testing.T) {
 		class := map[int]bool{3: IsAuth(e), 4: IsQuota(e), 5: IsRejected(e), 75: IsTemporary(e)}
 		for code, is := range class {
 			if is != (code == f.Expect.Exit) {
-				t.Errorf("%s: class %d is %v (expected exit %d)", filepath.Base(p), code, is, f.Expect.Exit)
+				t.Errorf("%s: class %d is %v (expected exit %d)", name, code, is, f.Expect.Exit)
 			}
 		}
 		if e.RetryAfter != f.Expect.WaitSeconds {
-			t.Errorf("%s: wait %v, want %v", filepath.Base(p), e.RetryAfter, f.Expect.WaitSeconds)
+			t.Errorf("%s: wait %v, want %v", name, e.RetryAfter, f.Expect.WaitSeconds)
 		}
-		if strings.Contains(filepath.Base(p), "quota") && retryable(e) {
-			t.Errorf("%s: a billing error is retried", filepath.Base(p))
+		if strings.Contains(name, "quota") && retryable(e) {
+			t.Errorf("%s: a billing error is retried", name)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -94,32 +93,22 @@ func TestAccumulatorRefusesIndexesOutOfRange(t *testing.T) {
 	}
 }
 
-// allocated is the memory the process allocated while f ran, in bytes.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 func TestGzipBombIsCappedAfterDecompression(t *testing.T) {
 	srv := httptest.NewServer(&hostile.Server{BombBytes: 256 << 20})
 	defer srv.Close()
 	c := hostileClient(t, srv, hostile.GzipBomb)
 	var err error
-	n := allocated(func() { _, _, _, err = streamAll(t, c) })
+	n := hostile.Allocated(func() { _, _, _, err = streamAll(t, c) })
 	wantUnexpected(t, err, "8 MB")
 	if n > 96<<20 {
 		t.Errorf("a 256 MB stream line allocated %d MB", n>>20)
 	}
-	n = allocated(func() { _, err = c.ChatCompletion(context.Background(), req("kimi-k2.6")) })
+	n = hostile.Allocated(func() { _, err = c.ChatCompletion(context.Background(), req("kimi-k2.6")) })
 	wantUnexpected(t, err, "32 MB")
 	if n > 160<<20 {
 		t.Errorf("a 256 MB completion allocated %d MB", n>>20)
 	}
-	n = allocated(func() { _, err = c.Models(context.Background()) })
+	n = hostile.Allocated(func() { _, err = c.Models(context.Background()) })
 	wantUnexpected(t, err, "32 MB")
 	if n > 160<<20 {
 		t.Errorf("a 256 MB model list allocated %d MB", n>>20)

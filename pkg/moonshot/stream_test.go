@@ -31,6 +31,16 @@ func readAll(t *testing.T, body string) (*Accumulator, error) {
 	return &acc, s.Err()
 }
 
+// readEvents reads a well-formed stream of the given events' data, which must succeed.
+func readEvents(t *testing.T, data ...string) *Accumulator {
+	t.Helper()
+	acc, err := readAll(t, "data: "+strings.Join(data, "\n\ndata: ")+"\n\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
 func TestSSETolerance(t *testing.T) {
 	tests := []struct {
 		name string
@@ -120,7 +130,7 @@ func TestSSEUsageLocations(t *testing.T) {
 }
 
 func TestAccumulatorToolCallsAndReasoning(t *testing.T) {
-	body := strings.Join([]string{
+	acc := readEvents(t,
 		`{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}`,
 		`{"choices":[{"index":0,"delta":{"reasoning_content":"think "}}]}`,
 		`{"choices":[{"index":0,"delta":{"reasoning_content":"more"}}]}`,
@@ -131,11 +141,7 @@ func TestAccumulatorToolCallsAndReasoning(t *testing.T) {
 		`{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\"}"}}]}}]}`,
 		`{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`,
 		`[DONE]`,
-	}, "\n\ndata: ")
-	acc, err := readAll(t, "data: "+body+"\n\n")
-	if err != nil {
-		t.Fatal(err)
-	}
+	)
 	r := acc.Result()
 	m := r.Choices[0].Message
 	if m.ReasoningContent != "think more" || m.Content != "ok" || r.Choices[0].FinishReason != "tool_calls" {
@@ -148,16 +154,12 @@ func TestAccumulatorToolCallsAndReasoning(t *testing.T) {
 }
 
 func TestAccumulatorSeveralChoices(t *testing.T) {
-	body := strings.Join([]string{
+	acc := readEvents(t,
 		`{"choices":[{"index":0,"delta":{"content":"A"}},{"index":1,"delta":{"content":"B"}}]}`,
 		`{"choices":[{"index":1,"delta":{},"finish_reason":"stop","usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}]}`,
 		`{"choices":[{"index":0,"delta":{},"finish_reason":"stop","usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}]}`,
 		`[DONE]`,
-	}, "\n\ndata: ")
-	acc, err := readAll(t, "data: "+body+"\n\n")
-	if err != nil {
-		t.Fatal(err)
-	}
+	)
 	r := acc.Result()
 	if len(r.Choices) != 2 || r.Choices[0].Message.Content != "A" || r.Choices[1].Message.Content != "B" {
 		t.Fatalf("choices = %+v", r.Choices)

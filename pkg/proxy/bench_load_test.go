@@ -84,19 +84,13 @@ func BenchmarkRate(b *testing.B) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, viaProxy := range [2]bool{i%2 == 0, i%2 != 0} {
-				d, err := e.request(ctx, viaProxy, false)
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					return
-				}
-				if viaProxy {
-					proxied[i] = d
-				} else {
-					direct[i] = d
-				}
+			d, p, err := e.pair(ctx, i%2 == 0, false)
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+				return
 			}
+			direct[i], proxied[i] = d, p
 		}()
 	}
 	wg.Wait()
@@ -105,26 +99,11 @@ func BenchmarkRate(b *testing.B) {
 	if f := failed.Load(); f > 0 {
 		b.Fatalf("%d of %d pairs failed; the first: %v", f, n, firstErr.Load())
 	}
-	slices.Sort(direct)
-	slices.Sort(proxied)
-	e.mu.Lock()
-	in := slices.Clone(e.residence)
-	e.mu.Unlock()
-	slices.Sort(in)
-	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1000 }
-	pct := func(s []time.Duration, q float64) time.Duration { return s[min(int(q*float64(len(s))), len(s)-1)] }
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "proxied-req/s")
 	b.ReportMetric(float64(n), "requests")
 	b.ReportMetric(0, "failures")
-	b.ReportMetric(ms(lateMax), "schedule-late-max-ms")
-	b.ReportMetric(ms(pct(direct, 0.50)), "direct-p50-ms")
-	b.ReportMetric(ms(pct(direct, 0.99)), "direct-p99-ms")
-	b.ReportMetric(ms(pct(proxied, 0.50)), "proxy-p50-ms")
-	b.ReportMetric(ms(pct(proxied, 0.99)), "proxy-p99-ms")
-	b.ReportMetric(ms(pct(proxied, 0.50)-pct(direct, 0.50)), "added-p50-ms")
-	b.ReportMetric(ms(pct(proxied, 0.99)-pct(direct, 0.99)), "added-p99-ms")
-	b.ReportMetric(ms(pct(in, 0.50)), "in-proxy-p50-ms")
-	b.ReportMetric(ms(pct(in, 0.99)), "in-proxy-p99-ms")
+	b.ReportMetric(float64(lateMax.Microseconds())/1000, "schedule-late-max-ms")
+	e.reportLatency(b, direct, proxied)
 }
 
 // BenchmarkSoak runs a mixed load through a proxy in a process of its own for
@@ -239,15 +218,7 @@ func BenchmarkSoak(b *testing.B) {
 	liveEarly, liveLate := flat("live heap and stacks", live, 2<<20)
 	// Nothing left behind: back to the idle goroutine count once the idle connections close.
 	client.CloseIdleConnections()
-	left := 0
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		left = e.stats(b, addr, true).Goroutines - idle.Goroutines
-		if left <= 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond) // a benchmark's wait for the other process, not a test's synchronisation
-	}
+	left := e.goroutinesLeft(b, addr, idle)
 	if left > 0 {
 		b.Errorf("%d goroutines left in the proxy after the load", left)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonchat/moonchat/internal/syncbuf"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
@@ -39,34 +40,16 @@ func deploy(name, model string, up *emulator.Server) Deployment {
 	return Deployment{ModelName: name, Model: model, APIKey: upstreamKey, APIBase: up.URL}
 }
 
-// syncBuffer is a log destination that handlers write to concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testProxy is a Handler behind a loopback server, with its log captured.
 type testProxy struct {
 	h    *Handler
 	srv  *httptest.Server
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 }
 
 func startProxy(t testing.TB, cfg *Config, opts Options) *testProxy {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	}

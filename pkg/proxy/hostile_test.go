@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -59,7 +58,7 @@ func TestAHostileUpstreamCostsOnlyItsRequest(t *testing.T) {
 		for _, stream := range []string{`,"stream":true`, ""} {
 			var body []byte
 			var resp *http.Response
-			n := allocatedDuring(func() {
+			n := hostile.Allocated(func() {
 				resp, body = p.doCtx(t, context.Background(), "POST", "/v1/chat/completions", chatJSON(c, stream))
 			})
 			text := string(body)
@@ -96,14 +95,4 @@ func TestAHostileUpstreamCostsOnlyItsRequest(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-}
-
-// allocatedDuring is the memory the process allocated while f ran.
-func allocatedDuring(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
