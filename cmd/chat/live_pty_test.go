@@ -212,7 +212,7 @@ func TestNoticeMidAnswerInAPseudoTerminal(t *testing.T) {
 	g.emu.SetReply(func(*emulator.ChatRequest) emulator.Reply { return emulator.Reply{Content: answer} })
 	g.emu.Inject(emulator.Fault{Kind: emulator.Slow, Delay: 15 * time.Millisecond})
 	term := startTerminal(t, 100, 30, "chat", "-m", "kimi-k2-turbo-preview", "--no-save", "--max-tokens", "30", "--max-continues", "5", "go")
-	term.exitCode()
+	term.exits(0)
 	out := term.output()
 	lines := readScreen(t, out, 100, 30)
 	leftClean(t, out, strings.Join(lines, "\n"))
