@@ -78,16 +78,22 @@ func TestSaveQueuesAndSearchIndexes(t *testing.T) {
 // not index.
 func snapshot(t *testing.T, s *Store) *Store {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "copy.db")
-	if _, err := s.db.Exec(`VACUUM INTO ?`, path); err != nil {
-		t.Fatal(err)
-	}
-	ro, err := open(path, true)
+	ro, err := open(copyOf(t, s), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ro.Close() })
 	return ro
+}
+
+// copyOf copies the database as it is now into a new file.
+func copyOf(t *testing.T, s *Store) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if _, err := s.db.Exec(`VACUUM INTO ?`, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // A search finds the same hits, in the same order, whether the rows it finds
@@ -110,18 +116,33 @@ func TestSearchSameWhetherIndexedOrQueued(t *testing.T) {
 	if m, ti := queued(t, allQueued); m == 0 || ti == 0 {
 		t.Fatalf("the snapshot has %d queued messages and %d titles; the test needs both", m, ti)
 	}
-	compare := func(t *testing.T, ro *Store) {
+	// A writable copy searched without indexing first, as when another
+	// moonchat saves between the indexing and the search.
+	writable := openTest(t, copyOf(t, s))
+	compare := func(t *testing.T, queuedStore *Store, search func(*Store, string, int) ([]SearchHit, error)) {
 		t.Helper()
 		for _, q := range queries {
 			for _, limit := range []int{0, 1, 2} {
 				want := mustSearch(t, s, q, limit)
-				if got := mustSearch(t, ro, q, limit); !reflect.DeepEqual(got, want) {
+				got, err := search(queuedStore, q, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
 					t.Errorf("Search(%q, %d) on queued rows = %+v\nindexed: %+v", q, limit, got, want)
 				}
 			}
 		}
 	}
-	t.Run("all queued", func(t *testing.T) { compare(t, allQueued) })
+	searchOnly := func(s *Store, q string, limit int) ([]SearchHit, error) {
+		return s.search(ctx, strings.Fields(q), limit)
+	}
+	search := func(s *Store, q string, limit int) ([]SearchHit, error) { return s.Search(ctx, q, limit) }
+	t.Run("all queued, writable", func(t *testing.T) { compare(t, writable, searchOnly) })
+	if m, ti := queued(t, writable); m == 0 || ti == 0 {
+		t.Fatalf("the writable copy was indexed (%d messages and %d titles queued)", m, ti)
+	}
+	t.Run("all queued, read-only", func(t *testing.T) { compare(t, allQueued, search) })
 	if m, ti := queued(t, s); m != 0 || ti != 0 {
 		t.Fatalf("searching left %d messages and %d titles queued", m, ti)
 	}
@@ -140,7 +161,7 @@ func TestSearchSameWhetherIndexedOrQueued(t *testing.T) {
 	if m, ti := queued(t, mixed); m != 2 || ti != 2 {
 		t.Fatalf("the second snapshot has %d queued messages and %d titles, want 2 and 2", m, ti)
 	}
-	t.Run("some queued", func(t *testing.T) { compare(t, mixed) })
+	t.Run("some queued, read-only", func(t *testing.T) { compare(t, mixed, search) })
 	ftsIntegrity(t, s)
 }
 

@@ -50,6 +50,11 @@ func (s *Store) Search(ctx context.Context, text string, limit int) ([]SearchHit
 	if err := s.indexPending(ctx); indexErrorMatters(err) {
 		return nil, err
 	}
+	return s.search(ctx, terms, limit)
+}
+
+// search is Search without indexing first.
+func (s *Store) search(ctx context.Context, terms []string, limit int) ([]SearchHit, error) {
 	// One connection, for the temporary indexes, and one read transaction, so
 	// the rows queued and the rows indexed come from the same snapshot.
 	conn, err := s.db.Conn(ctx)
