@@ -56,6 +56,10 @@ func TestSaveQueuesAndSearchIndexes(t *testing.T) {
 	if m, ti := queued(t, s); m != 2 || ti != 1 {
 		t.Errorf("queued %d messages and %d titles, want 2 and 1", m, ti)
 	}
+	want := int64(len("Plan two days in Kyoto") + len("Day one: Fushimi Inari at dawn."))
+	if n, err := s.Unindexed(ctx); err != nil || n != want {
+		t.Errorf("Unindexed() = %d, %v; want %d", n, err, want)
+	}
 
 	hits := mustSearch(t, s, "fushimi", 0)
 	if len(hits) != 1 || hits[0].Conversation.ID != c.ID || hits[0].Role != "assistant" {
@@ -69,6 +73,9 @@ func TestSaveQueuesAndSearchIndexes(t *testing.T) {
 	}
 	if m, ti := queued(t, s); m != 0 || ti != 0 {
 		t.Errorf("after a search %d messages and %d titles are still queued", m, ti)
+	}
+	if n, err := s.Unindexed(ctx); err != nil || n != 0 {
+		t.Errorf("Unindexed() after a search = %d, %v; want 0", n, err)
 	}
 	ftsIntegrity(t, s)
 }
