@@ -225,6 +225,12 @@ func newCmdSearch(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 
 			As grep does, search exits 1 when nothing matches (--json then prints []), so a
 			script can branch on it; 0 means at least one hit.
+
+			Saving an answer does not index it, which keeps chats fast; search indexes what
+			was saved since the last search before it looks, so the first search after many
+			long answers takes longer (about 3 CPU seconds after 50 MB of answers; on a
+			terminal a spinner says so). Answers not yet indexed are found all the same, even
+			when the history can only be read.
 		`, defaultSearchLimit),
 		Example: heredoc.Doc(`
 			$ moonchat history search goroutine leak

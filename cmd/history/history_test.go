@@ -600,6 +600,29 @@ func TestSearch(t *testing.T) {
 	}
 }
 
+// A search that must first index many megabytes says so on a terminal while it
+// works; once they are indexed it shows nothing. (Into a pipe the spinner never
+// shows: pkg/iostreams.)
+func TestSearchShowsSlowIndexing(t *testing.T) {
+	fx := newFixture(t)
+	big := func(word string) history.Message {
+		return history.Message{Role: "assistant", Content: strings.Repeat("a long answer line\n", (slowIndexBytes/2)/19+1) + word}
+	}
+	fx.seed(history.Conversation{Title: "big"}, big("first"), big("second"))
+	label := "messages saved since the last search…"
+
+	r := fx.mustRun(terminal, "search", "second")
+	if got := stripANSI(r.stderr); !strings.Contains(got, "indexing 8.0 MB of "+label) {
+		t.Errorf("stderr %q does not say what the search waits for", got)
+	}
+	if strings.Contains(r.stdout, label) || !strings.Contains(r.stdout, "second") {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	if r := fx.mustRun(terminal, "search", "first"); strings.Contains(r.stderr, label) {
+		t.Errorf("an indexed history still shows the spinner: %q", r.stderr)
+	}
+}
+
 func TestRmByID(t *testing.T) {
 	fx := newFixture(t)
 	threeConversations(fx)

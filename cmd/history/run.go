@@ -209,12 +209,22 @@ type hitJSON struct {
 	Matches   [][2]int  `json:"matches"`
 }
 
+// slowIndexBytes is how much unindexed text makes a search slow enough (about
+// half a second, see history.Store.Unindexed) to show a spinner while it indexes.
+const slowIndexBytes = 8 << 20
+
 func searchRun(ctx context.Context, opts *Options) error {
 	store, err := opts.store()
 	if err != nil {
 		return err
 	}
+	// The first search after many long answers indexes them first, for seconds:
+	// say why the terminal waits.
+	if n, err := store.Unindexed(ctx); err == nil && n >= slowIndexBytes {
+		opts.IO.StartSpinner(fmt.Sprintf("indexing %s of messages saved since the last search…", cli.FormatSize(n)))
+	}
 	hits, err := store.Search(ctx, opts.Query, opts.Limit)
+	opts.IO.StopSpinner()
 	if err != nil {
 		return err
 	}

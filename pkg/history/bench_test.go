@@ -3,9 +3,11 @@ package history
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // benchStore fills a store with convs conversations of msgs messages each,
@@ -34,6 +36,11 @@ func benchStore(b *testing.B, convs, msgs int) (*Store, []string) {
 			b.Fatal(err)
 		}
 		ids = append(ids, c.ID)
+	}
+	// Index now, so that search benchmarks time searching, not the first
+	// search's indexing (BenchmarkFirstSearch times that).
+	if err := s.indexPending(ctx); err != nil {
+		b.Fatal(err)
 	}
 	return s, ids
 }
@@ -134,6 +141,134 @@ func BenchmarkSearch(b *testing.B) {
 					b.Fatal(len(hits), err)
 				}
 			}
+		})
+	}
+}
+
+// longAnswer is a markdown answer of about size bytes, English and Chinese, in
+// the shape bench/wholeprocess streams; n makes the answers of one history differ.
+func longAnswer(size, n int) string {
+	const part = "## Section %d.%d\n\nThe client **streams** the answer and `flushes` only when the network is idle; " +
+		"a slow terminal merges tokens instead of stalling the stream.\n\n" +
+		"- first item with *emphasis*\n- second item with a [link](https://example.com)\n\n" +
+		"```go\nfunc add(a, b int) int {\n\treturn a + b // %d\n}\n```\n\n" +
+		"流式输出在终端里逐块渲染，代码块按行高亮。\n\n"
+	var b strings.Builder
+	for i := 1; b.Len() < size; i++ {
+		fmt.Fprintf(&b, part, n, i, i*n)
+	}
+	return b.String()
+}
+
+// BenchmarkSaveLongAnswer is what `moonchat chat` pays to save a prompt and a
+// 512 KB answer.
+func BenchmarkSaveLongAnswer(b *testing.B) {
+	ctx := context.Background()
+	s := newStore(b)
+	c, err := s.Create(ctx, Conversation{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	answer := longAnswer(512<<10, 1)
+	b.SetBytes(int64(len(answer)))
+	cpu := startCPU()
+	for b.Loop() {
+		if err := s.Append(ctx, c.ID, Message{Role: "user", Content: "write a long answer"},
+			Message{Role: "assistant", Content: answer}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.report(b)
+}
+
+// cpuMeter adds up the process CPU time of the timed parts of a benchmark and
+// reports it as cpu-ms/op, the figure to quote from a shared machine.
+type cpuMeter struct {
+	total, start time.Duration
+	running, ok  bool
+}
+
+func startCPU() *cpuMeter {
+	m := &cpuMeter{}
+	m.resume()
+	return m
+}
+
+func (m *cpuMeter) resume() {
+	m.start, m.ok = processCPU()
+	m.running = true
+}
+
+func (m *cpuMeter) pause() {
+	if !m.running {
+		return
+	}
+	now, ok := processCPU()
+	m.ok = m.ok && ok
+	m.total += now - m.start
+	m.running = false
+}
+
+func (m *cpuMeter) report(b *testing.B) {
+	m.pause()
+	if m.ok && b.N > 0 {
+		b.ReportMetric(float64(m.total.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	}
+}
+
+// BenchmarkFirstSearch is the first search after 100 exchanges were saved: it
+// indexes them all before it looks (on a history whose saves index, it only
+// looks). Each round searches a fresh copy of the same database; copying is not
+// timed.
+func BenchmarkFirstSearch(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range []int{4 << 10, 512 << 10} {
+		b.Run(fmt.Sprintf("100x%dKB", size>>10), func(b *testing.B) {
+			dir := b.TempDir()
+			template := filepath.Join(dir, "template.db")
+			s, err := Open(template)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c, err := s.Create(ctx, Conversation{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range 100 {
+				if err := s.Append(ctx, c.ID, Message{Role: "user", Content: fmt.Sprintf("question %d", i)},
+					Message{Role: "assistant", Content: longAnswer(size, i)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.Close() // checkpoints the WAL into the file, so copying the file copies it all
+			data, err := os.ReadFile(template)
+			if err != nil {
+				b.Fatal(err)
+			}
+			path := filepath.Join(dir, "history.db")
+			var cpu cpuMeter
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				if err := os.WriteFile(path, data, 0o600); err != nil {
+					b.Fatal(err)
+				}
+				s, err := Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				cpu.resume()
+				hits, err := s.Search(ctx, "Section 42.7", 20)
+				cpu.pause()
+				b.StopTimer()
+				if err != nil || len(hits) != 1 {
+					b.Fatal(len(hits), err)
+				}
+				s.Close()
+				b.StartTimer()
+			}
+			cpu.report(b)
 		})
 	}
 }

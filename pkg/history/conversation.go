@@ -369,8 +369,8 @@ func (s *Store) conversation(ctx context.Context, q querier, id string) (Convers
 	return c, s.wrap(err)
 }
 
-func (s *Store) conversations(ctx context.Context, query string, args ...any) ([]Conversation, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+func (s *Store) conversations(ctx context.Context, q querier, query string, args ...any) ([]Conversation, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -452,7 +452,7 @@ func (s *Store) Resolve(ctx context.Context, ref string) (Conversation, error) {
 	if len(prefix) >= minPrefix && validID(prefix) {
 		where, args = `c.id GLOB ? OR `+where, []any{prefix + "*", ref}
 	}
-	matches, err := s.conversations(ctx, `SELECT `+conversationCols+` FROM conversations c
+	matches, err := s.conversations(ctx, s.db, `SELECT `+conversationCols+` FROM conversations c
 		WHERE `+where+newestFirst, args...)
 	if err != nil {
 		return Conversation{}, err
@@ -486,7 +486,7 @@ func (s *Store) List(ctx context.Context, opts ListOptions) ([]Conversation, err
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	return s.conversations(ctx, `SELECT `+conversationCols+` FROM conversations c`+newestFirst+
+	return s.conversations(ctx, s.db, `SELECT `+conversationCols+` FROM conversations c`+newestFirst+
 		` LIMIT ? OFFSET ?`, limit, max(opts.Offset, 0))
 }
 
@@ -497,7 +497,7 @@ func (s *Store) RecentIDs(ctx context.Context, n int) ([]Conversation, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	return s.conversations(ctx, `SELECT c.id, c.title, c.model, c.system, c.created_at, c.updated_at, 0
+	return s.conversations(ctx, s.db, `SELECT c.id, c.title, c.model, c.system, c.created_at, c.updated_at, 0
 		FROM conversations c`+newestFirst+` LIMIT ?`, n)
 }
 

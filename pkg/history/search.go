@@ -3,6 +3,7 @@ package history
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"strings"
@@ -37,32 +38,137 @@ const (
 // Search finds messages and conversation titles containing every
 // whitespace-separated term of text, as a case-insensitive substring, in any
 // script. Hits come newest first; limit <= 0 means no limit.
+//
+// It first brings the full-text indexes up to date with what was saved since
+// the last search (see index.go), which is the slow part of the first search
+// after many long answers.
 func (s *Store) Search(ctx context.Context, text string, limit int) ([]SearchHit, error) {
 	terms := strings.Fields(text)
 	if len(terms) == 0 {
 		return nil, errors.New("search text is empty")
+	}
+	if err := s.indexPending(ctx); indexErrorMatters(err) {
+		return nil, err
+	}
+	return s.search(ctx, terms, limit)
+}
+
+// search is Search without indexing first.
+func (s *Store) search(ctx context.Context, terms []string, limit int) ([]SearchHit, error) {
+	// One connection, for the temporary indexes, and one read transaction, so
+	// the rows queued and the rows indexed come from the same snapshot.
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer tx.Rollback()
+	q := termQuery(terms)
+	var pending pendingIndex
+	if q.match != "" {
+		if pending, err = indexQueued(ctx, tx); err != nil {
+			return nil, s.wrap(err)
+		}
 	}
 	sqlLimit := limit
 	if sqlLimit <= 0 {
 		sqlLimit = -1
 	}
 
-	type hit struct {
-		SearchHit
-		at time.Time
-	}
-	var hits []hit
+	var hits []datedHit
 
-	from, where, rowid, args := searchFilter("messages", "m", "id", "content", terms)
-	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.role, m.content, m.created_at, `+conversationCols+`
+	// A row is either indexed or queued, never both: the two queries find
+	// disjoint sets, each newest (highest id) first, merged here.
+	fts := []string{""}
+	if q.match != "" {
+		fts = []string{"messages_fts"}
+		if pending.messages {
+			fts = append(fts, pendingMessagesFTS)
+		}
+	}
+	var msgHits []datedHit
+	for _, index := range fts {
+		found, err := s.searchMessages(ctx, tx, q, index, sqlLimit)
+		if err != nil {
+			return nil, err
+		}
+		msgHits = append(msgHits, found...)
+	}
+	slices.SortFunc(msgHits, func(a, b datedHit) int { return cmp.Compare(b.MessageID, a.MessageID) })
+	if limit > 0 && len(msgHits) > limit {
+		msgHits = msgHits[:limit]
+	}
+	hits = append(hits, msgHits...)
+
+	where, args := q.likes("c", "title")
+	if q.match != "" {
+		in := `SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH ?`
+		args = append(args, q.match)
+		if pending.titles {
+			in += ` UNION ALL SELECT rowid FROM ` + pendingTitlesFTS + ` WHERE ` + pendingTitlesFTS + ` MATCH ?`
+			args = append(args, q.match)
+		}
+		where = append(where, `c.seq IN (`+in+`)`)
+	}
+	titled, err := s.conversations(ctx, tx, `SELECT `+conversationCols+` FROM conversations c
+		WHERE `+strings.Join(where, " AND ")+newestFirst+` LIMIT ?`, append(args, sqlLimit)...)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range titled {
+		h := datedHit{SearchHit: SearchHit{Conversation: c}, at: c.UpdatedAt}
+		h.Snippet, h.Matches = snippet(c.Title, q.terms)
+		hits = append(hits, h)
+	}
+
+	slices.SortStableFunc(hits, func(a, b datedHit) int { return b.at.Compare(a.at) })
+	if limit > 0 && len(hits) > limit {
+		hits = hits[:limit]
+	}
+	out := make([]SearchHit, len(hits))
+	for i, h := range hits {
+		out[i] = h.SearchHit
+	}
+	return out, nil
+}
+
+// datedHit is a hit and the time it is sorted by: when the message was saved,
+// or when the conversation was last active.
+type datedHit struct {
+	SearchHit
+	at time.Time
+}
+
+// searchMessages finds the messages matching q, through the trigram index
+// named index ("" when q has no term long enough for one), newest first.
+//
+// The index, when used, drives the join (CROSS JOIN fixes the order), and
+// the ORDER BY names the index's rowid: that lets FTS5 walk its matches
+// newest first and stop at the limit, where ordering by the table's column
+// would collect and sort every match of a common term.
+func (s *Store) searchMessages(ctx context.Context, tx *sql.Tx, q searchTerms, index string, limit int) ([]datedHit, error) {
+	where, args := q.likes("m", "content")
+	from, rowid := `messages m`, `m.id`
+	if index != "" {
+		from = index + ` CROSS JOIN messages m ON m.id = ` + index + `.rowid`
+		rowid = index + `.rowid`
+		where = append(where, index+` MATCH ?`)
+		args = append(args, q.match)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.role, m.content, m.created_at, `+conversationCols+`
 		FROM `+from+` JOIN conversations c ON c.id = m.conversation_id
-		WHERE `+where+` ORDER BY `+rowid+` DESC LIMIT ?`, append(args, sqlLimit)...)
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY `+rowid+` DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
 	defer rows.Close()
+	var hits []datedHit
 	for rows.Next() {
-		var h hit
+		var h datedHit
 		var content, created string
 		var c Conversation
 		var cCreated, cUpdated string
@@ -80,48 +186,24 @@ func (s *Store) Search(ctx context.Context, text string, limit int) ([]SearchHit
 			return nil, err
 		}
 		h.Conversation = c
-		h.Snippet, h.Matches = snippet(content, terms)
+		h.Snippet, h.Matches = snippet(content, q.terms)
 		hits = append(hits, h)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrap(err)
-	}
-	rows.Close()
-
-	from, where, _, args = searchFilter("conversations", "c", "seq", "title", terms)
-	titled, err := s.conversations(ctx, `SELECT `+conversationCols+` FROM `+from+`
-		WHERE `+where+newestFirst+` LIMIT ?`, append(args, sqlLimit)...)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range titled {
-		h := hit{SearchHit: SearchHit{Conversation: c}, at: c.UpdatedAt}
-		h.Snippet, h.Matches = snippet(c.Title, terms)
-		hits = append(hits, h)
-	}
-
-	slices.SortStableFunc(hits, func(a, b hit) int { return b.at.Compare(a.at) })
-	if limit > 0 && len(hits) > limit {
-		hits = hits[:limit]
-	}
-	out := make([]SearchHit, len(hits))
-	for i, h := range hits {
-		out[i] = h.SearchHit
-	}
-	return out, nil
+	return hits, s.wrap(rows.Err())
 }
 
-// searchFilter builds the FROM and WHERE clauses that find rows of table
-// (aliased alias) whose column col holds every term. Terms of three or more
-// runes go through the trigram index table_fts, whose rowid is the table's
-// rowidCol; shorter ones, which the index cannot answer, through LIKE.
-//
-// The index, when used, drives the join (CROSS JOIN fixes the order), and
-// rowid names the index's rowid: ordering by it lets FTS5 walk its matches
-// newest first and stop at the limit, where ordering by the table's column
-// would collect and sort every match of a common term.
-func searchFilter(table, alias, rowidCol, col string, terms []string) (from, where, rowid string, args []any) {
-	var conds, phrases []string
+// searchTerms splits the terms of a search: those of three or more runes go
+// to the trigram index as one FTS5 query (match, "" when there are none);
+// shorter ones, which the index cannot answer, become LIKE conditions.
+type searchTerms struct {
+	terms []string
+	match string
+	short []string // LIKE patterns
+}
+
+func termQuery(terms []string) searchTerms {
+	q := searchTerms{terms: terms}
+	var phrases []string
 	for _, t := range terms {
 		if utf8.RuneCountInString(t) >= trigramLen {
 			// A quoted FTS5 string is a phrase: to the trigram tokenizer, a
@@ -129,18 +211,20 @@ func searchFilter(table, alias, rowidCol, col string, terms []string) (from, whe
 			phrases = append(phrases, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
 			continue
 		}
+		q.short = append(q.short, "%"+escapeLike(t)+"%")
+	}
+	q.match = strings.Join(phrases, " AND ")
+	return q
+}
+
+// likes returns the LIKE conditions of the short terms on column col of the
+// table aliased alias, and their arguments.
+func (q searchTerms) likes(alias, col string) (conds []string, args []any) {
+	for _, pattern := range q.short {
 		conds = append(conds, alias+`.`+col+` LIKE ? ESCAPE '\'`)
-		args = append(args, "%"+escapeLike(t)+"%")
+		args = append(args, pattern)
 	}
-	from, rowid = table+` `+alias, alias+`.`+rowidCol
-	if len(phrases) > 0 {
-		fts := table + `_fts`
-		from = fts + ` CROSS JOIN ` + from + ` ON ` + rowid + ` = ` + fts + `.rowid`
-		rowid = fts + `.rowid`
-		conds = append(conds, fts+` MATCH ?`)
-		args = append(args, strings.Join(phrases, " AND "))
-	}
-	return from, strings.Join(conds, " AND "), rowid, args
+	return conds, args
 }
 
 func escapeLike(s string) string {

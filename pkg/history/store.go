@@ -38,9 +38,10 @@ var sqliteMagic = []byte("SQLite format 3\x00")
 
 // Store is an open history database. It is safe for concurrent use.
 type Store struct {
-	db       *sql.DB
-	path     string
-	readOnly bool
+	db         *sql.DB
+	path       string
+	readOnly   bool
+	indexBatch int64 // bytes of message text indexed per write transaction (index.go)
 }
 
 // CorruptError reports a file that is not a usable SQLite database. The file
@@ -144,7 +145,7 @@ func open(path string, readOnly bool) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open history database %s: %w", abs, err)
 		}
-		s = &Store{db: db, path: abs, readOnly: readOnly}
+		s = &Store{db: db, path: abs, readOnly: readOnly, indexBatch: indexBatchBytes}
 		if v, err = s.checkSchema(context.Background()); err == nil {
 			break
 		}
