@@ -21,7 +21,6 @@ import (
 	"github.com/moonchat/moonchat/cmd/cli"
 	configcmd "github.com/moonchat/moonchat/cmd/config"
 	"github.com/moonchat/moonchat/cmd/files"
-	"github.com/moonchat/moonchat/cmd/gendocs"
 	historycmd "github.com/moonchat/moonchat/cmd/history"
 	"github.com/moonchat/moonchat/cmd/models"
 	"github.com/moonchat/moonchat/cmd/roles"
@@ -230,7 +229,6 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	root.AddCommand(serve.NewCmdServe(f, nil))
 	root.AddCommand(tools.NewCmdTools(f, nil))
 	root.AddCommand(version.NewCmdVersion(f))
-	root.AddCommand(gendocs.NewCmdGendocs(f))
 	argsAreUsageErrors(root)
 	return root
 }
