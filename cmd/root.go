@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/balance"
@@ -186,7 +185,7 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "moonchat <command> [flags]",
 		Short: "Kimi (Moonshot AI) in your terminal",
-		Long: heredoc.Docf(`
+		Long: cli.Docf(`
 			moonchat talks to Moonshot AI's Kimi models: one-shot questions, piped input,
 			streamed markdown answers, and an OpenAI-compatible proxy, with Moonshot's parameter
 			quirks fixed on every request.
@@ -197,7 +196,7 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 			EXIT STATUS
 			%s
 		`, cli.ExitStatusHelp),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat chat --offline "hello"
 			$ moonchat chat "Explain CRDTs in three sentences"
 			$ git diff | moonchat chat "Write a commit message for this"
