@@ -4,7 +4,6 @@ package configcmd
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -313,47 +312,61 @@ func completeKeys(withValue int) func(*cobra.Command, []string, string) ([]strin
 }
 
 // keysHelp documents every key from the table: name, type, default, description and the
-// environment variables that set it.
+// environment variables that set it. It runs at every start (the help text is built with the
+// command tree), so it writes into one buffer.
 func keysHelp() string {
 	var b strings.Builder
+	b.Grow(8 << 10)
 	for _, k := range config.Keys() {
-		typ := k.Type
+		b.WriteString("  ")
+		b.WriteString(k.Name)
+		b.WriteString(" (")
 		if k.Type == config.TypeEnum {
-			typ = strings.Join(k.Enum, "|")
+			for i, v := range k.Enum {
+				if i > 0 {
+					b.WriteByte('|')
+				}
+				b.WriteString(v)
+			}
+		} else {
+			b.WriteString(k.Type)
 		}
-		head := fmt.Sprintf("  %s (%s", k.Name, typ)
 		if k.Default != "" {
-			head += ", default " + k.Default
+			b.WriteString(", default ")
+			b.WriteString(k.Default)
 		}
-		b.WriteString(head + ")\n")
+		b.WriteString(")\n")
 		desc := k.Description
 		if len(k.Env) > 0 {
 			desc += ". Environment: " + strings.Join(k.Env, ", ") + "."
 		}
-		for _, line := range wrap(desc, 74) {
-			b.WriteString("      " + line + "\n")
-		}
+		writeWrapped(&b, desc, "      ", 74)
 	}
 	return b.String()
 }
 
-// wrap breaks text into lines of at most width bytes, at spaces.
-func wrap(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
+// writeWrapped writes text in lines of at most width bytes (longer words alone on a line),
+// broken at spaces, each line after indent.
+func writeWrapped(b *strings.Builder, text, indent string, width int) {
+	n := -1 // bytes on the current line; -1 before its first word
+	for word := range strings.FieldsSeq(text) {
 		switch {
-		case line == "":
-			line = word
-		case len(line)+1+len(word) > width:
-			lines = append(lines, line)
-			line = word
+		case n < 0:
+		case n+1+len(word) > width:
+			b.WriteByte('\n')
+			n = -1
 		default:
-			line += " " + word
+			b.WriteByte(' ')
+			n++
 		}
+		if n < 0 {
+			b.WriteString(indent)
+			n = 0
+		}
+		b.WriteString(word)
+		n += len(word)
 	}
-	if line != "" {
-		lines = append(lines, line)
+	if n >= 0 {
+		b.WriteByte('\n')
 	}
-	return lines
 }
