@@ -3,7 +3,6 @@ module github.com/moonchat/moonchat
 go 1.26.0
 
 require (
-	github.com/MakeNowJust/heredoc v1.0.0
 	github.com/alecthomas/chroma/v2 v2.20.0
 	github.com/charmbracelet/glamour v1.0.0
 	github.com/charmbracelet/x/ansi v0.10.2

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
+# As the release is built (.goreleaser.yaml): no cgo, so every binary links statically.
+export CGO_ENABLED=0
 go build -trimpath -ldflags "-s -w" -o "$bin/moonchat" .
 go build -trimpath -ldflags "-s -w" -o "$bin/minimal" ./bench/minimal
 go build -trimpath -ldflags "-s -w" -o "$bin/cobraglamour" ./bench/cobraglamour

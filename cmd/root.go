@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/balance"
@@ -21,7 +20,6 @@ import (
 	"github.com/moonchat/moonchat/cmd/cli"
 	configcmd "github.com/moonchat/moonchat/cmd/config"
 	"github.com/moonchat/moonchat/cmd/files"
-	"github.com/moonchat/moonchat/cmd/gendocs"
 	historycmd "github.com/moonchat/moonchat/cmd/history"
 	"github.com/moonchat/moonchat/cmd/models"
 	"github.com/moonchat/moonchat/cmd/roles"
@@ -187,7 +185,7 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "moonchat <command> [flags]",
 		Short: "Kimi (Moonshot AI) in your terminal",
-		Long: heredoc.Docf(`
+		Long: cli.Docf(`
 			moonchat talks to Moonshot AI's Kimi models: one-shot questions, piped input,
 			streamed markdown answers, and an OpenAI-compatible proxy, with Moonshot's parameter
 			quirks fixed on every request.
@@ -198,7 +196,7 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 			EXIT STATUS
 			%s
 		`, cli.ExitStatusHelp),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat chat --offline "hello"
 			$ moonchat chat "Explain CRDTs in three sentences"
 			$ git diff | moonchat chat "Write a commit message for this"
@@ -230,7 +228,6 @@ func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	root.AddCommand(serve.NewCmdServe(f, nil))
 	root.AddCommand(tools.NewCmdTools(f, nil))
 	root.AddCommand(version.NewCmdVersion(f))
-	root.AddCommand(gendocs.NewCmdGendocs(f))
 	argsAreUsageErrors(root)
 	return root
 }

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -32,7 +31,7 @@ func NewCmdBalance(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "balance [flags]",
 		Short: "Show your Moonshot account balance",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Show the account's balance from GET /v1/users/me/balance: the available balance,
 			and the voucher and cash balances it is made of. Amounts are in USD on the
 			global platform (api.moonshot.ai) and in CNY on the China platform
@@ -46,7 +45,7 @@ func NewCmdBalance(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			exact amount and the currency ("available 49.58894 USD"). --json prints one
 			object: available, voucher, cash (numbers) and currency.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat balance
 			$ moonchat balance --region cn
 			$ moonchat balance --json | jq .available

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -75,7 +74,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "chat [flags] [PROMPT...]",
 		Short: "Ask Kimi a question, pipe input into it, or chat interactively",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Send a prompt to a Kimi model and stream the answer.
 
 			The prompt is the arguments joined by spaces. When standard input is a pipe or a
@@ -152,7 +151,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			prompt). Otherwise the model reads that the call was not approved, and the run goes
 			on. Official tools are not asked about.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			# Ask a question
 			$ moonchat chat "What is the capital of Mongolia?"
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/history"
@@ -251,8 +252,12 @@ func retired(err error) string {
 }
 
 var (
-	pinnedValue     = regexp.MustCompile(`^invalid (\w+): only (\S+) is allowed for this model`)
-	missingThinking = regexp.MustCompile(`reasoning_content is missing in assistant tool call message at index (\d+)`)
+	pinnedValue = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^invalid (\w+): only (\S+) is allowed for this model`)
+	})
+	missingThinking = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`reasoning_content is missing in assistant tool call message at index (\d+)`)
+	})
 )
 
 // documentedHint is the hint for one of the 400 messages Moonshot documents for the rules of
@@ -264,10 +269,10 @@ func documentedHint(message string) string {
 	case strings.Contains(message, "is incompatible with thinking enabled"):
 		return "the model refuses a forced tool choice while it thinks: use --no-thinking on a model that can switch it off, or tool_choice auto"
 	}
-	if m := pinnedValue.FindStringSubmatch(message); m != nil {
+	if m := pinnedValue().FindStringSubmatch(message); m != nil {
 		return fmt.Sprintf("this model fixes the value of %s to %s: leave it out (moonchat's fixes drop it on the models they know)", m[1], m[2])
 	}
-	if m := missingThinking.FindStringSubmatch(message); m != nil {
+	if m := missingThinking().FindStringSubmatch(message); m != nil {
 		return fmt.Sprintf("the assistant tool-call turn at message %s was sent without its reasoning_content, which a thinking model needs back: send every such turn's reasoning (moonchat's history keeps it)", m[1])
 	}
 	return ""

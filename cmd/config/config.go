@@ -4,10 +4,8 @@ package configcmd
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -42,7 +40,7 @@ func NewCmdConfig(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config <command>",
 		Short: "Read and change settings: path, list, get, set, unset, edit, init",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Read and change moonchat's settings.
 
 			Each setting comes from the first of: a command-line flag, an environment
@@ -54,7 +52,7 @@ func NewCmdConfig(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 
 			KEYS
 		`) + keysHelp(),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat config init
 			$ moonchat config set model kimi-k3
 			$ moonchat config get model
@@ -103,7 +101,7 @@ func newCmdPath(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "path",
 		Short: "Print the config file's location",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Print where the config file is, whether or not it exists yet:
 			$MOONCHAT_CONFIG, else $XDG_CONFIG_HOME/moonchat/config.yaml, else
 			moonchat/config.yaml in the system's user config directory.
@@ -119,7 +117,7 @@ func newCmdList(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [flags]",
 		Short: "Show every setting with its value, and where it comes from",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Show every setting's value, one "key=value" line each. The API key is masked and
 			a password in a proxy URL hidden, unless --reveal.
 
@@ -130,7 +128,7 @@ func newCmdList(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 
 			--json prints an array of objects: key, value, origin, source, type, default.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat config list
 			$ moonchat config list --origin
 			$ moonchat config list --json | jq -r '.[] | select(.origin == "env") | .key'
@@ -150,12 +148,12 @@ func newCmdGet(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get <key> [flags]",
 		Short: "Print one setting's value",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Print the value a setting has for this run, from whichever source wins (flag,
 			environment, file, default). An unset setting prints nothing. The API key is
 			masked unless --reveal.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat config get model
 			$ moonchat config get api_key --reveal
 			$ moonchat config get api_base --region cn
@@ -177,7 +175,7 @@ func newCmdSet(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "set <key> [<value>]",
 		Short: "Write a setting to the config file",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Validate a value and write it to the config file (created with mode 0600 when
 			missing), keeping the file's comments and the order of its other keys.
 
@@ -191,7 +189,7 @@ func newCmdSet(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			An environment variable or flag for the same key still wins; a note on standard
 			error says so.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat config set model kimi-k3
 			$ moonchat config set temperature 0.3
 			$ moonchat config set api_key
@@ -235,7 +233,7 @@ func newCmdEdit(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "edit",
 		Short: "Open the config file in your editor, then check it",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Open the config file in $VISUAL, else $EDITOR, else vi (notepad on Windows). A
 			missing file is first created from a template that lists every key, commented
 			out.
@@ -256,7 +254,7 @@ func newCmdInit(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init [flags]",
 		Short: "Set up the API key, platform and model interactively",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Ask for the Moonshot API key (typed without echo), the platform (global:
 			platform.moonshot.ai, or cn: platform.moonshot.cn) and the default model, check
 			the key against the API, and write the config file with mode 0600. Pressing
@@ -314,47 +312,61 @@ func completeKeys(withValue int) func(*cobra.Command, []string, string) ([]strin
 }
 
 // keysHelp documents every key from the table: name, type, default, description and the
-// environment variables that set it.
+// environment variables that set it. It runs at every start (the help text is built with the
+// command tree), so it writes into one buffer.
 func keysHelp() string {
 	var b strings.Builder
+	b.Grow(8 << 10)
 	for _, k := range config.Keys() {
-		typ := k.Type
+		b.WriteString("  ")
+		b.WriteString(k.Name)
+		b.WriteString(" (")
 		if k.Type == config.TypeEnum {
-			typ = strings.Join(k.Enum, "|")
+			for i, v := range k.Enum {
+				if i > 0 {
+					b.WriteByte('|')
+				}
+				b.WriteString(v)
+			}
+		} else {
+			b.WriteString(k.Type)
 		}
-		head := fmt.Sprintf("  %s (%s", k.Name, typ)
 		if k.Default != "" {
-			head += ", default " + k.Default
+			b.WriteString(", default ")
+			b.WriteString(k.Default)
 		}
-		b.WriteString(head + ")\n")
+		b.WriteString(")\n")
 		desc := k.Description
 		if len(k.Env) > 0 {
 			desc += ". Environment: " + strings.Join(k.Env, ", ") + "."
 		}
-		for _, line := range wrap(desc, 74) {
-			b.WriteString("      " + line + "\n")
-		}
+		writeWrapped(&b, desc, "      ", 74)
 	}
 	return b.String()
 }
 
-// wrap breaks text into lines of at most width bytes, at spaces.
-func wrap(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
+// writeWrapped writes text in lines of at most width bytes (longer words alone on a line),
+// broken at spaces, each line after indent.
+func writeWrapped(b *strings.Builder, text, indent string, width int) {
+	n := -1 // bytes on the current line; -1 before its first word
+	for word := range strings.FieldsSeq(text) {
 		switch {
-		case line == "":
-			line = word
-		case len(line)+1+len(word) > width:
-			lines = append(lines, line)
-			line = word
+		case n < 0:
+		case n+1+len(word) > width:
+			b.WriteByte('\n')
+			n = -1
 		default:
-			line += " " + word
+			b.WriteByte(' ')
+			n++
 		}
+		if n < 0 {
+			b.WriteString(indent)
+			n = 0
+		}
+		b.WriteString(word)
+		n += len(word)
 	}
-	if line != "" {
-		lines = append(lines, line)
+	if n >= 0 {
+		b.WriteByte('\n')
 	}
-	return lines
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -40,7 +39,7 @@ func NewCmdFiles(f *cli.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "files <command>",
 		Short: "Manage the documents uploaded to your Moonshot account",
-		Long: heredoc.Docf(`
+		Long: cli.Docf(`
 			moonchat chat -f uploads documents (pdf, docx, xlsx, pptx, …) to your Moonshot account
 			so that Moonshot extracts their text, and remembers each upload in a local cache
 			(by the file's sha256 and the API base URL) so that the same file is not uploaded
@@ -50,7 +49,7 @@ func NewCmdFiles(f *cli.Factory) *cobra.Command {
 			uploaded is one its cache knows; "files prune" deletes those, and "files list" marks
 			them. The cache is $XDG_CACHE_HOME/moonchat/files.json.
 		`, moonshot.MaxFiles, moonshot.MaxFileBytes>>20),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat files list
 			$ moonchat files rm file-abc123 file-def456
 			$ moonchat files prune
@@ -80,14 +79,14 @@ func NewCmdList(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		Use:     "list [flags]",
 		Aliases: []string{"ls"},
 		Short:   "List the files of your Moonshot account",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			List the files of your Moonshot account (GET /v1/files). On a terminal they are shown
 			as a table (id, size, creation time, purpose, status, name, and whether moonchat
 			uploaded it); piped, one id per line. --json prints an array of Moonshot's file
 			objects (id, bytes, created_at, filename, purpose, status, status_details), each
 			with "moonchat": true when moonchat's cache knows it.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat files list
 			$ moonchat files list --json | jq -r '.[] | select(.purpose == "file-extract") | .filename'
 		`),
@@ -114,14 +113,14 @@ func NewCmdRm(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		Use:     "rm <id>...",
 		Aliases: []string{"delete"},
 		Short:   "Delete files from your Moonshot account",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Delete the files with the given ids (DELETE /v1/files/{id}) and forget them in
 			moonchat's cache. Each deleted file is printed as "deleted ID"; a file that cannot be
 			deleted is reported on standard error and the others are still deleted; the exit
 			status is then that of the first failure (5 for an unknown id). --json prints an
 			array of {"id", "deleted", "error"}.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat files rm file-abc123
 			$ moonchat files list | xargs moonchat files rm
 		`),
@@ -153,7 +152,7 @@ func NewCmdPrune(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "prune [flags]",
 		Short: "Delete the files moonchat uploaded (or all, or the old ones)",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Delete the files that moonchat uploaded to this platform for text extraction (those its
 			cache knows), and forget them. --older-than keeps the recent ones: only files created
 			longer ago are deleted (units s, m, h, d, w: 30d, 12h, 2w). --all deletes every file of
@@ -163,7 +162,7 @@ func NewCmdPrune(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			--json prints an array of {"id", "filename", "bytes", "created_at", "deleted",
 			"error"}.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat files prune
 			$ moonchat files prune --older-than 30d
 			$ moonchat files prune --all --dry-run

@@ -1,11 +1,16 @@
-// Package gendocs implements the hidden `moonchat gendocs` command, which writes the shell
-// completions and man pages that releases ship. Its output is deterministic (a fixed date, no
-// generator tag), so regenerating an unchanged tree changes nothing and CI can fail when the
-// committed files are stale.
-package gendocs
+// Command gendocs writes the shell completions and man pages that releases ship:
+//
+//	go run ./cmd/gendocs --dir .
+//
+// It is a program of its own, not a moonchat subcommand, so the markdown-to-roff converter it
+// needs is not linked into (and initialised by) every moonchat run. Its output is deterministic
+// (a fixed date, no generator tag), so regenerating an unchanged tree changes nothing and CI can
+// fail when the committed files are stale.
+package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,8 +21,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/moonchat/moonchat/cmd"
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/config"
+	"github.com/moonchat/moonchat/pkg/iostreams"
 )
 
 // manDate is the date printed in every man page. It is fixed so that output is reproducible;
@@ -28,20 +35,17 @@ const manDate = "November 2026"
 // Annotations["man:JSON OUTPUT"] = "markdown text".
 const SectionAnnotation = "man:"
 
-// NewCmdGendocs builds the hidden command.
-func NewCmdGendocs(f *cli.Factory) *cobra.Command {
-	var dir string
-	cmd := &cobra.Command{
-		Use:    "gendocs [--dir DIR]",
-		Short:  "Write completions/ and man/ (for releases and CI)",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return Generate(cmd.Root(), dir)
-		},
+func main() {
+	dir := flag.String("dir", ".", "directory that receives completions/ and man/")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "gendocs: unexpected argument %q (usage: go run ./cmd/gendocs [--dir DIR])\n", flag.Arg(0))
+		os.Exit(2)
 	}
-	cmd.Flags().StringVar(&dir, "dir", ".", "directory that receives completions/ and man/")
-	return cmd
+	if err := Generate(cmd.NewCmdRoot(cli.New(iostreams.System())), *dir); err != nil {
+		fmt.Fprintf(os.Stderr, "gendocs: %v\n", err)
+		os.Exit(1)
+	}
 }
 
 // Generate writes completions/moonchat.{bash,zsh,fish,ps1} and man/*.1 under dir.

@@ -1,4 +1,4 @@
-package gendocs_test
+package main_test
 
 import (
 	"os"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/moonchat/moonchat/cmd/cli"
-	"github.com/moonchat/moonchat/cmd/gendocs"
+	gendocs "github.com/moonchat/moonchat/cmd/gendocs"
 	"github.com/moonchat/moonchat/pkg/config"
 )
 

@@ -1,4 +1,4 @@
-package gendocs_test
+package main_test
 
 import (
 	"os"

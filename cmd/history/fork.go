@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -17,7 +16,7 @@ func newCmdFork(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fork <id> [--at N] [--title TITLE]",
 		Short: "Copy a conversation, up to a message, into a new one",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Branch a conversation: copy its messages, up to and including message N (--at; all of
 			them by default), with its model and system prompt, into a new conversation, and
 			print the new id on standard output. The original is left as it is. Messages are
@@ -27,7 +26,7 @@ func newCmdFork(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			The copy is titled like the original with " (fork)" added, unless --title is given.
 			In a chat session, /fork does the same at the current point and goes on in the copy.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			# Try another direction from the second answer on
 			$ moonchat history fork 3f2a --at 4
 			$ moonchat chat --conversation "$(moonchat history fork 3f2a --at 4)" "Now in Rust instead"

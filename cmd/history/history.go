@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -55,7 +54,7 @@ func NewCmdHistory(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		Use:     "history <command>",
 		Aliases: []string{"log"},
 		Short:   "List, show, search, rename, fork and delete saved conversations",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			moonchat chat saves every conversation (unless --no-save, or save_history is false)
 			in a SQLite database: $XDG_DATA_HOME/moonchat/history.db, by default
 			~/.local/share/moonchat/history.db (~/Library/Application Support on macOS,
@@ -67,7 +66,7 @@ func NewCmdHistory(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			candidates. A database that is not a SQLite file is reported (exit 1) and left as it
 			is.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat history list
 			$ moonchat history show 3f2a
 			$ moonchat history search "connection pool"
@@ -130,7 +129,7 @@ func newCmdList(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		Use:     "list [flags]",
 		Aliases: []string{"ls"},
 		Short:   "List saved conversations, most recent first",
-		Long: heredoc.Docf(`
+		Long: cli.Docf(`
 			List the saved conversations, the most recently updated first, at most --limit of
 			them (%d by default; 0 lists all).
 
@@ -139,7 +138,7 @@ func newCmdList(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			id, a tab, and the title. --json prints an array of objects with the fields id,
 			title, model, system, created_at, updated_at (RFC 3339) and message_count.
 		`, defaultListLimit),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat history list
 			$ moonchat history list --limit 5
 			$ moonchat history list --limit 0 | cut -f1
@@ -165,7 +164,7 @@ func newCmdShow(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		Use:     "show <id> [flags]",
 		Aliases: []string{"view"},
 		Short:   "Show a conversation",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Show a saved conversation the way chat printed it: each prompt marked with "> ",
 			then the answer. On a terminal the answers are rendered as markdown (the wrap and
 			style settings apply); piped, they are printed exactly as the model sent them.
@@ -179,7 +178,7 @@ func newCmdShow(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			(an exchange that chat's /edit last replaced: kept, no longer sent again), model and
 			created_at.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat history show 3f2a9c01
 			$ moonchat history show 3f | less -R
 			$ moonchat history show "Explain CRDTs in three sentences"
@@ -212,7 +211,7 @@ func newCmdSearch(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		Use:     "search <text>... [flags]",
 		Aliases: []string{"grep"},
 		Short:   "Find conversations by what was said in them",
-		Long: heredoc.Docf(`
+		Long: cli.Docf(`
 			Find the messages and titles that contain every word of the text, ignoring case, in
 			any script (Chinese and Japanese included). The newest hits come first, at most
 			--limit of them (%d by default; 0 shows all).
@@ -232,7 +231,7 @@ func newCmdSearch(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			terminal a spinner says so). Answers not yet indexed are found all the same, even
 			when the history can only be read.
 		`, defaultSearchLimit),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat history search goroutine leak
 			$ moonchat history search Kyoto >/dev/null || echo "never talked about Kyoto"
 			$ moonchat history search 数据库
@@ -262,7 +261,7 @@ func newCmdRm(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		Use:     "rm {<id>... | --older-than <age>}",
 		Aliases: []string{"delete"},
 		Short:   "Delete conversations",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Delete the given conversations, or with --older-than every conversation that was
 			last updated longer ago than AGE: a number with a unit, m (minutes), h (hours),
 			d (days) or w (weeks), such as 30d, 12h or 2w.
@@ -271,7 +270,7 @@ func newCmdRm(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			nothing is deleted. How many conversations were deleted is printed on standard
 			error. There is no undo.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat history rm 3f2a9c01
 			$ moonchat history rm 3f2a 77b0
 			$ moonchat history rm --older-than 30d
@@ -307,7 +306,7 @@ func newCmdExport(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export <id> [--format markdown|json]",
 		Short: "Write a conversation to standard output as markdown or JSON",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Write a conversation to standard output, to keep or share it.
 
 			--format markdown (the default) writes a document: the title, the id, model and
@@ -320,7 +319,7 @@ func newCmdExport(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			--format json writes the same object as "history show --json": every field of the
 			conversation and of each message.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat history export 3f2a9c01 > conversation.md
 			$ moonchat history export 3f2a --format json > conversation.json
 		`),

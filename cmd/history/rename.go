@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -16,13 +15,13 @@ func newCmdRename(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "rename <id> <title>...",
 		Short: "Give a conversation a new title",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Set the title of a saved conversation: the words after the id, joined by spaces.
 			The title shows in "history list" and works wherever an ID is asked for, as the
 			exact title. A conversation's automatic title is the first line of its first
 			prompt; chat --title sets one when the conversation starts.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat history rename 3f2a "Kyoto trip"
 			$ moonchat history rename 3f2a Kyoto trip
 			$ moonchat chat --conversation "Kyoto trip" "What about Nara?"

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -36,7 +35,7 @@ func NewCmdModels(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "models [flags]",
 		Short: "List the models your key can use, with context, capabilities and prices",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			List the models that GET /v1/models returns for your key, joined with moonchat's
 			built-in table: context length, capabilities (tools, vision, video, thinking),
 			list prices per million tokens (input on a cache hit, input, output) and
@@ -58,7 +57,7 @@ func NewCmdModels(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			third_party (the names of the other facts only third parties give), owned_by and
 			builtin (whether moonchat's table knows the id).
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat models
 			$ moonchat models --offline
 			$ moonchat models --json | jq -r '.[] | select(.vision) | .id'

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -27,7 +26,7 @@ func NewCmdRoles(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "roles <command>",
 		Short: "List the roles of the config file",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			A role is a named set of chat settings in the config file, under roles: a system
 			prompt and, optionally, a model, a temperature, the thinking switch (thinking:
 			false answers without thinking), kimi-k3's reasoning_effort and a tools file (a
@@ -48,7 +47,7 @@ func NewCmdRoles(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			A role's model goes through the same parameter fixes and notices as -m. Edit the
 			roles with "moonchat config edit".
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat roles list
 			$ moonchat chat -r reviewer -f main.go "Review this"
 			$ moonchat chat -r shell "find files larger than 1 GB"
@@ -61,14 +60,14 @@ func NewCmdRoles(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 		Use:     "list [--json]",
 		Aliases: []string{"ls"},
 		Short:   "List the roles with their model and the start of their system prompt",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			List the roles of the config file, sorted by name. On a terminal, a table: name,
 			model (or - when the role keeps the chat's), and the first line of the system
 			prompt. Piped, one line per role: name, tab, model, tab, system prompt's first line.
 			--json prints an array of objects with the fields name, system, model, temperature,
 			thinking, reasoning_effort and tools (null or "" when the role does not set them).
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat roles list
 			$ moonchat roles list --json | jq -r '.[].name'
 		`),

@@ -15,7 +15,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -70,7 +69,7 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
 		Short: "Serve Kimi behind an OpenAI-compatible API (LiteLLM's proxy)",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Run an OpenAI-compatible HTTP server in front of Moonshot's API. Point any OpenAI
 			client (SDKs, curl, LiteLLM) at http://HOST:PORT or http://HOST:PORT/v1 and use Kimi
 			without knowing its quirks: every request goes through Moonshot's parameter fixes for
@@ -189,7 +188,7 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			       master key
 			  3    no Moonshot key, or Moonshot refused it at start
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			# Every model of your key, on http://127.0.0.1:4000
 			$ moonchat serve
 

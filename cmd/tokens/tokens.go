@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -38,7 +37,7 @@ func NewCmdTokens(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tokens [flags] [PROMPT...]",
 		Short: "Count the tokens of a prompt exactly, before sending it",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Count the tokens a prompt takes with Moonshot's own tokenizer (POST
 			/v1/tokenizers/estimate-token-count) and compare them with the model's context
 			length (moonchat's table, refined by GET /v1/models when the server reports it).
@@ -56,7 +55,7 @@ func NewCmdTokens(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			prints one object: model, tokens, context_length (0 when unknown), percent (null
 			when unknown), fits, auto, and input_cost (null, or amount and currency).
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat tokens "How long is this prompt?"
 			$ moonchat tokens -m kimi-k2.6 < report.md
 			$ git diff | moonchat tokens "Review this change"

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -25,7 +24,7 @@ func NewCmdTools(f *cli.Factory, runF func(*ListOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tools <command>",
 		Short: "List the tools a chat can use: Moonshot's official tools and MCP servers'",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Tools let the model act. moonchat knows two kinds:
 
 			Moonshot's official tools ("formulas") run on Moonshot's side; each is named by a
@@ -37,7 +36,7 @@ func NewCmdTools(f *cli.Factory, runF func(*ListOptions) error) *cobra.Command {
 			HTTP url). They are configured under mcp_servers in the config file; mcp_default
 			names those every chat may use, and allow_tools the tools that run without asking.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat tools list --offline --tool moonshot/date:latest
 			$ moonchat tools list --mcp files
 		`),
@@ -66,7 +65,7 @@ func NewCmdList(f *cli.Factory, runF func(*ListOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [--tool URI]... [--mcp NAME]... [flags]",
 		Short: "Show every tool available, with its source and description",
-		Long: heredoc.Doc(`
+		Long: cli.Doc(`
 			Show the tools of the official formulas given with --tool and of the MCP servers:
 			those named with --mcp, or every server under mcp_servers in the config file.
 			Each MCP server is started for the listing and stopped afterwards; a local
@@ -86,7 +85,7 @@ func NewCmdList(f *cli.Factory, runF func(*ListOptions) error) *cobra.Command {
 			others are still listed, and the exit status is 1. Two tools with one name are
 			reported too: a chat that enables both would be refused.
 		`),
-		Example: heredoc.Doc(`
+		Example: cli.Doc(`
 			$ moonchat tools list
 			$ moonchat tools list --mcp files --json | jq -r '.[].name'
 			$ moonchat tools list --offline --tool moonshot/date:latest --tool moonshot/fetch:latest

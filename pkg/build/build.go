@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 )
 
 // Set at link time: -X github.com/moonchat/moonchat/pkg/build.Version=v1.2.3 and so on.
@@ -29,7 +30,11 @@ type Info struct {
 }
 
 // Get returns the version information, filling what the linker did not set from the build info.
-func Get() Info {
+func Get() Info { return get() }
+
+// get parses the build info once: it lists every module of the binary, and a start asks for the
+// version more than once (the root command's --version, the User-Agent).
+var get = sync.OnceValue(func() Info {
 	info := Info{Version: Version, Commit: Commit, Date: Date, GoVersion: runtime.Version(),
 		Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -39,7 +44,7 @@ func Get() Info {
 		info.Version = "dev"
 	}
 	return info
-}
+})
 
 func fillFromBuildInfo(info *Info, bi *debug.BuildInfo) {
 	if info.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -69,7 +70,7 @@ func readCapped(path string) ([]byte, error) {
 }
 
 // yamlLine finds the line in go-yaml's syntax errors ("yaml: line 3: ...").
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parse checks the whole document: one mapping of known keys to valid scalar values.
 func parse(path string, data []byte) (*yaml.Node, map[string]fileValue, error) {
@@ -139,7 +140,7 @@ func parse(path string, data []byte) (*yaml.Node, map[string]fileValue, error) {
 
 func syntaxError(path string, err error) *FileError {
 	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &FileError{Path: path, Line: line, Msg: m[2]}
 	}

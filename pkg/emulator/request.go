@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sync"
 )
 
 // ToolCall is one function call of an assistant message or of a Reply.
@@ -102,7 +103,9 @@ const (
 	webSearchName      = "$web_search"
 )
 
-var functionNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$`)
+// functionNameRE is compiled on first use: the counted repetition makes a program of about
+// 60 KB, built at every start of moonchat otherwise, though only tool requests need it.
+var functionNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$`) })
 
 var imageFormats = []string{"png", "jpeg", "jpg", "webp", "gif"}
 

@@ -33,7 +33,7 @@ func parseTools(raw map[string]any, req *ChatRequest) *apiError {
 				return invalid("Invalid request: unknown builtin function %q", name)
 			}
 		case "function":
-			if !functionNameRE.MatchString(name) {
+			if !functionNameRE().MatchString(name) {
 				return invalid("Invalid request: function name %q is invalid: it must match ^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$", name)
 			}
 			if p, ok := fn["parameters"]; ok && p != nil {

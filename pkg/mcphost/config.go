@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // ServerConfig is one MCP server: a local program spoken to over stdio (Command, Args, Env) or
@@ -40,12 +41,14 @@ func (c ServerConfig) Endpoint() string {
 	return strings.Join(append([]string{c.Command}, c.Args...), " ")
 }
 
-var serverName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+// serverName is compiled on first use: the counted repetition makes a program of about 60 KB,
+// built at every start of moonchat otherwise, though only runs with MCP servers need it.
+var serverName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`) })
 
 // ValidName checks a server's name: it appears in approval prompts, log file names and
 // allow_tools entries, so it is kept to letters, digits, '-', '_' and '.'.
 func ValidName(name string) error {
-	if !serverName.MatchString(name) {
+	if !serverName().MatchString(name) {
 		return fmt.Errorf("server name %q must be 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit", name)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -483,7 +484,7 @@ func retryable(err error) bool {
 	return IsTemporary(err)
 }
 
-var tryAgainAfter = regexp.MustCompile(`(?i)try again (?:after|in) (\d+(?:\.\d+)?) ?s`)
+var tryAgainAfter = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)try again (?:after|in) (\d+(?:\.\d+)?) ?s`) })
 
 // retryAfter reads the Retry-After header, or Moonshot's "try again after N seconds".
 func retryAfter(h http.Header, message string) float64 {
@@ -495,7 +496,7 @@ func retryAfter(h http.Header, message string) float64 {
 			return max(time.Until(t).Seconds(), 0)
 		}
 	}
-	if m := tryAgainAfter.FindStringSubmatch(message); m != nil {
+	if m := tryAgainAfter().FindStringSubmatch(message); m != nil {
 		s, _ := strconv.ParseFloat(m[1], 64)
 		return s
 	}

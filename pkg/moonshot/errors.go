@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -225,7 +226,7 @@ func IsTemporary(err error) bool {
 	return errors.As(err, &oe)
 }
 
-var notFoundModel = regexp.MustCompile(`^Not found the model (\S+) or Permission denied`)
+var notFoundModel = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Not found the model (\S+) or Permission denied`) })
 
 // RetiredModel reports a 404 for a model the built-in table marks retired (Moonshot answers
 // `Not found the model <id> or Permission denied`), with the model's spec.
@@ -234,7 +235,7 @@ func RetiredModel(err error) (ModelSpec, bool) {
 	if !ok || e.StatusCode != http.StatusNotFound {
 		return ModelSpec{}, false
 	}
-	m := notFoundModel.FindStringSubmatch(e.Message)
+	m := notFoundModel().FindStringSubmatch(e.Message)
 	if m == nil {
 		return ModelSpec{}, false
 	}

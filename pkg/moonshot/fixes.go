@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // RequiredToolMessage is the user message that replaces tool_choice "required" (LiteLLM's text,
@@ -66,7 +67,9 @@ type FixOptions struct {
 	Remote *RemoteModel
 }
 
-var toolNamePattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$`)
+// toolNamePattern is compiled on first use: the counted repetition makes a program of about
+// 60 KB, built at every start of moonchat otherwise, though only requests with tools need it.
+var toolNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$`) })
 
 // Fix returns a copy of req that Moonshot accepts, with the list of changes it made. It never
 // mutates req. It reproduces LiteLLM's three Moonshot rules exactly (temperature > 1 becomes 1;
@@ -456,7 +459,7 @@ func ValidateTools(tools []Tool) error {
 		default:
 			return invalid("tools[%d] has type %q; Moonshot accepts function and builtin_function", i, t.Type)
 		}
-		if !toolNamePattern.MatchString(name) {
+		if !toolNamePattern().MatchString(name) {
 			return invalid("tool name %q is not allowed: use 3–64 letters, digits, _ or -, not starting with a digit", name)
 		}
 		if len(t.Function.Parameters) == 0 || string(t.Function.Parameters) == "null" {

@@ -38,8 +38,11 @@ type redisState struct {
 	warned   time.Time
 }
 
+// The scripts are built on first use: NewScript hashes its text, work every moonchat start
+// did before main, though only `serve` with Redis runs them.
 var (
-	admitScript = redis.NewScript(`
+	admitScript = sync.OnceValue(func() *redis.Script {
+		return redis.NewScript(`
 local cool = redis.call('PTTL', KEYS[1])
 if cool > 0 then return {0, cool} end
 local tpm = tonumber(ARGV[2])
@@ -51,7 +54,9 @@ if rpm > 0 then
   redis.call('EXPIRE', KEYS[2], 120)
 end
 return {1, 0}`)
-	failScript = redis.NewScript(`
+	})
+	failScript = sync.OnceValue(func() *redis.Script {
+		return redis.NewScript(`
 local n = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], 120)
 if ARGV[1] == '1' or n > tonumber(ARGV[2]) then
@@ -59,6 +64,7 @@ if ARGV[1] == '1' or n > tonumber(ARGV[2]) then
   return 1
 end
 return 0`)
+	})
 )
 
 // redisOptions turns LiteLLM's settings into the client's options: REDIS_URL (or redis_url)
@@ -146,7 +152,7 @@ func (s *redisState) Admit(id string, rpm, tpm int, now time.Time) (bool, time.D
 		ctx, cancel := s.ctx()
 		defer cancel()
 		m := minuteOf(now)
-		res, err := admitScript.Run(ctx, s.client, []string{redisKey(id, "cool", 0), redisKey(id, "reqs", m), redisKey(id, "tokens", m)}, rpm, tpm).Int64Slice()
+		res, err := admitScript().Run(ctx, s.client, []string{redisKey(id, "cool", 0), redisKey(id, "reqs", m), redisKey(id, "tokens", m)}, rpm, tpm).Int64Slice()
 		if err == nil && len(res) == 2 {
 			switch {
 			case res[0] == 1:
@@ -190,7 +196,7 @@ func (s *redisState) Fail(id string, allowed int, cooldown time.Duration, immedi
 		if immediate {
 			imm = "1"
 		}
-		n, err := failScript.Run(ctx, s.client, []string{redisKey(id, "fails", minuteOf(now)), redisKey(id, "cool", 0)},
+		n, err := failScript().Run(ctx, s.client, []string{redisKey(id, "fails", minuteOf(now)), redisKey(id, "cool", 0)},
 			imm, allowed, max(cooldown.Milliseconds(), 1)).Int64()
 		if err == nil {
 			return n == 1

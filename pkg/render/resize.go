@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"regexp"
+	"sync"
 )
 
 // The live tail is a preview of the unfinished block, kept small enough to be erased after
@@ -133,12 +134,12 @@ func (t *tail) clearReflowed(out *bytes.Buffer, cols, rows int) {
 }
 
 // emptyHeading is an ATX heading marker with nothing after it yet.
-var emptyHeading = regexp.MustCompile(`^ {0,3}#{1,6}[ \t]*$`)
+var emptyHeading = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ {0,3}#{1,6}[ \t]*$`) })
 
 // dropEmptyHeading removes an unfinished last line that is only a heading marker.
 func dropEmptyHeading(text []byte) []byte {
 	i := bytes.LastIndexByte(text, '\n') + 1
-	if emptyHeading.Match(text[i:]) {
+	if emptyHeading().Match(text[i:]) {
 		return text[:i]
 	}
 	return text

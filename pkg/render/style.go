@@ -262,7 +262,10 @@ func snapToPalette(e chroma.StyleEntry) chroma.StyleEntry {
 	return e
 }
 
-var xtermPalette = func() []chroma.Colour {
+// xtermPalette is built on first use: chroma.NewColour formats and parses each of the 256
+// colours, work that every start of moonchat did before main, though only 256-colour
+// terminals need it.
+var xtermPalette = sync.OnceValue(func() []chroma.Colour {
 	p := []chroma.Colour{}
 	for _, s := range []string{"#000000", "#800000", "#008000", "#808000", "#000080", "#800080", "#008080", "#c0c0c0",
 		"#808080", "#ff0000", "#00ff00", "#ffff00", "#0000ff", "#ff00ff", "#00ffff", "#ffffff"} {
@@ -281,11 +284,12 @@ var xtermPalette = func() []chroma.Colour {
 		p = append(p, chroma.NewColour(v, v, v))
 	}
 	return p
-}()
+})
 
 func nearestXterm(c chroma.Colour) chroma.Colour {
-	best, dist := xtermPalette[0], c.Distance(xtermPalette[0])
-	for _, p := range xtermPalette[1:] {
+	palette := xtermPalette()
+	best, dist := palette[0], c.Distance(palette[0])
+	for _, p := range palette[1:] {
 		if d := c.Distance(p); d < dist {
 			best, dist = p, d
 		}
