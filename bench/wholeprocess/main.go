@@ -1,7 +1,8 @@
 // Command wholeprocess measures the CPU (user+sys) of whole processes side by side, as a user's
 // shell sees them: moonchat's piped chat against the minimal client, and moonchat's start-up
-// against a binary that links only cobra and glamour. Each round runs every case once, in turn,
-// so machine noise hits all of them alike; the table shows medians and ratios.
+// against a binary that links only cobra and glamour, and against one that also links the
+// libraries the project requires. Each round runs every case once, in turn, so machine noise
+// hits all of them alike; the table shows medians and ratios.
 //
 // Run it through bench/wholeprocess.sh, which builds the binaries.
 package main
@@ -21,7 +22,7 @@ import (
 )
 
 func main() {
-	bin := flag.String("bin", "", "directory holding moonchat, minimal and cobraglamour")
+	bin := flag.String("bin", "", "directory holding moonchat, minimal, cobraglamour and requireddeps")
 	runs := flag.Int("runs", 7, "rounds (each runs every case once)")
 	kb := flag.Int("kb", 512, "answer size in KB")
 	chunk := flag.Int("chunk", 16, "bytes of answer per streamed event")
@@ -64,6 +65,7 @@ func main() {
 		{name: "cobra+glamour --version", argv: []string{filepath.Join(*bin, "cobraglamour"), "--version"}},
 		{name: "moonchat --version", argv: []string{moonchat, "--version"}},
 		{name: "moonchat chat --offline", argv: []string{moonchat, "chat", "--offline", "--no-save", "-q", "hi"}},
+		{name: "required libraries --version", argv: []string{filepath.Join(*bin, "requireddeps"), "--version"}},
 	}
 	for round := 0; round < *runs; round++ {
 		for i := range cases {
@@ -84,6 +86,9 @@ func main() {
 	fmt.Printf("piped 512 KB, --no-save / minimal client:   %.2f×\n", ratio(2, 0))
 	fmt.Printf("--version / cobra+glamour --version:        %.2f× (target ≤ 1.1×)\n", ratio(4, 3))
 	fmt.Printf("chat --offline / cobra+glamour --version:   %.2f× (target ≤ 1.1×)\n", ratio(5, 3))
+	fmt.Printf("required libraries / cobra+glamour:         %.2f× (the floor: linked, unused)\n", ratio(6, 3))
+	fmt.Printf("--version / required libraries:             %.2f×\n", ratio(4, 6))
+	fmt.Printf("chat --offline / required libraries:        %.2f×\n", ratio(5, 6))
 }
 
 type benchCase struct {
