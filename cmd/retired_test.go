@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moonchat/moonchat/internal/clitest"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
@@ -37,7 +36,7 @@ func TestRetiredModel404Hint(t *testing.T) {
 			current = append(current, m)
 		}
 	}
-	srv := clitest.Emulator(t, emulator.Config{APIKey: testKey, Models: current})
+	srv := emulator.StartTB(t, emulator.Config{APIKey: testKey, Models: current})
 	h := newHarness(t)
 	t.Setenv("MOONSHOT_API_BASE", srv.URL)
 

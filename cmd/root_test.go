@@ -94,7 +94,7 @@ func (h *harness) runWith(configure func(*cli.Factory), args ...string) run {
 }
 
 // chatBodies returns the JSON bodies of the chat requests the emulator received.
-func (h *harness) chatBodies() []map[string]any { return clitest.ChatBodies(h.srv) }
+func (h *harness) chatBodies() []map[string]any { return h.srv.ChatBodies() }
 
 func TestAcceptanceFixesArriveAtTheAPI(t *testing.T) {
 	tests := []struct {

@@ -3,8 +3,6 @@ package chat
 import (
 	"strings"
 	"testing"
-
-	"github.com/moonchat/moonchat/internal/clitest"
 )
 
 // Numbers no request can carry, and a --max-continues that would send thousands of billed
@@ -26,7 +24,7 @@ func TestFlagBounds(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, r.code, r.stderr, tt.want)
 		}
-		if n := len(clitest.ChatBodies(e.srv)); n != 0 {
+		if n := len(e.srv.ChatBodies()); n != 0 {
 			t.Errorf("%v: %d requests sent", tt.args, n)
 		}
 	}

@@ -133,7 +133,7 @@ func (e *testEnv) runWith(inv invocation, args ...string) outcome {
 // lastMessages returns the messages of the last chat request.
 func (e *testEnv) lastMessages() []map[string]any {
 	e.t.Helper()
-	bodies := clitest.ChatBodies(e.srv)
+	bodies := e.srv.ChatBodies()
 	if len(bodies) == 0 {
 		e.t.Fatal("no chat request was sent")
 	}
@@ -164,7 +164,7 @@ func (e *testEnv) expectRefused(t *testing.T, prefix []string, cases []refusal) 
 			}
 		})
 	}
-	if n := len(clitest.ChatBodies(e.srv)); n != 0 {
+	if n := len(e.srv.ChatBodies()); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
 }

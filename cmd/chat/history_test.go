@@ -245,7 +245,7 @@ func TestContinueSendsTheEarlierTurns(t *testing.T) {
 			if strings.Join(got[:len(want)], "\n") != strings.Join(want, "\n") || got[len(got)-1] != "user: And another?" {
 				t.Errorf("messages sent:\n%s", strings.Join(got, "\n"))
 			}
-			if body := clitest.ChatBodies(e.srv); body[len(body)-1]["model"] != "kimi-k2-turbo-preview" {
+			if body := e.srv.ChatBodies(); body[len(body)-1]["model"] != "kimi-k2-turbo-preview" {
 				t.Errorf("model = %v, want the conversation's", body[len(body)-1]["model"])
 			}
 		})
@@ -273,7 +273,7 @@ func TestContinueWithPipedInputAndAnotherModel(t *testing.T) {
 	if len(msgs) != 3 || msgs[2]["content"] != "Here it is\n\nfunc main() {}\n" {
 		t.Fatalf("messages = %v", msgs)
 	}
-	if body := clitest.ChatBodies(e.srv); body[1]["model"] != "kimi-k2-turbo-preview" {
+	if body := e.srv.ChatBodies(); body[1]["model"] != "kimi-k2-turbo-preview" {
 		t.Errorf("model = %v, want -m's", body[1]["model"])
 	}
 	convs := clitest.Conversations(t)
@@ -374,7 +374,7 @@ func TestContinueErrors(t *testing.T) {
 	}
 	a := seed(t, e, "-m", "kimi-k2-turbo-preview", "Same title")
 	b := seed(t, e, "-m", "kimi-k2-turbo-preview", "Same title")
-	requests := len(clitest.ChatBodies(e.srv))
+	requests := len(e.srv.ChatBodies())
 	tests := []struct {
 		name string
 		args []string
@@ -397,7 +397,7 @@ func TestContinueErrors(t *testing.T) {
 			}
 		})
 	}
-	if n := len(clitest.ChatBodies(e.srv)); n != requests {
+	if n := len(e.srv.ChatBodies()); n != requests {
 		t.Errorf("%d requests were sent for commands that failed", n-requests)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"io"
 	"testing"
 	"time"
-
-	"github.com/moonchat/moonchat/internal/clitest"
 )
 
 // idleWriter is a pipe whose writer never writes nor closes: reading it blocks until the
@@ -67,7 +65,7 @@ func TestReadingStdinIsCancellable(t *testing.T) {
 		if r.code != 130 || !errors.Is(r.err, context.Canceled) {
 			t.Errorf("%v: exit %d (%v), want 130", args, r.code, r.err)
 		}
-		if n := len(clitest.ChatBodies(e.srv)); n != 0 {
+		if n := len(e.srv.ChatBodies()); n != 0 {
 			t.Errorf("%v: %d requests sent", args, n)
 		}
 	}

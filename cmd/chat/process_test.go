@@ -70,7 +70,7 @@ func savedN(t *testing.T, n int) []clitest.Saved {
 // lastMessages are the messages of the last chat request the emulator received.
 func lastMessages(t *testing.T, srv *emulator.Server) []any {
 	t.Helper()
-	bodies := clitest.ChatBodies(srv)
+	bodies := srv.ChatBodies()
 	if len(bodies) == 0 {
 		t.Fatal("no chat request was sent")
 	}
@@ -179,7 +179,7 @@ func TestSessionInAPseudoTerminal(t *testing.T) {
 // userMessages returns the content of the last user message of each chat request.
 func userMessages(srv *emulator.Server) []string {
 	var out []string
-	for _, b := range clitest.ChatBodies(srv) {
+	for _, b := range srv.ChatBodies() {
 		msgs := b["messages"].([]any)
 		out = append(out, fmt.Sprint(msgs[len(msgs)-1].(map[string]any)["content"]))
 	}

@@ -16,7 +16,7 @@ func TestRoleFlag(t *testing.T) {
 	if r := e.run("-r", "k3", "hi"); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	b := clitest.ChatBodies(e.srv)[0]
+	b := e.srv.ChatBodies()[0]
 	if b["model"] != "kimi-k3" || b["reasoning_effort"] != "low" || contents(e.lastMessages())[0] != "system: Be terse." {
 		t.Errorf("request: %v %v %q", b["model"], b["reasoning_effort"], contents(e.lastMessages()))
 	}
@@ -24,7 +24,7 @@ func TestRoleFlag(t *testing.T) {
 	if r := e.run("-r", "k3", "-s", "Be kind.", "--reasoning-effort", "high", "hi"); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if b := clitest.ChatBodies(e.srv)[1]; b["model"] != "kimi-k3" || b["reasoning_effort"] != "high" || contents(e.lastMessages())[0] != "system: Be kind." {
+	if b := e.srv.ChatBodies()[1]; b["model"] != "kimi-k3" || b["reasoning_effort"] != "high" || contents(e.lastMessages())[0] != "system: Be kind." {
 		t.Errorf("request with flags: %v %v %q", b["model"], b["reasoning_effort"], contents(e.lastMessages()))
 	}
 	// The role's model obeys the same checks as -m: kimi-k3 always thinks.
@@ -34,7 +34,7 @@ func TestRoleFlag(t *testing.T) {
 	if r := e.run("-r", "nosuch", "hi"); r.code != 2 || !strings.Contains(r.stderr, `no role "nosuch"; the roles are k3`) {
 		t.Errorf("unknown role: exit %d, %s", r.code, r.stderr)
 	}
-	if n := len(clitest.ChatBodies(e.srv)); n != 2 {
+	if n := len(e.srv.ChatBodies()); n != 2 {
 		t.Errorf("%d requests; refused ones must send none", n)
 	}
 }

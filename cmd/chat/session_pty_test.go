@@ -25,7 +25,7 @@ import (
 // chatModels are the models of the chat requests the emulator received, in order.
 func chatModels(srv *emulator.Server) []string {
 	var models []string
-	for _, b := range clitest.ChatBodies(srv) {
+	for _, b := range srv.ChatBodies() {
 		models = append(models, b["model"].(string))
 	}
 	return models
@@ -242,7 +242,7 @@ func TestSessionFileAndImageInAPseudoTerminal(t *testing.T) {
 	term.enter("And now?", "You said: And now?")
 	term.quit()
 
-	bodies := clitest.ChatBodies(srv)
+	bodies := srv.ChatBodies()
 	if len(bodies) != 2 {
 		t.Fatalf("%d chat requests", len(bodies))
 	}
@@ -298,7 +298,7 @@ func TestSessionRolesInAPseudoTerminal(t *testing.T) {
 	term.enter("/role nosuch", `no role "nosuch"; the roles are reviewer, shell`)
 	term.quit()
 
-	bodies := clitest.ChatBodies(srv)
+	bodies := srv.ChatBodies()
 	if len(bodies) != 2 {
 		t.Fatalf("%d requests", len(bodies))
 	}

@@ -36,7 +36,7 @@ func TestSessionStartsOnlyOnATerminal(t *testing.T) {
 			t.Errorf("session with %q: exit %d, %q", args, r.code, r.stderr)
 		}
 	}
-	if n := len(clitest.ChatBodies(e.srv)); n != 0 {
+	if n := len(e.srv.ChatBodies()); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
 }
@@ -53,7 +53,7 @@ func TestSessionKeepsOneConversation(t *testing.T) {
 			t.Errorf("answer to %q not shown: %q", q, r.stdout)
 		}
 	}
-	bodies := clitest.ChatBodies(e.srv)
+	bodies := e.srv.ChatBodies()
 	if len(bodies) != 3 {
 		t.Fatalf("%d requests", len(bodies))
 	}
@@ -134,7 +134,7 @@ func TestSessionCtrlCAndCtrlDAtThePrompt(t *testing.T) {
 	if len(ed.steps) != 1 {
 		t.Errorf("the session did not quit on the second Ctrl-C")
 	}
-	if bodies := clitest.ChatBodies(e.srv); len(bodies) != 1 {
+	if bodies := e.srv.ChatBodies(); len(bodies) != 1 {
 		t.Errorf("%d requests, want only the one for hello", len(bodies))
 	}
 }
@@ -167,7 +167,7 @@ func TestSessionRetry(t *testing.T) {
 	if !strings.Contains(r.stderr, "no answer to retry") {
 		t.Errorf("/retry with nothing to retry: %q", r.stderr)
 	}
-	bodies := clitest.ChatBodies(e.srv)
+	bodies := e.srv.ChatBodies()
 	if len(bodies) != 3 {
 		t.Fatalf("%d requests", len(bodies))
 	}
@@ -193,8 +193,8 @@ func TestSessionEdit(t *testing.T) {
 	// The text is shown for a last look: an empty line (Enter) sends it, anything else
 	// discards it.
 	r := e.runWith(invocation{editor: typed("/edit Start", "no")}, "-m", "kimi-k2-turbo-preview")
-	if r.code != 0 || len(clitest.ChatBodies(e.srv)) != 0 || !strings.Contains(r.stderr, "discarded; nothing sent") {
-		t.Fatalf("a discarded edit: exit %d, %d requests: %s", r.code, len(clitest.ChatBodies(e.srv)), r.stderr)
+	if r.code != 0 || len(e.srv.ChatBodies()) != 0 || !strings.Contains(r.stderr, "discarded; nothing sent") {
+		t.Fatalf("a discarded edit: exit %d, %d requests: %s", r.code, len(e.srv.ChatBodies()), r.stderr)
 	}
 	r = e.runWith(invocation{editor: typed("/edit Start", "")}, "-m", "kimi-k2-turbo-preview")
 	if r.code != 0 {
@@ -205,10 +205,10 @@ func TestSessionEdit(t *testing.T) {
 	}
 
 	t.Setenv("VISUAL", "true") // an editor that writes nothing
-	before := len(clitest.ChatBodies(e.srv))
+	before := len(e.srv.ChatBodies())
 	r = e.runWith(invocation{editor: typed("/edit")}, "-m", "kimi-k2-turbo-preview")
-	if r.code != 0 || len(clitest.ChatBodies(e.srv)) != before || !strings.Contains(r.stderr, "nothing sent") {
-		t.Errorf("an empty edit: exit %d, %d requests, %q", r.code, len(clitest.ChatBodies(e.srv))-before, r.stderr)
+	if r.code != 0 || len(e.srv.ChatBodies()) != before || !strings.Contains(r.stderr, "nothing sent") {
+		t.Errorf("an empty edit: exit %d, %d requests, %q", r.code, len(e.srv.ChatBodies())-before, r.stderr)
 	}
 }
 
@@ -237,7 +237,7 @@ func TestSessionCommandsAndSlashes(t *testing.T) {
 	if !strings.Contains(r.stdout, "\nkimi-k2-turbo-preview\n") {
 		t.Errorf("/model did not show the model:\n%s", r.stdout)
 	}
-	if n := len(clitest.ChatBodies(e.srv)); n != 2 {
+	if n := len(e.srv.ChatBodies()); n != 2 {
 		t.Errorf("%d requests; /exit should have ended the session", n)
 	}
 }
@@ -252,7 +252,7 @@ func TestSessionModelCheckedBeforeUse(t *testing.T) {
 	if !strings.Contains(r.stderr, "--no-thinking") {
 		t.Errorf("switching to a model that cannot stop thinking was not refused: %q", r.stderr)
 	}
-	if body := clitest.ChatBodies(e.srv)[0]; body["model"] != "kimi-k2.6" {
+	if body := e.srv.ChatBodies()[0]; body["model"] != "kimi-k2.6" {
 		t.Errorf("model = %v", body["model"])
 	}
 }
@@ -315,7 +315,7 @@ func TestSessionRetryAfterAFailedQuestion(t *testing.T) {
 	if !strings.Contains(r.stderr, "hint: your quota") {
 		t.Errorf("the failure was not reported: %q", r.stderr)
 	}
-	bodies := clitest.ChatBodies(e.srv)
+	bodies := e.srv.ChatBodies()
 	if len(bodies) != 2 || fmt.Sprint(bodies[0]["messages"]) != fmt.Sprint(bodies[1]["messages"]) {
 		t.Fatalf("/retry after a failure sent %d requests: %v", len(bodies), bodies)
 	}

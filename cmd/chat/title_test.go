@@ -33,7 +33,7 @@ func TestTitle(t *testing.T) {
 			t.Errorf("%q: exit %d, %s", args, r.code, r.stderr)
 		}
 	}
-	if n := len(clitest.ChatBodies(e.srv)); n != 4 {
+	if n := len(e.srv.ChatBodies()); n != 4 {
 		t.Errorf("%d requests; the refused ones must send none", n)
 	}
 }

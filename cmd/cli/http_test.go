@@ -289,7 +289,7 @@ func clearProxyEnv(t *testing.T) {
 // fakeHost, with a function that makes a client trust the HTTPS one.
 func emulatorURLs(t *testing.T) (plain, secure string, trust func(*http.Client)) {
 	t.Helper()
-	srv := clitest.Emulator(t, emulator.Config{APIKey: proxyTestKey})
+	srv := emulator.StartTB(t, emulator.Config{APIKey: proxyTestKey})
 	plain = strings.Replace(srv.URL, "127.0.0.1", fakeHost, 1)
 
 	tlsSrv := httptest.NewUnstartedServer(emulator.NewHandler(emulator.Config{APIKey: proxyTestKey}))

@@ -465,7 +465,7 @@ func TestFlagParsing(t *testing.T) {
 // serve starts an emulator that accepts testKey and points the API base at it (but sets no key).
 func serve(t *testing.T) *emulator.Server {
 	t.Helper()
-	srv := clitest.Emulator(t, emulator.Config{APIKey: testKey})
+	srv := emulator.StartTB(t, emulator.Config{APIKey: testKey})
 	t.Setenv("MOONSHOT_API_BASE", srv.URL)
 	return srv
 }

@@ -44,7 +44,7 @@ func isolate(t *testing.T) {
 func upstream(t *testing.T, cfg emulator.Config) *emulator.Server {
 	t.Helper()
 	cfg.APIKey = upstreamKey
-	return clitest.Emulator(t, cfg)
+	return emulator.StartTB(t, cfg)
 }
 
 // server is a `moonchat serve` running in the test.

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -52,20 +51,9 @@ func Isolate(t testing.TB) string {
 func Serve(t testing.TB, cfg emulator.Config) *emulator.Server {
 	t.Helper()
 	Isolate(t)
-	srv := Emulator(t, cfg)
+	srv := emulator.StartTB(t, cfg)
 	t.Setenv("MOONSHOT_API_BASE", srv.URL)
 	t.Setenv("MOONSHOT_API_KEY", cfg.APIKey)
-	return srv
-}
-
-// Emulator starts an emulator with cfg on loopback, closed when the test ends.
-func Emulator(t testing.TB, cfg emulator.Config) *emulator.Server {
-	t.Helper()
-	srv, err := emulator.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
 	return srv
 }
 
@@ -112,17 +100,6 @@ func (s *Streams) Run(t testing.TB, cmd *cobra.Command, args ...string) Result {
 	defer cancel()
 	err := cmd.ExecuteContext(ctx)
 	return Result{Out: s.out.String(), ErrOut: s.errOut.String(), Err: err}
-}
-
-// ChatBodies are the JSON bodies of the chat requests srv received, in order.
-func ChatBodies(srv *emulator.Server) []map[string]any {
-	var bodies []map[string]any
-	for _, r := range srv.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			bodies = append(bodies, r.JSON())
-		}
-	}
-	return bodies
 }
 
 // OpenHistory opens the history database moonchat uses in this environment; it is closed

@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"errors"
@@ -7,59 +7,58 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moonchat/moonchat/internal/clitest"
+	"github.com/moonchat/moonchat/pkg/config"
 )
 
-// isolate points every location and variable the package reads at the test's own directory, so
-// neither the real home nor the developer's environment can leak in. It returns the config path.
-func isolate(t *testing.T) string {
+func mustLoad(t *testing.T) *config.Config {
 	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("HOME", dir)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "xdg"))
-	t.Setenv("MOONCHAT_CONFIG", "")
-	for _, k := range keyTable {
-		for _, name := range k.Env {
-			t.Setenv(name, "")
-		}
-	}
-	return filepath.Join(dir, "xdg", "moonchat", "config.yaml")
-}
-
-func writeConfig(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func mustLoad(t *testing.T) *Config {
-	t.Helper()
-	c, err := Load()
+	c, err := config.Load()
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	return c
 }
 
+// Asking for a key that does not exist is a bug in the caller: it must not quietly yield a
+// default (as "max_retriess" once did) but stop the test that reaches it.
+func TestValueOfAnUnknownKeyPanics(t *testing.T) {
+	clitest.Isolate(t)
+	c := mustLoad(t)
+	for _, name := range []config.Name{"max_retriess", "", "Model"} {
+		func() {
+			defer func() {
+				r := recover()
+				if msg, _ := r.(string); !strings.Contains(msg, `unknown key "`+string(name)+`"`) {
+					t.Errorf("Value(%q): recovered %v, want a panic naming the key", name, r)
+				}
+			}()
+			v := c.Value(name)
+			t.Errorf("Value(%q) returned %+v", name, v)
+		}()
+	}
+	if v := c.Value(config.KeyMaxRetries); v.Key.Name != "max_retries" || v.Int() != 2 {
+		t.Errorf("Value(KeyMaxRetries) = %+v (Int %d), want the default 2", v, v.Int())
+	}
+}
+
 func TestPath(t *testing.T) {
-	path := isolate(t)
-	got, err := Path()
+	path := clitest.Isolate(t)
+	got, err := config.Path()
 	if err != nil || got != path {
 		t.Fatalf("Path() = %q, %v; want %q", got, err, path)
 	}
 
 	t.Setenv("MOONCHAT_CONFIG", "/somewhere/else.yaml")
-	if got, _ := Path(); got != "/somewhere/else.yaml" {
+	if got, _ := config.Path(); got != "/somewhere/else.yaml" {
 		t.Errorf("MOONCHAT_CONFIG ignored: Path() = %q", got)
 	}
 
 	// A relative XDG_CONFIG_HOME is invalid per the XDG spec and must not be used.
 	t.Setenv("MOONCHAT_CONFIG", "")
 	t.Setenv("XDG_CONFIG_HOME", "relative/dir")
-	if got, _ := Path(); strings.Contains(got, "relative/dir") {
+	if got, _ := config.Path(); strings.Contains(got, "relative/dir") {
 		t.Errorf("relative XDG_CONFIG_HOME used: %q", got)
 	}
 }
@@ -71,25 +70,25 @@ func TestPrecedence(t *testing.T) {
 		env        map[string]string
 		flag       string
 		wantValue  string
-		wantOrigin Origin
+		wantOrigin config.Origin
 		wantSource string // "FILE:n" stands for the config path and line n
 	}{
-		{name: "default", wantValue: "kimi-k2.6", wantOrigin: OriginDefault},
-		{name: "file", file: "model: moonshot-v1-8k\n", wantValue: "moonshot-v1-8k", wantOrigin: OriginFile, wantSource: "FILE:1"},
+		{name: "default", wantValue: "kimi-k2.6", wantOrigin: config.OriginDefault},
+		{name: "file", file: "model: moonshot-v1-8k\n", wantValue: "moonshot-v1-8k", wantOrigin: config.OriginFile, wantSource: "FILE:1"},
 		{name: "env over file", file: "model: moonshot-v1-8k\n", env: map[string]string{"MOONCHAT_MODEL": "kimi-k2.5"},
-			wantValue: "kimi-k2.5", wantOrigin: OriginEnv, wantSource: "MOONCHAT_MODEL"},
+			wantValue: "kimi-k2.5", wantOrigin: config.OriginEnv, wantSource: "MOONCHAT_MODEL"},
 		{name: "flag over env and file", file: "model: moonshot-v1-8k\n", env: map[string]string{"MOONCHAT_MODEL": "kimi-k2.5"},
-			flag: "kimi-k3", wantValue: "kimi-k3", wantOrigin: OriginFlag},
-		{name: "flag over default", flag: "kimi-k3", wantValue: "kimi-k3", wantOrigin: OriginFlag},
+			flag: "kimi-k3", wantValue: "kimi-k3", wantOrigin: config.OriginFlag},
+		{name: "flag over default", flag: "kimi-k3", wantValue: "kimi-k3", wantOrigin: config.OriginFlag},
 		{name: "empty env is unset", file: "# a comment\n\nmodel: moonshot-v1-8k\n", env: map[string]string{"MOONCHAT_MODEL": "  "},
-			wantValue: "moonshot-v1-8k", wantOrigin: OriginFile, wantSource: "FILE:3"},
-		{name: "null in file is unset", file: "model:\n", wantValue: "kimi-k2.6", wantOrigin: OriginDefault},
+			wantValue: "moonshot-v1-8k", wantOrigin: config.OriginFile, wantSource: "FILE:3"},
+		{name: "null in file is unset", file: "model:\n", wantValue: "kimi-k2.6", wantOrigin: config.OriginDefault},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := isolate(t)
+			path := clitest.Isolate(t)
 			if tt.file != "" {
-				writeConfig(t, path, tt.file)
+				clitest.WriteFile(t, path, tt.file)
 			}
 			for k, v := range tt.env {
 				t.Setenv(k, v)
@@ -118,7 +117,7 @@ func TestPrecedence(t *testing.T) {
 func TestEnvNames(t *testing.T) {
 	tests := []struct {
 		env        map[string]string
-		key        Name
+		key        config.Name
 		wantValue  string
 		wantSource string
 	}{
@@ -133,12 +132,12 @@ func TestEnvNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.key)+"/"+tt.wantSource, func(t *testing.T) {
-			isolate(t)
+			clitest.Isolate(t)
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
 			v := mustLoad(t).Value(tt.key)
-			if v.Raw != tt.wantValue || v.Origin != OriginEnv || v.Source != tt.wantSource {
+			if v.Raw != tt.wantValue || v.Origin != config.OriginEnv || v.Source != tt.wantSource {
 				t.Errorf("Value(%s) = %q %s %q; want %q env %q", tt.key, v.Raw, v.Origin, v.Source, tt.wantValue, tt.wantSource)
 			}
 		})
@@ -146,7 +145,7 @@ func TestEnvNames(t *testing.T) {
 }
 
 func TestEnvSnapshotAtLoad(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONCHAT_MODEL", "kimi-k2.5")
 	c := mustLoad(t)
 	t.Setenv("MOONCHAT_MODEL", "kimi-k3")
@@ -156,10 +155,10 @@ func TestEnvSnapshotAtLoad(t *testing.T) {
 }
 
 func TestInvalidEnv(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONCHAT_TEMPERATURE", "hot")
-	_, err := Load()
-	var ve *ValueError
+	_, err := config.Load()
+	var ve *config.ValueError
 	if !errors.As(err, &ve) {
 		t.Fatalf("Load() error = %v, want *ValueError", err)
 	}
@@ -170,20 +169,20 @@ func TestInvalidEnv(t *testing.T) {
 	// A secret is never echoed back, even when it is the thing that is wrong.
 	t.Setenv("MOONCHAT_TEMPERATURE", "")
 	t.Setenv("MOONSHOT_API_KEY", "sk-secret value")
-	_, err = Load()
+	_, err = config.Load()
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("Load() error = %v; want an error that does not contain the key", err)
 	}
 }
 
 func TestLoadMissingFile(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	c := mustLoad(t)
 	if c.FilePath() != path {
 		t.Errorf("FilePath() = %q, want %q", c.FilePath(), path)
 	}
 	for _, v := range c.List(true) {
-		if v.Origin != OriginDefault || v.Raw != v.Key.Default {
+		if v.Origin != config.OriginDefault || v.Raw != v.Key.Default {
 			t.Errorf("%s = %q (%s), want the default %q", v.Key.Name, v.Raw, v.Origin, v.Key.Default)
 		}
 	}
@@ -193,15 +192,15 @@ func TestLoadMissingFile(t *testing.T) {
 }
 
 func TestLoadWithoutHome(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("HOME", "")
 	t.Setenv("XDG_CONFIG_HOME", "")
 	t.Setenv("MOONSHOT_API_KEY", "sk-from-the-environment")
-	c, err := Load()
+	c, err := config.Load()
 	if err != nil {
 		t.Fatalf("Load() without a home directory must still work from the environment: %v", err)
 	}
-	if v, o := c.Get("api_key"); v != "sk-from-the-environment" || o != OriginEnv {
+	if v, o := c.Get("api_key"); v != "sk-from-the-environment" || o != config.OriginEnv {
 		t.Errorf("Get(api_key) = %q, %s", v, o)
 	}
 	if err := c.Set("model", "kimi-k3"); err == nil {
@@ -231,10 +230,10 @@ func TestFileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := isolate(t)
-			writeConfig(t, path, tt.text)
-			_, err := Load()
-			var fe *FileError
+			path := clitest.Isolate(t)
+			clitest.WriteFile(t, path, tt.text)
+			_, err := config.Load()
+			var fe *config.FileError
 			if !errors.As(err, &fe) {
 				t.Fatalf("Load() error = %v, want *FileError", err)
 			}
@@ -246,12 +245,12 @@ func TestFileErrors(t *testing.T) {
 }
 
 func TestUnreadableFile(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	if err := os.MkdirAll(path, 0o700); err != nil { // a directory where the file should be
 		t.Fatal(err)
 	}
-	_, err := Load()
-	var fe *FileError
+	_, err := config.Load()
+	var fe *config.FileError
 	if !errors.As(err, &fe) || fe.Line != 0 || !strings.HasPrefix(err.Error(), path+": cannot read: ") {
 		t.Errorf("Load() error = %v, want %q", err, path+": cannot read: ...")
 	}
@@ -259,13 +258,13 @@ func TestUnreadableFile(t *testing.T) {
 
 func TestReadNeverRewrites(t *testing.T) {
 	for _, text := range []string{"model: a\n", "model: a\nmodle: b\n", "temperature: [\n", "# just a comment\n"} {
-		path := isolate(t)
-		writeConfig(t, path, text)
+		path := clitest.Isolate(t)
+		clitest.WriteFile(t, path, text)
 		old := time.Now().Add(-time.Hour).Truncate(time.Second)
 		if err := os.Chtimes(path, old, old); err != nil {
 			t.Fatal(err)
 		}
-		if c, err := Load(); err == nil {
+		if c, err := config.Load(); err == nil {
 			c.List(true)
 			_ = c.SetFlag("model", "x")
 		}
@@ -282,12 +281,12 @@ func TestReadNeverRewrites(t *testing.T) {
 }
 
 func TestSetFlag(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	c := mustLoad(t)
 	if err := c.SetFlag("format", "xml"); err == nil || err.Error() != `format: "xml" is not one of auto, markdown, text, json, jsonl` {
 		t.Errorf("SetFlag(format, xml) = %v", err)
 	}
-	if err := c.SetFlag("modle", "x"); !errors.Is(err, ErrUnknownKey) {
+	if err := c.SetFlag("modle", "x"); !errors.Is(err, config.ErrUnknownKey) {
 		t.Errorf("SetFlag(modle) = %v, want ErrUnknownKey", err)
 	}
 	// An explicit empty flag overrides a configured proxy with none.
@@ -296,7 +295,7 @@ func TestSetFlag(t *testing.T) {
 	if err := c.SetFlag("proxy", ""); err != nil {
 		t.Fatal(err)
 	}
-	if v, o := c.Get("proxy"); v != "" || o != OriginFlag {
+	if v, o := c.Get("proxy"); v != "" || o != config.OriginFlag {
 		t.Errorf("Get(proxy) = %q, %s; want empty from the flag", v, o)
 	}
 	if err := c.SetFlag("temperature", ""); err == nil {
@@ -305,8 +304,8 @@ func TestSetFlag(t *testing.T) {
 }
 
 func TestTypedValues(t *testing.T) {
-	path := isolate(t)
-	writeConfig(t, path, "temperature: 0\nwrap: 100\nsave_history: off\ntimeout: 90\nauto_models: [a, b]\n")
+	path := clitest.Isolate(t)
+	clitest.WriteFile(t, path, "temperature: 0\nwrap: 100\nsave_history: off\ntimeout: 90\nauto_models: [a, b]\n")
 	c := mustLoad(t)
 	if v := c.Value("temperature"); !v.IsSet() || v.Float() != 0 {
 		t.Errorf("an explicit temperature 0 must stay set: %+v", v)
@@ -335,15 +334,15 @@ func TestTypedValues(t *testing.T) {
 }
 
 func TestAPIBase(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	c := mustLoad(t)
-	if got := c.APIBase(); got != GlobalAPIBase {
+	if got := c.APIBase(); got != config.GlobalAPIBase {
 		t.Errorf("default APIBase = %q", got)
 	}
 	if err := c.SetFlag("region", "cn"); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.APIBase(); got != ChinaAPIBase {
+	if got := c.APIBase(); got != config.ChinaAPIBase {
 		t.Errorf("region cn APIBase = %q", got)
 	}
 	if err := c.SetFlag("api_base", "http://127.0.0.1:8080/v1"); err != nil {
@@ -355,21 +354,21 @@ func TestAPIBase(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	t.Setenv("MOONSHOT_API_KEY", "sk-abcdefghijklmnopqrstuvwxyz0123a1b2")
 	t.Setenv("MOONCHAT_PROXY", "http://user:hunter2@proxy.example:3128")
 	c := mustLoad(t)
-	masked := c.List(false)
-	if len(masked) != len(keyTable) {
-		t.Fatalf("List returned %d values, want %d", len(masked), len(keyTable))
+	masked, keys := c.List(false), config.Keys()
+	if len(masked) != len(keys) {
+		t.Fatalf("List returned %d values, want %d", len(masked), len(keys))
 	}
 	for i, v := range masked {
-		if v.Key.Name != keyTable[i].Name {
-			t.Errorf("List()[%d] = %s, want table order (%s)", i, v.Key.Name, keyTable[i].Name)
+		if v.Key.Name != keys[i].Name {
+			t.Errorf("List()[%d] = %s, want table order (%s)", i, v.Key.Name, keys[i].Name)
 		}
 		switch v.Key.Name {
 		case "api_key":
-			if v.Raw != "sk-…a1b2" || v.Origin != OriginEnv {
+			if v.Raw != "sk-…a1b2" || v.Origin != config.OriginEnv {
 				t.Errorf("masked api_key = %q (%s)", v.Raw, v.Origin)
 			}
 		case "proxy":
@@ -402,7 +401,7 @@ func BenchmarkLoad(b *testing.B) {
 	b.Setenv("MOONCHAT_MODEL", "kimi-k3")
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Load(); err != nil {
+		if _, err := config.Load(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,15 +1,18 @@
-package config
+package config_test
 
 import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/moonchat/moonchat/internal/clitest"
+	"github.com/moonchat/moonchat/pkg/config"
 )
 
 func TestMCPServersFromFile(t *testing.T) {
-	dir := isolate(t)
+	dir := clitest.Isolate(t)
 	path := filepath.Join(dir, "config.yaml")
-	writeConfig(t, path, `model: kimi-k2.6
+	clitest.WriteFile(t, path, `model: kimi-k2.6
 mcp_servers:
   files:
     command: npx
@@ -23,7 +26,7 @@ mcp_servers:
 mcp_default: [files]
 allow_tools: [files/read_file, "issues/*", echo]
 `)
-	c, err := LoadFile(path)
+	c, err := config.LoadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +53,7 @@ allow_tools: [files/read_file, "issues/*", echo]
 		t.Error("model lost")
 	}
 	for _, v := range c.List(true) {
-		if v.Key.Name == MCPServersKey {
+		if v.Key.Name == config.MCPServersKey {
 			t.Error("mcp_servers appears among the scalar keys")
 		}
 	}
@@ -62,14 +65,14 @@ allow_tools: [files/read_file, "issues/*", echo]
 	if err := c.Set("model", "kimi-k2.5"); err != nil {
 		t.Fatal(err)
 	}
-	again, err := LoadFile(path)
+	again, err := config.LoadFile(path)
 	if err != nil || len(again.MCPServers()) != 2 {
 		t.Errorf("after Set: %v, %v", again.MCPServers(), err)
 	}
 }
 
 func TestMCPConfigErrors(t *testing.T) {
-	dir := isolate(t)
+	dir := clitest.Isolate(t)
 	path := filepath.Join(dir, "config.yaml")
 	for _, tc := range []struct{ text, want string }{
 		{"mcp_servers: [a]\n", ":1: mcp_servers: expected a mapping"},
@@ -86,20 +89,20 @@ func TestMCPConfigErrors(t *testing.T) {
 		{"mcp_default: [a/b]\n", ":1: mcp_default: server name \"a/b\""},
 		{"allow_tools: ['*']\n", ":1: allow_tools: allow_tools entry \"*\""},
 	} {
-		writeConfig(t, path, tc.text)
-		_, err := LoadFile(path)
+		clitest.WriteFile(t, path, tc.text)
+		_, err := config.LoadFile(path)
 		if err == nil || !strings.Contains(err.Error(), path+tc.want) {
 			t.Errorf("%q: %v\nwant %s", tc.text, err, path+tc.want)
 		}
 	}
 	// A secret header value never appears in an error.
-	writeConfig(t, path, "mcp_servers:\n  a:\n    url: http://h\n    headers: {Authorization: \"Bearer sekrit\\r\\nX: y\"}\n")
-	if _, err := LoadFile(path); err == nil || strings.Contains(err.Error(), "sekrit") {
+	clitest.WriteFile(t, path, "mcp_servers:\n  a:\n    url: http://h\n    headers: {Authorization: \"Bearer sekrit\\r\\nX: y\"}\n")
+	if _, err := config.LoadFile(path); err == nil || strings.Contains(err.Error(), "sekrit") {
 		t.Errorf("header error: %v", err)
 	}
 	// mcp_default names must exist in mcp_servers.
-	writeConfig(t, path, "mcp_servers:\n  a:\n    command: x\nmcp_default: a, b\n")
-	c, err := LoadFile(path)
+	clitest.WriteFile(t, path, "mcp_servers:\n  a:\n    command: x\nmcp_default: a, b\n")
+	c, err := config.LoadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

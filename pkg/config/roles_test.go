@@ -1,14 +1,17 @@
-package config
+package config_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/moonchat/moonchat/internal/clitest"
+	"github.com/moonchat/moonchat/pkg/config"
 )
 
 func TestRoles(t *testing.T) {
-	path := isolate(t)
-	writeConfig(t, path, `model: kimi-k2.5
+	path := clitest.Isolate(t)
+	clitest.WriteFile(t, path, `model: kimi-k2.5
 roles:
   reviewer:
     system: |
@@ -55,7 +58,7 @@ roles:
 }
 
 func TestBadRoles(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	for _, c := range []struct{ text, want string }{
 		{"roles: hello\n", ":1: roles: expected role names"},
 		{"roles:\n  a b: x\n", `:2: roles: "a b" is not a role name`},
@@ -66,13 +69,13 @@ func TestBadRoles(t *testing.T) {
 		{"roles:\n  r:\n    model: two words\n", `:3: roles: r: model: "two words" contains spaces`},
 		{"roles:\n  r: [a]\n", `:2: roles: r: expected a system prompt or settings`},
 	} {
-		writeConfig(t, path, c.text)
-		_, err := Load()
-		var fe *FileError
+		clitest.WriteFile(t, path, c.text)
+		_, err := config.Load()
+		var fe *config.FileError
 		if !errors.As(err, &fe) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.text, err, c.want)
 		}
-		if err := CheckFile(path); err == nil {
+		if err := config.CheckFile(path); err == nil {
 			t.Errorf("CheckFile accepted %q", c.text)
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package config
+package config_test
 
 import (
 	"path/filepath"

@@ -1,10 +1,13 @@
-package config
+package config_test
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/moonchat/moonchat/internal/clitest"
+	"github.com/moonchat/moonchat/pkg/config"
 )
 
 func readConfig(t *testing.T, path string) string {
@@ -17,7 +20,7 @@ func readConfig(t *testing.T, path string) string {
 }
 
 func TestSetCreatesPrivateFile(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	c := mustLoad(t)
 	if err := c.Set("api_key", "sk-abcdefghijklmnopqrstuvwxyz"); err != nil {
 		t.Fatal(err)
@@ -25,7 +28,7 @@ func TestSetCreatesPrivateFile(t *testing.T) {
 	if got := readConfig(t, path); got != "api_key: sk-abcdefghijklmnopqrstuvwxyz\n" {
 		t.Errorf("file = %q", got)
 	}
-	if v, o := c.Get("api_key"); v != "sk-abcdefghijklmnopqrstuvwxyz" || o != OriginFile {
+	if v, o := c.Get("api_key"); v != "sk-abcdefghijklmnopqrstuvwxyz" || o != config.OriginFile {
 		t.Errorf("after Set, Get(api_key) = %q, %s", v, o)
 	}
 	assertNoTempFiles(t, path)
@@ -45,7 +48,7 @@ func assertNoTempFiles(t *testing.T, path string) {
 }
 
 func TestSetUnsetRoundTrip(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	const original = `# moonchat settings
 
 # the model I like
@@ -54,7 +57,7 @@ format: text
 # wrap for my narrow terminal
 wrap: 80
 `
-	writeConfig(t, path, original)
+	clitest.WriteFile(t, path, original)
 	c := mustLoad(t)
 
 	if err := c.Set("model", "kimi-k2.6"); err != nil {
@@ -99,14 +102,14 @@ wrap: 80
 	if got := readConfig(t, path); got != afterUnset {
 		t.Errorf("after Unset:\n%s\nwant:\n%s", got, afterUnset)
 	}
-	if v, o := c.Get("format"); v != "auto" || o != OriginDefault {
+	if v, o := c.Get("format"); v != "auto" || o != config.OriginDefault {
 		t.Errorf("after Unset, format = %q, %s", v, o)
 	}
 
 	// A fresh Load reads the same thing the Config believes.
 	fresh := mustLoad(t)
-	for _, k := range Keys() {
-		a, b := c.Value(Name(k.Name)), fresh.Value(Name(k.Name))
+	for _, k := range config.Keys() {
+		a, b := c.Value(config.Name(k.Name)), fresh.Value(config.Name(k.Name))
 		if a.Raw != b.Raw || a.Origin != b.Origin || a.Source != b.Source {
 			t.Errorf("%s: in memory %+v, reloaded %+v", k.Name, a, b)
 		}
@@ -115,7 +118,7 @@ wrap: 80
 }
 
 func TestSetQuotesStringsThatLookLikeOtherTypes(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	c := mustLoad(t)
 	for _, kv := range [][2]string{{"model", "true"}, {"api_key", "12345"}, {"temperature", "1"}, {"timeout", "90"}} {
 		if err := c.Set(kv[0], kv[1]); err != nil {
@@ -133,18 +136,18 @@ func TestSetQuotesStringsThatLookLikeOtherTypes(t *testing.T) {
 }
 
 func TestWriteRefusesInvalidFile(t *testing.T) {
-	path := isolate(t)
-	writeConfig(t, path, "model: a\n")
+	path := clitest.Isolate(t)
+	clitest.WriteFile(t, path, "model: a\n")
 	c := mustLoad(t)
 	// The file breaks after Load (someone edits it); a write must not clobber the edit.
 	const broken = "model: a\nmodle: b\n"
-	writeConfig(t, path, broken)
+	clitest.WriteFile(t, path, broken)
 	for _, write := range []func() error{
 		func() error { return c.Set("wrap", "80") },
 		func() error { return c.Unset("model") },
 	} {
 		err := write()
-		var fe *FileError
+		var fe *config.FileError
 		if !errors.As(err, &fe) || fe.Line != 2 || fe.Path != path {
 			t.Errorf("write over an invalid file: %v, want a FileError at %s:2", err, path)
 		}
@@ -155,7 +158,7 @@ func TestWriteRefusesInvalidFile(t *testing.T) {
 }
 
 func TestSetRejects(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	c := mustLoad(t)
 	tests := []struct {
 		key, value, want string
@@ -171,7 +174,7 @@ func TestSetRejects(t *testing.T) {
 			t.Errorf("Set(%s, %q) = %v, want %q", tt.key, tt.value, err, tt.want)
 		}
 	}
-	if err := c.Unset("modle"); !errors.Is(err, ErrUnknownKey) {
+	if err := c.Unset("modle"); !errors.Is(err, config.ErrUnknownKey) {
 		t.Errorf("Unset(modle) = %v", err)
 	}
 	if _, err := os.Stat(filepath.Dir(path)); !errors.Is(err, os.ErrNotExist) {
@@ -180,7 +183,7 @@ func TestSetRejects(t *testing.T) {
 }
 
 func TestUnsetAbsentKeyWritesNothing(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	c := mustLoad(t)
 	if err := c.Unset("model"); err != nil {
 		t.Fatal(err)
@@ -189,7 +192,7 @@ func TestUnsetAbsentKeyWritesNothing(t *testing.T) {
 		t.Errorf("Unset on a missing file created it (%v)", err)
 	}
 	// Setting the value it already has does not rewrite the file either.
-	writeConfig(t, path, "model:   a   # keep my spacing\n")
+	clitest.WriteFile(t, path, "model:   a   # keep my spacing\n")
 	if err := mustLoad(t).Set("model", "a"); err != nil {
 		t.Fatal(err)
 	}
@@ -199,8 +202,8 @@ func TestUnsetAbsentKeyWritesNothing(t *testing.T) {
 }
 
 func TestCommentOnlyFileKeepsComments(t *testing.T) {
-	path := isolate(t)
-	writeConfig(t, path, "# written by hand\n\n# more\n")
+	path := clitest.Isolate(t)
+	clitest.WriteFile(t, path, "# written by hand\n\n# more\n")
 	if err := mustLoad(t).Set("wrap", "72"); err != nil {
 		t.Fatal(err)
 	}
@@ -210,14 +213,14 @@ func TestCommentOnlyFileKeepsComments(t *testing.T) {
 }
 
 func TestLoadFileExplicitPath(t *testing.T) {
-	isolate(t)
+	clitest.Isolate(t)
 	path := filepath.Join(t.TempDir(), "other.yaml")
-	writeConfig(t, path, "region: cn\n")
-	c, err := LoadFile(path)
+	clitest.WriteFile(t, path, "region: cn\n")
+	c, err := config.LoadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, o := c.Get("region"); v != "cn" || o != OriginFile || c.FilePath() != path {
+	if v, o := c.Get("region"); v != "cn" || o != config.OriginFile || c.FilePath() != path {
 		t.Errorf("LoadFile: region = %q, %s, path %q", v, o, c.FilePath())
 	}
 }

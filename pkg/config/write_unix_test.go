@@ -1,17 +1,19 @@
 //go:build unix
 
-package config
+package config_test
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/moonchat/moonchat/internal/clitest"
 )
 
 // Permissions and symlinks as Unix has them.
 
 func TestSetCreatesMode0600(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	if err := mustLoad(t).Set("api_key", "sk-abcdefghijklmnopqrstuvwxyz"); err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +34,8 @@ func TestSetCreatesMode0600(t *testing.T) {
 }
 
 func TestSetTightensExistingMode(t *testing.T) {
-	path := isolate(t)
-	writeConfig(t, path, "model: a\n")
+	path := clitest.Isolate(t)
+	clitest.WriteFile(t, path, "model: a\n")
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -47,9 +49,9 @@ func TestSetTightensExistingMode(t *testing.T) {
 }
 
 func TestSetKeepsSymlink(t *testing.T) {
-	path := isolate(t)
+	path := clitest.Isolate(t)
 	target := filepath.Join(t.TempDir(), "dotfiles", "moonchat.yaml")
-	writeConfig(t, target, "model: a\n")
+	clitest.WriteFile(t, target, "model: a\n")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
 	}

@@ -354,7 +354,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, body []byte, re
 		h()
 	}
 	switch {
-	case path == "/v1/chat/completions":
+	case path == chatPath:
 		if r.Method != http.MethodPost {
 			notAllowed(http.MethodPost)
 			return nil
@@ -396,6 +396,9 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, body []byte, re
 	}
 	return nil
 }
+
+// chatPath is where chat completions are served.
+const chatPath = "/v1/chat/completions"
 
 func notFound(path string) *apiError {
 	return &apiError{status: http.StatusNotFound, typ: "resource_not_found_error", msg: "Not found: " + path}

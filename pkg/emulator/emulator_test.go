@@ -16,18 +16,13 @@ import (
 
 const testKey = "sk-test-key"
 
-// start serves an emulator on loopback for one test.
+// start serves an emulator on loopback for one test, with testKey unless cfg names a key.
 func start(t *testing.T, cfg Config) *Server {
 	t.Helper()
 	if cfg.APIKey == "" {
 		cfg.APIKey = testKey
 	}
-	s, err := Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return StartTB(t, cfg)
 }
 
 // do sends one request with the test key and returns the response and its body.
@@ -115,11 +110,7 @@ func TestAuthentication(t *testing.T) {
 		t.Errorf("right key: %d %s", resp.StatusCode, b)
 	}
 
-	anyKey, err := Start(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer anyKey.Close()
+	anyKey := StartTB(t, Config{})
 	if resp, _ := doWith(t, http.DefaultClient, anyKey.URL, "GET", "/models", "", "whatever"); resp.StatusCode != 200 {
 		t.Errorf("any key accepted when APIKey is empty: got %d", resp.StatusCode)
 	}
@@ -294,6 +285,56 @@ func TestRecordingAndReset(t *testing.T) {
 	}
 	if resp, b := do(t, s, "POST", "/chat/completions", body); resp.StatusCode != 200 {
 		t.Errorf("Reset kept the fault: %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestChatBodies(t *testing.T) {
+	s := start(t, Config{})
+	do(t, s, "POST", "/chat/completions", chatBody("kimi-k2-turbo-preview", "", `,"temperature":0.5`))
+	do(t, s, "GET", "/models", "")
+	do(t, s, "POST", "/tokenizers/estimate-token-count", chatBody("kimi-k2-turbo-preview", "", ""))
+	do(t, s, "POST", "/chat/completions", "not json")
+	do(t, s, "GET", "/chat/completions", "")
+	got := s.ChatBodies()
+	if len(got) != 3 || got[0]["temperature"] != 0.5 || got[1] != nil || got[2] != nil {
+		t.Errorf("ChatBodies() = %v, want the two POSTs and the GET to /chat/completions, the first decoded", got)
+	}
+	s.Reset()
+	if got := s.ChatBodies(); got != nil {
+		t.Errorf("ChatBodies() after Reset = %v", got)
+	}
+}
+
+// fakeTB records what StartTB asks of a test.
+type fakeTB struct {
+	cleanups []func()
+	fatal    []any
+}
+
+func (f *fakeTB) Helper()           {}
+func (f *fakeTB) Fatal(args ...any) { f.fatal = append(f.fatal, args...) }
+func (f *fakeTB) Cleanup(c func())  { f.cleanups = append(f.cleanups, c) }
+
+func TestStartTBClosesAtCleanup(t *testing.T) {
+	tb := &fakeTB{}
+	s := StartTB(tb, Config{APIKey: testKey})
+	if len(tb.fatal) != 0 || len(tb.cleanups) != 1 {
+		t.Fatalf("StartTB: Fatal(%v), %d cleanups, want none and one", tb.fatal, len(tb.cleanups))
+	}
+	t.Cleanup(s.Close) // should the check below fail
+	if resp, b := do(t, s, "GET", "/models", ""); resp.StatusCode != 200 {
+		t.Fatalf("before cleanup: %d %s", resp.StatusCode, b)
+	}
+	tb.cleanups[0]()
+	req, err := http.NewRequest("GET", s.URL+"/models", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	// A fresh transport: a kept-alive connection of the default client must not hide the close.
+	if resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req); err == nil {
+		resp.Body.Close()
+		t.Errorf("the server still answers after cleanup: %d", resp.StatusCode)
 	}
 }
 

@@ -52,6 +52,26 @@ func Start(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// TB is the part of a *testing.T or *testing.B that StartTB uses. The package does not
+// import testing: the moonchat binary links it for --offline.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}
+
+// StartTB is Start for a test or benchmark: a server that cannot listen fails tb, and the
+// server is closed when tb ends.
+func StartTB(tb TB, cfg Config) *Server {
+	tb.Helper()
+	s, err := Start(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
 // serveHTTP counts handlers in flight, so Close can wait for them.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -102,6 +122,19 @@ func (s *Server) Inject(f Fault) { s.emu.Inject(f) }
 
 // Requests returns every request received (see Emulator.Requests).
 func (s *Server) Requests() []Recorded { return s.emu.Requests() }
+
+// ChatBodies are the bodies of the chat completions received (every request to
+// /v1/chat/completions, whatever the answer), each decoded as a JSON object (nil if it is not
+// one), in arrival order: what a test checks a client sent. None with NoRecord.
+func (s *Server) ChatBodies() []map[string]any {
+	var bodies []map[string]any
+	for _, r := range s.emu.Requests() {
+		if r.Path == chatPath {
+			bodies = append(bodies, r.JSON())
+		}
+	}
+	return bodies
+}
 
 // Reset clears recorded requests and faults (see Emulator.Reset).
 func (s *Server) Reset() { s.emu.Reset() }

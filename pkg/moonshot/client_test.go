@@ -17,12 +17,7 @@ const key = "sk-client-test"
 
 func start(t *testing.T) *emulator.Server {
 	t.Helper()
-	srv, err := emulator.Start(emulator.Config{APIKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
+	return emulator.StartTB(t, emulator.Config{APIKey: key})
 }
 
 func newClient(t *testing.T, srv *emulator.Server, mutate ...func(*moonshot.Options)) *moonshot.Client {

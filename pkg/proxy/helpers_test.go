@@ -27,12 +27,7 @@ const (
 func startUpstream(t testing.TB, cfg emulator.Config) *emulator.Server {
 	t.Helper()
 	cfg.APIKey = upstreamKey
-	s, err := emulator.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return emulator.StartTB(t, cfg)
 }
 
 // deploy is a deployment of model on an upstream under a public name.
@@ -152,17 +147,6 @@ func openAIError(t testing.TB, b []byte) errorBody {
 		t.Fatalf("empty message or type: %s", b)
 	}
 	return e
-}
-
-// chatRequests are the chat bodies an upstream received.
-func chatRequests(s *emulator.Server) []map[string]any {
-	var out []map[string]any
-	for _, r := range s.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			out = append(out, r.JSON())
-		}
-	}
-	return out
 }
 
 func waitCtx(t testing.TB) context.Context {

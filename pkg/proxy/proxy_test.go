@@ -152,7 +152,7 @@ func TestRoutesAndErrors(t *testing.T) {
 				t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
 			}
 			if tt.name != "Moonshot's 404 passes through" {
-				if n := len(chatRequests(up)); n != 0 {
+				if n := len(up.ChatBodies()); n != 0 {
 					t.Fatalf("%d upstream requests for a request refused locally", n)
 				}
 			}
@@ -201,7 +201,7 @@ func TestAdjustmentsHeaderAndLog(t *testing.T) {
 		if err != nil || !strings.HasPrefix(second, `tool_choice "required" dropped (Moonshot does not support tool_choice "required" on kimi-k2-turbo-preview; a user message`) {
 			t.Errorf("second adjustment %q (%v)", second, err)
 		}
-		body := chatRequests(up)[0]
+		body := up.ChatBodies()[0]
 		msgs := body["messages"].([]any)
 		if body["temperature"] != 1.0 || body["tool_choice"] != nil || msgs[len(msgs)-1].(map[string]any)["content"] != moonshot.RequiredToolMessage {
 			t.Errorf("upstream body %v", body)
@@ -240,7 +240,7 @@ func TestDefaultsAndDropParams(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, b)
 	}
-	body := chatRequests(up)[0]
+	body := up.ChatBodies()[0]
 	if body["temperature"] != 0.2 || body["max_tokens"] != 100.0 || body["stop"].([]any)[0] != "END" || body["seed"] != nil || body["user"] != nil {
 		t.Fatalf("upstream body %v", body)
 	}
@@ -250,15 +250,15 @@ func TestDefaultsAndDropParams(t *testing.T) {
 	// The client's values win; max_completion_tokens counts as a budget too; drop_params per request.
 	up.Reset()
 	p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi-k2-turbo-preview", `,"temperature":0.7,"max_completion_tokens":50,"seed":7,"drop_params":false`))
-	body = chatRequests(up)[0]
+	body = up.ChatBodies()[0]
 	if body["temperature"] != 0.7 || body["max_tokens"] != 50.0 || body["seed"] != 7.0 || body["drop_params"] != nil {
 		t.Fatalf("upstream body %v", body)
 	}
 	// A thinking default makes an alias of the same model.
 	up.Reset()
 	resp, b = p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi-fast", ""))
-	if resp.StatusCode != 200 || chatRequests(up)[0]["thinking"].(map[string]any)["type"] != "disabled" {
-		t.Fatalf("%d %s %v", resp.StatusCode, b, chatRequests(up))
+	if resp.StatusCode != 200 || up.ChatBodies()[0]["thinking"].(map[string]any)["type"] != "disabled" {
+		t.Fatalf("%d %s %v", resp.StatusCode, b, up.ChatBodies())
 	}
 }
 
@@ -270,7 +270,7 @@ func TestAliasGetsItsOwnName(t *testing.T) {
 	if err := json.Unmarshal(b, &out); err != nil || resp.StatusCode != 200 || out.Model != "gpt-4o" || out.Choices[0].Message.Content == "" {
 		t.Fatalf("%d %s", resp.StatusCode, b)
 	}
-	if resp.Header.Get("X-Moonchat-Upstream-Model") != "kimi-k2-turbo-preview" || chatRequests(up)[0]["model"] != "kimi-k2-turbo-preview" {
+	if resp.Header.Get("X-Moonchat-Upstream-Model") != "kimi-k2-turbo-preview" || up.ChatBodies()[0]["model"] != "kimi-k2-turbo-preview" {
 		t.Fatal("upstream model")
 	}
 	resp, b = p.do(t, "POST", "/v1/chat/completions", chatJSON("gpt-4o", `,"stream":true`))
@@ -452,7 +452,7 @@ func TestRoundRobinAndFailover(t *testing.T) {
 	cfg := &Config{Deployments: []Deployment{deploy("kimi", "kimi-k2-turbo-preview", a), deploy("kimi", "kimi-k2-turbo-preview", b)}, NumRetries: 2}
 	clock := newFakeClock()
 	p := startProxy(t, cfg, Options{Now: clock.Now})
-	count := func() (int, int) { return len(chatRequests(a)), len(chatRequests(b)) }
+	count := func() (int, int) { return len(a.ChatBodies()), len(b.ChatBodies()) }
 	// Each case starts a minute later: the failure of the one before has no cooldown left.
 	reset := func() { a.Reset(); b.Reset(); clock.Advance(time.Minute) }
 
@@ -515,7 +515,7 @@ func TestFailoverToUnreachableAndBack(t *testing.T) {
 			t.Fatalf("%d %s", resp.StatusCode, b)
 		}
 	}
-	if n := len(chatRequests(up)); n != 2 {
+	if n := len(up.ChatBodies()); n != 2 {
 		t.Fatalf("%d requests reached the live upstream", n)
 	}
 }
@@ -533,7 +533,7 @@ func TestStreamFailingBeforeItsFirstEventFailsOver(t *testing.T) {
 	}, NumRetries: 1}
 	p := startProxy(t, cfg, Options{})
 	resp, b := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", `,"stream":true`))
-	if events := sse(t, b); resp.StatusCode != 200 || events[len(events)-1] != "[DONE]" || len(chatRequests(up)) != 1 {
+	if events := sse(t, b); resp.StatusCode != 200 || events[len(events)-1] != "[DONE]" || len(up.ChatBodies()) != 1 {
 		t.Fatalf("%d %s", resp.StatusCode, b)
 	}
 }
@@ -543,24 +543,24 @@ func TestRetriesOneDeploymentWithBackoff(t *testing.T) {
 	p := startProxy(t, &Config{Deployments: []Deployment{deploy("kimi", "kimi-k2-turbo-preview", up)}, NumRetries: 2}, Options{})
 
 	up.Inject(emulator.Fault{Kind: emulator.Overload, Times: 2})
-	if resp, b := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", "")); resp.StatusCode != 200 || len(chatRequests(up)) != 3 {
-		t.Fatalf("%d %s after %d requests", resp.StatusCode, b, len(chatRequests(up)))
+	if resp, b := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", "")); resp.StatusCode != 200 || len(up.ChatBodies()) != 3 {
+		t.Fatalf("%d %s after %d requests", resp.StatusCode, b, len(up.ChatBodies()))
 	}
 
 	// Out of retries: the last error passes through with its status and type.
 	up.Reset()
 	up.Inject(emulator.Fault{Kind: emulator.ServerError, Status: 503, Times: 3})
 	resp, b := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", ""))
-	if e := openAIError(t, b); resp.StatusCode != 503 || e.Error.Type != "server_error" || len(chatRequests(up)) != 3 {
-		t.Fatalf("%d %s after %d requests", resp.StatusCode, b, len(chatRequests(up)))
+	if e := openAIError(t, b); resp.StatusCode != 503 || e.Error.Type != "server_error" || len(up.ChatBodies()) != 3 {
+		t.Fatalf("%d %s after %d requests", resp.StatusCode, b, len(up.ChatBodies()))
 	}
 
 	// A server that asks for a longer wait than the proxy holds a client: answered at once.
 	up.Reset()
 	up.Inject(emulator.Fault{Kind: emulator.RateLimit, RetryAfter: 60})
 	resp, b = p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", ""))
-	if e := openAIError(t, b); resp.StatusCode != 429 || e.Error.Type != "rate_limit_reached_error" || resp.Header.Get("Retry-After") != "60" || len(chatRequests(up)) != 1 {
-		t.Fatalf("%d %v %s after %d requests", resp.StatusCode, resp.Header, b, len(chatRequests(up)))
+	if e := openAIError(t, b); resp.StatusCode != 429 || e.Error.Type != "rate_limit_reached_error" || resp.Header.Get("Retry-After") != "60" || len(up.ChatBodies()) != 1 {
+		t.Fatalf("%d %v %s after %d requests", resp.StatusCode, resp.Header, b, len(up.ChatBodies()))
 	}
 
 	// Quota is never retried on the same deployment; a 400 is never retried at all.
@@ -568,14 +568,14 @@ func TestRetriesOneDeploymentWithBackoff(t *testing.T) {
 		up.Reset()
 		up.Inject(f)
 		resp, b := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", ""))
-		if resp.StatusCode != 429 || len(chatRequests(up)) != 1 {
-			t.Fatalf("%d %s after %d requests", resp.StatusCode, b, len(chatRequests(up)))
+		if resp.StatusCode != 429 || len(up.ChatBodies()) != 1 {
+			t.Fatalf("%d %s after %d requests", resp.StatusCode, b, len(up.ChatBodies()))
 		}
 	}
 	up.Reset()
 	resp, b = p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", `,"max_tokens":300000`))
-	if resp.StatusCode != 400 || len(chatRequests(up)) != 1 || !strings.Contains(string(b), "token limit") {
-		t.Fatalf("%d %s after %d requests", resp.StatusCode, b, len(chatRequests(up)))
+	if resp.StatusCode != 400 || len(up.ChatBodies()) != 1 || !strings.Contains(string(b), "token limit") {
+		t.Fatalf("%d %s after %d requests", resp.StatusCode, b, len(up.ChatBodies()))
 	}
 }
 

@@ -41,7 +41,7 @@ func TestTwoReplicasShareOneRPMBudget(t *testing.T) {
 	if got := statuses(); got != "200 200 200 42940" {
 		t.Fatalf("statuses %s, want 200 200 200 429 with Retry-After 40", got)
 	}
-	if n := len(chatRequests(up)); n != 3 {
+	if n := len(up.ChatBodies()); n != 3 {
 		t.Fatalf("%d upstream requests", n)
 	}
 	clock.Advance(time.Minute)
@@ -66,7 +66,7 @@ func TestReplicasShareCooldowns(t *testing.T) {
 	for range 4 {
 		p2.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", ""))
 	}
-	if n := len(chatRequests(a)); n != 0 {
+	if n := len(a.ChatBodies()); n != 0 {
 		t.Fatalf("the other replica sent %d requests to the deployment cooling down", n)
 	}
 }
@@ -96,7 +96,7 @@ func TestRedisGoingAwayDegradesToLocalCounts(t *testing.T) {
 		t.Fatal("SharedState reports a stopped Redis as answering")
 	}
 	// The local counts still enforce the deployment's rpm: of the 6, a (rpm 2) took 2.
-	if n := len(chatRequests(a)); n != 3 {
+	if n := len(a.ChatBodies()); n != 3 {
 		t.Fatalf("a got %d requests: 1 counted in Redis, then 2 counted locally", n)
 	}
 	_, body := p.do(t, "GET", "/metrics", "")

@@ -22,7 +22,7 @@ func TestRPMIsEnforcedPerDeployment(t *testing.T) {
 			t.Fatalf("request %d: %d %s", i, resp.StatusCode, b)
 		}
 	}
-	if na, nb := len(chatRequests(a)), len(chatRequests(b)); na != 2 || nb != 1 {
+	if na, nb := len(a.ChatBodies()), len(b.ChatBodies()); na != 2 || nb != 1 {
 		t.Fatalf("%d and %d requests, want 2 and 1 (each deployment's rpm)", na, nb)
 	}
 	resp, body := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", ""))
@@ -30,7 +30,7 @@ func TestRPMIsEnforcedPerDeployment(t *testing.T) {
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "45" || string(e.Error.Code) != `"no_deployment_available"` {
 		t.Fatalf("all at their limit: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
-	if n := len(chatRequests(a)) + len(chatRequests(b)); n != 3 {
+	if n := len(a.ChatBodies()) + len(b.ChatBodies()); n != 3 {
 		t.Fatalf("%d upstream requests: the 429 must not reach an upstream", n)
 	}
 	clock.Advance(45 * time.Second) // a new minute
@@ -79,7 +79,7 @@ func TestCooldownTakesAFailingDeploymentOut(t *testing.T) {
 	for range 4 {
 		send()
 	}
-	if na, nb := len(chatRequests(a)), len(chatRequests(b)); na != 0 || nb != 4 {
+	if na, nb := len(a.ChatBodies()), len(b.ChatBodies()); na != 0 || nb != 4 {
 		t.Fatalf("during the cooldown: %d and %d requests", na, nb)
 	}
 	if !strings.Contains(p.logs.String(), "deployment cooling down") || !strings.Contains(p.logs.String(), "deployment=kimi#0") {
@@ -89,7 +89,7 @@ func TestCooldownTakesAFailingDeploymentOut(t *testing.T) {
 	for range 4 {
 		send()
 	}
-	if na := len(chatRequests(a)); na != 2 {
+	if na := len(a.ChatBodies()); na != 2 {
 		t.Fatalf("after the cooldown a got %d of 4 requests", na)
 	}
 }
@@ -105,7 +105,7 @@ func TestRateLimitCoolsDownAtOnceButNotALoneDeployment(t *testing.T) {
 	for range 3 {
 		p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", ""))
 	}
-	if n := len(chatRequests(a)); n != 0 {
+	if n := len(a.ChatBodies()); n != 0 {
 		t.Fatalf("a 429 did not cool the deployment down: %d requests", n)
 	}
 	// "solo" shares a's upstream but is its group's only deployment: a 429 is passed on and
@@ -163,7 +163,7 @@ func TestContextWindowFallbacks(t *testing.T) {
 
 func upstreamModels(s *emulator.Server) []string {
 	var out []string
-	for _, r := range chatRequests(s) {
+	for _, r := range s.ChatBodies() {
 		m, _ := r["model"].(string)
 		out = append(out, m)
 	}
@@ -201,7 +201,7 @@ func TestWeightedShuffle(t *testing.T) {
 		p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", ""))
 	}
 	// b's share is 3/4: 300 expected, standard deviation 8.7; 240..360 is ±7 of them.
-	if nb := len(chatRequests(b)); nb < 240 || nb > 360 {
+	if nb := len(b.ChatBodies()); nb < 240 || nb > 360 {
 		t.Fatalf("b got %d of %d requests with weight 3 against 1", nb, n)
 	}
 }
@@ -220,7 +220,7 @@ func TestDeploymentParams(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, b)
 	}
-	got := chatRequests(up)[0]
+	got := up.ChatBodies()[0]
 	for _, k := range []string{"temperature", "user", "verbosity"} {
 		if _, ok := got[k]; ok {
 			t.Errorf("%s was sent: %v", k, got)
@@ -241,7 +241,7 @@ func TestDeploymentParams(t *testing.T) {
 	p = startProxy(t, &Config{Deployments: []Deployment{seeded}}, Options{})
 	p.do(t, "POST", "/v1/chat/completions", chatJSON("seeded", ""))
 	p.do(t, "POST", "/v1/chat/completions", chatJSON("seeded", `,"seed":7`))
-	if reqs := chatRequests(up); len(reqs) != 2 || reqs[0]["seed"] != float64(42) || reqs[1]["seed"] != float64(7) {
+	if reqs := up.ChatBodies(); len(reqs) != 2 || reqs[0]["seed"] != float64(42) || reqs[1]["seed"] != float64(7) {
 		t.Errorf("seed: %v", reqs)
 	}
 }
@@ -257,10 +257,10 @@ func TestTagRouting(t *testing.T) {
 		p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", `,"metadata":{"tags":["teamA"]}`))
 	}
 	p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", `,"tags":["other"]`))
-	if na, nb := len(chatRequests(a)), len(chatRequests(b)); na != 4 || nb != 1 {
+	if na, nb := len(a.ChatBodies()), len(b.ChatBodies()); na != 4 || nb != 1 {
 		t.Fatalf("%d and %d requests", na, nb)
 	}
-	if _, ok := chatRequests(a)[0]["tags"]; ok {
+	if _, ok := a.ChatBodies()[0]["tags"]; ok {
 		t.Fatal("tags were sent upstream")
 	}
 	resp, body := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", `,"tags":"x"`))

@@ -57,7 +57,7 @@ func TestSDKChat(t *testing.T) {
 	if h := httpResp.Header.Get("X-Moonchat-Adjustments"); !strings.HasPrefix(h, "temperature 1.5 -> 1") {
 		t.Fatalf("adjustments header %q", h)
 	}
-	if got := chatRequests(up)[0]["temperature"]; got != 1.0 {
+	if got := up.ChatBodies()[0]["temperature"]; got != 1.0 {
 		t.Fatalf("upstream temperature %v", got)
 	}
 }

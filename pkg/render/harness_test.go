@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"unicode/utf8"
 )
@@ -122,24 +121,6 @@ func screenOf(t testing.TB, out []byte, opts Options) []string {
 		t.Error("terminal: " + e)
 	}
 	return v.Screen()
-}
-
-// lockedBuffer is a bytes.Buffer that frames on another goroutine may write to.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]byte(nil), l.b.Bytes()...)
 }
 
 var errBrokenPipe = errors.New("broken pipe")

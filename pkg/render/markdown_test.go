@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/alecthomas/chroma/v2"
+	"github.com/moonchat/moonchat/internal/syncbuf"
 	"github.com/moonchat/moonchat/internal/vt"
 )
 
@@ -375,7 +376,7 @@ func TestRealClock(t *testing.T) {
 	opts := testOptions(0, true)
 	want := stream(t, opts, [][]byte{doc}, everyPiece, nil)
 
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	opts.FrameInterval = 100 * 1000 // 0.1 ms: many frames while writing
 	m, err := NewMarkdown(&out, opts)
 	if err != nil {
@@ -392,8 +393,8 @@ func TestRealClock(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := out.Bytes(); !bytes.Equal(got, want) {
-		t.Errorf("output differs:\n%s", firstDiff(string(got), string(want)))
+	if got := out.String(); got != string(want) {
+		t.Errorf("output differs:\n%s", firstDiff(got, string(want)))
 	}
 }
 
