@@ -53,7 +53,7 @@ func Main() int {
 	if err != nil && context.Cause(ctx) == errStdoutGone {
 		return cli.ExitOK
 	}
-	code := reportError(f, err)
+	code := cli.ReportError(f, err)
 	if code == cli.ExitInterrupted {
 		code = sig.exitCode()
 	}
@@ -250,29 +250,4 @@ func argsAreUsageErrors(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		argsAreUsageErrors(sub)
 	}
-}
-
-// reportError prints err as one line plus a hint on stderr and returns the exit code.
-func reportError(f *cli.Factory, err error) int {
-	if err == nil {
-		return cli.ExitOK
-	}
-	code := cli.ExitCode(err)
-	var ee *cli.ExitError
-	if errors.As(err, &ee) && ee.Err == nil {
-		return code // already reported
-	}
-	cfg, cerr := f.Config()
-	if cerr != nil {
-		cfg = nil
-	}
-	msg, hint := cli.DescribeFor(err, cfg)
-	// The message may quote an upstream error body or a stored title: no escape sequence
-	// from outside reaches the terminal.
-	msg, hint = f.IOStreams.ErrPrintable(msg), f.IOStreams.ErrPrintable(hint)
-	fmt.Fprintf(f.IOStreams.ErrOut, "moonchat: %s\n", msg)
-	if hint != "" {
-		fmt.Fprintf(f.IOStreams.ErrOut, "  hint: %s\n", hint)
-	}
-	return code
 }

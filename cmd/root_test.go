@@ -89,7 +89,7 @@ func (h *harness) runWith(configure func(*cli.Factory), args ...string) run {
 	if cerr := f.Close(); cerr != nil {
 		h.t.Errorf("closing the factory after %q: %v", args, cerr)
 	}
-	code := reportError(f, err)
+	code := cli.ReportError(f, err)
 	return run{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 
@@ -339,7 +339,7 @@ func TestInterruptExits130(t *testing.T) {
 	root.SetArgs([]string{"chat", "-m", "kimi-k2-turbo-preview", "x"})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	go func() { done <- reportError(f, root.ExecuteContext(ctx)) }()
+	go func() { done <- cli.ReportError(f, root.ExecuteContext(ctx)) }()
 	if err := h.srv.WaitRequests(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // Tests of issue 5's commands through the root: registration, exit codes and the one-line
-// errors that reportError prints.
+// errors that cli.ReportError prints.
 
 func TestScriptingCommandsThroughRoot(t *testing.T) {
 	h := newHarness(t)

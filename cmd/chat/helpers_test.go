@@ -114,14 +114,8 @@ func (e *testEnv) runWith(inv invocation, args ...string) outcome {
 	if cerr := f.Close(); cerr != nil {
 		e.t.Errorf("closing the factory: %v", cerr)
 	}
-	if err != nil {
-		msg, hint := cli.Describe(err, "")
-		ios.ErrOut.Write([]byte("moonchat: " + msg + "\n"))
-		if hint != "" {
-			ios.ErrOut.Write([]byte("  hint: " + hint + "\n"))
-		}
-	}
-	o := outcome{stderr: errOut.String(), code: cli.ExitCode(err), err: err}
+	code := cli.ReportError(f, err)
+	o := outcome{stderr: errOut.String(), code: code, err: err}
 	if inv.out != nil {
 		o.stdout = inv.out.String()
 	} else {

@@ -65,3 +65,21 @@ func TestHostileUpstreamCostsNothingSaved(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedKeyReportsLikeTheRoot checks the harness prints an error as moonchat does (one
+// reporter, cli.ReportError): the 401's hint names where the key came from, which only the
+// settings know.
+func TestRefusedKeyReportsLikeTheRoot(t *testing.T) {
+	e := newTestEnv(t)
+	t.Setenv("MOONSHOT_API_KEY", "sk-wrong-key-0123456789")
+	r := e.run("-m", "kimi-k2.6", "hi")
+	if r.code != 3 || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q, want 3 and nothing", r.code, r.stdout)
+	}
+	if want := "  hint: the key comes from $MOONSHOT_API_KEY; check it, or set up another with `moonchat config init`."; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	if strings.Contains(r.stderr, "sk-wrong") {
+		t.Errorf("the key is on stderr:\n%s", r.stderr)
+	}
+}
