@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/internal/errfixture"
 )
 
@@ -18,7 +20,12 @@ import (
 // the number of chat requests that reached the front.
 func (h *harness) failFirst(name string, times int) *atomic.Int32 {
 	h.t.Helper()
-	f := errfixture.Named(h.t, name)
+	return h.failFirstWith(errfixture.Named(h.t, name), times)
+}
+
+// failFirstWith is failFirst with the answer f.
+func (h *harness) failFirstWith(f errfixture.Answer, times int) *atomic.Int32 {
+	h.t.Helper()
 	up, err := url.Parse(h.srv.URL)
 	if err != nil {
 		h.t.Fatal(err)
@@ -47,10 +54,13 @@ func TestDocumentedErrorExitCodes(t *testing.T) {
 		requests      int
 		stderr        string
 	}{
-		{"two 429s then success", "429-rate_limit-concurrency", 2, 0, 3, ""},
+		{"two 429s then success", "429-engine_overloaded_error", 2, 0, 3, ""},
 		{"quota is never retried", "429-exceeded_current_quota_error", 5, 4, 1, "moonchat balance"},
 		{"overload after retries", "429-engine_overloaded_error", 5, 75, 3, "engine_overloaded_error"},
-		{"rate limit after retries", "429-rate_limit-rpm", 5, 75, 3, "rate_limit_reached_error"},
+		// The harness waits at most 5 ms between retries: a server asking for 20 s is not
+		// asked again before then.
+		{"rate limit asking for longer than moonchat waits", "429-rate_limit-rpm", 5, 75, 1,
+			"please try again after 20 seconds (request id req-429-rate_limit-rpm)\n  hint: Moonshot asks to wait 20 s before the next request"},
 		{"content filter names itself", "400-content_filter", 1, 5, 1,
 			"content_filter: The request was rejected because it was considered high risk (request id req-400-content_filter)\n  hint: Moonshot's content filter"},
 		{"missing reasoning names the message", "400-reasoning-content-missing", 1, 5, 1, "hint: the assistant tool-call turn at message 3"},
@@ -68,5 +78,20 @@ func TestDocumentedErrorExitCodes(t *testing.T) {
 				t.Fatal("the API key was printed")
 			}
 		})
+	}
+}
+
+// TestLongServerWaitIsNotCutShort: with moonchat's own limit (30 s between retries), a 429 that
+// asks for two minutes ends the command at once, exit 75, saying how long to wait, instead of
+// coming back after 30 s to be refused again.
+func TestLongServerWaitIsNotCutShort(t *testing.T) {
+	h := newHarness(t)
+	rpm := errfixture.Named(t, "429-rate_limit-rpm")
+	rpm.Body = json.RawMessage(strings.Replace(string(rpm.Body), "after 20 seconds", "after 120 seconds", 1))
+	chats := h.failFirstWith(rpm, 5)
+	r := h.runWith(func(f *cli.Factory) { f.MaxRetryDelay = 0 }, "chat", "-m", "kimi-k2.6", "--max-retries", "3", "hello")
+	want := "  hint: Moonshot asks to wait 120 s before the next request (moonchat retries only after waits of up to 30 s); try again later\n"
+	if r.code != cli.ExitTemporary || chats.Load() != 1 || !strings.HasSuffix(r.stderr, want) || r.stdout != "" {
+		t.Fatalf("exit %d, %d requests, stdout %q, stderr:\n%s", r.code, chats.Load(), r.stdout, r.stderr)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/history"
@@ -199,6 +200,7 @@ func Describe(err error, region string) (msg, hint string) {
 	var corrupt *history.CorruptError
 	var truncated *TruncatedError
 	var readOnly *history.ReadOnlyError
+	var tooLong *moonshot.WaitTooLongError
 	switch {
 	case errors.As(err, &truncated):
 		return msg, truncated.hint()
@@ -235,10 +237,24 @@ func Describe(err error, region string) (msg, hint string) {
 		return msg, "the partial answer was kept; run the command again (with -c to continue the conversation)"
 	case apiErr != nil && apiErr.Type == moonshot.ErrTypeUnexpectedOutput:
 		return msg, "the server at the API base does not answer like Moonshot's API: check MOONSHOT_API_BASE (or `moonchat config get api_base`) and any proxy in between; any partial answer was kept"
+	case errors.As(err, &tooLong):
+		return msg, fmt.Sprintf("Moonshot asks to wait %s before the next request (moonchat retries only after waits of up to %s); try again later",
+			waitText(tooLong.Wait), waitText(tooLong.Limit))
 	case moonshot.IsTemporary(err):
 		return msg, "Moonshot is busy or unreachable; try again later, raise --max-retries, or check your proxy settings"
 	}
 	return msg, ""
+}
+
+// waitText says a wait the way a person reads it, rounded up: "45 s", "3 min", "2 h".
+func waitText(d time.Duration) string {
+	switch {
+	case d <= 2*time.Minute:
+		return fmt.Sprintf("%d s", int64((d+time.Second-1)/time.Second))
+	case d <= 2*time.Hour:
+		return fmt.Sprintf("%d min", int64((d+time.Minute-1)/time.Minute))
+	}
+	return fmt.Sprintf("%d h", int64((d+time.Hour-1)/time.Hour))
 }
 
 // retired is the hint for a 404 on a model Moonshot retired: the model to use instead.

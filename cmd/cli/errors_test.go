@@ -81,3 +81,14 @@ func TestDocumentedErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestWaitTextRoundsUp(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		1500 * time.Millisecond: "2 s", 30 * time.Second: "30 s", 2 * time.Minute: "120 s",
+		121 * time.Second: "3 min", 2 * time.Hour: "120 min", 2*time.Hour + time.Second: "3 h", 24 * time.Hour: "24 h",
+	} {
+		if got := waitText(d); got != want {
+			t.Errorf("waitText(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -25,3 +25,16 @@ func RetryDelay(attempt int, err error, base, maxDelay time.Duration) (d time.Du
 	d = d*3/4 + time.Duration(rand.Int64N(int64(d)/2+1))
 	return min(d, maxDelay), false
 }
+
+// WaitTooLongError is a failure that was not retried because the server asked for a longer
+// wait than the client waits between attempts: a retry before the server's time would only be
+// refused again, and holding the caller for minutes is worse than telling it when to come back.
+// It unwraps to the server's error, so it classifies as that error does (temporary, exit 75).
+type WaitTooLongError struct {
+	Err   error
+	Wait  time.Duration // what the server asked for
+	Limit time.Duration // the longest wait the client accepts (Options.MaxRetryDelay)
+}
+
+func (e *WaitTooLongError) Error() string { return e.Err.Error() }
+func (e *WaitTooLongError) Unwrap() error { return e.Err }

@@ -61,7 +61,9 @@ type Options struct {
 	Timeout time.Duration
 	// RetryBaseDelay is the first backoff (doubled per attempt, with jitter); 0 means 500ms.
 	RetryBaseDelay time.Duration
-	// MaxRetryDelay caps any wait, including the server's "try again after N seconds"; 0 means 30s.
+	// MaxRetryDelay caps the backoff; 0 means 30s. When the server asks for a longer wait
+	// (Retry-After, "try again after N seconds"), the request is not retried: the error comes
+	// back at once as a *WaitTooLongError.
 	MaxRetryDelay time.Duration
 	// DisableFixes sends requests exactly as given (used to prove the fixes are needed).
 	DisableFixes bool
@@ -380,7 +382,8 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, conte
 }
 
 // send performs the request with the retry policy: retry connection errors, 429 rate limit and
-// overload, and 5xx; never the quota error; honour the server's wait; stop at once when ctx ends.
+// overload, and 5xx; never the quota error; honour the server's wait, or give up at once when it
+// is longer than the client waits; stop at once when ctx ends.
 // The returned cancel releases the attempt's timer and must be called after the body is read.
 func (c *Client) send(ctx context.Context, method, path string, body []byte, contentType string, stream bool) (*http.Response, context.CancelFunc, error) {
 	return c.sendRetrying(ctx, method, path, body, contentType, stream, retryable)
@@ -402,7 +405,11 @@ func (c *Client) sendRetrying(ctx context.Context, method, path string, body []b
 		if attempt >= c.maxRetries || !retry(err) {
 			return nil, nil, err
 		}
-		wait, _ := RetryDelay(attempt, err, c.baseDelay, c.maxDelay)
+		wait, asked := RetryDelay(attempt, err, c.baseDelay, c.maxDelay)
+		if asked && wait > c.maxDelay {
+			// Coming back before the server's time would only be refused again.
+			return nil, nil, &WaitTooLongError{Err: err, Wait: wait, Limit: c.maxDelay}
+		}
 		wait = min(wait, c.maxDelay)
 		if c.onRetry != nil {
 			c.onRetry(attempt+1, wait, err)

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/moonchat/moonchat/internal/errfixture"
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
@@ -220,16 +223,66 @@ func TestRetryHonoursServerWait(t *testing.T) {
 	srv := start(t)
 	srv.Inject(emulator.Fault{Kind: emulator.RateLimit, RetryAfter: 7})
 	var waits []time.Duration
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	c := newClient(t, srv, func(o *moonshot.Options) {
-		o.MaxRetryDelay = 10 * time.Millisecond
-		o.OnRetry = func(_ int, wait time.Duration, _ error) { waits = append(waits, wait) }
+		o.MaxRetryDelay = 10 * time.Second
+		// The wait is seen, and the request canceled there: the test never sleeps.
+		o.OnRetry = func(_ int, wait time.Duration, _ error) { waits = append(waits, wait); cancel() }
 	})
-	if _, err := c.ChatCompletion(context.Background(), req("kimi-k2.6")); err != nil {
-		t.Fatal(err)
+	if _, err := c.ChatCompletion(ctx, req("kimi-k2.6")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
 	}
-	// 7 s asked for, capped by MaxRetryDelay: proves the server's wait was read, not a backoff.
-	if len(waits) != 1 || waits[0] != 10*time.Millisecond {
+	// Exactly the 7 s asked for: the server's wait was read, not a backoff.
+	if len(waits) != 1 || waits[0] != 7*time.Second {
 		t.Fatalf("waits = %v", waits)
+	}
+}
+
+// TestNoRetryBeforeTheServersTime: a server that asks for a longer wait than the client's
+// limit is not asked again early; its error comes back at once with the wait it asked for,
+// whether the wait is in Retry-After or only in the message.
+func TestNoRetryBeforeTheServersTime(t *testing.T) {
+	// Moonshot's documented rpm answer, asking for 120 s instead of 20, and no Retry-After.
+	rpm := errfixture.Named(t, "429-rate_limit-rpm")
+	rpm.Body = json.RawMessage(strings.Replace(string(rpm.Body), "after 20 seconds", "after 120 seconds", 1))
+	var fixtureHits atomic.Int32
+	fixture := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fixtureHits.Add(1)
+		rpm.Write(w)
+	}))
+	defer fixture.Close()
+	emu := start(t)
+	for name, tc := range map[string]struct {
+		base   string
+		inject func()
+		hits   func() int
+	}{
+		"Retry-After": {emu.URL + "/", func() { emu.Inject(emulator.Fault{Kind: emulator.RateLimit, RetryAfter: 120, Times: 3}) },
+			func() int { return len(emu.Requests()) }},
+		"in the message": {fixture.URL + "/v1", func() {}, func() int { return int(fixtureHits.Load()) }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tc.inject()
+			retried := false
+			c, err := moonshot.NewClient(moonshot.Options{APIKey: key, BaseURL: tc.base, MaxRetryDelay: 30 * time.Second,
+				OnRetry: func(int, time.Duration, error) { retried = true }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.ChatCompletion(context.Background(), req("kimi-k2.6"))
+			var long *moonshot.WaitTooLongError
+			if !errors.As(err, &long) || long.Wait != 120*time.Second || long.Limit != 30*time.Second {
+				t.Fatalf("err = %#v", err)
+			}
+			var apiErr *moonshot.APIError
+			if !moonshot.IsTemporary(err) || !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || err.Error() != apiErr.Error() {
+				t.Errorf("the server's error is not what comes back: %v", err)
+			}
+			if n := tc.hits(); retried || n != 1 {
+				t.Errorf("%d requests (retried %v), want 1", n, retried)
+			}
+		})
 	}
 }
 
