@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// maxServerWait bounds a wait read from a server: far beyond any cap, far below overflow.
+const maxServerWait = 100 * 365 * 24 * time.Hour
+
 // RetryDelay is the pause before retry number attempt (0 for the first) after err, shared by
 // the client and the proxy so both wait alike. When the server said how long to wait
 // (Retry-After, or "try again after N seconds" in the message), that wait is returned as it is
@@ -13,7 +16,9 @@ import (
 // refused together do not come back together, capped at maxDelay.
 func RetryDelay(attempt int, err error, base, maxDelay time.Duration) (d time.Duration, asked bool) {
 	if ae, ok := asAPIError(err); ok && ae.RetryAfter > 0 {
-		return time.Duration(ae.RetryAfter * float64(time.Second)), true
+		// Bounded before the conversion: "Retry-After: 1e300" would overflow to a negative
+		// Duration, that is no wait at all.
+		return time.Duration(min(ae.RetryAfter, maxServerWait.Seconds()) * float64(time.Second)), true
 	}
 	if base <= 0 {
 		return 0, false

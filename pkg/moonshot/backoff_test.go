@@ -29,6 +29,9 @@ func TestRetryDelay(t *testing.T) {
 	if got, ok := RetryDelay(0, asked, base, maxDelay); !ok || got != 7500*time.Millisecond {
 		t.Errorf("server's wait: %v %v, want 7.5s as asked (the caller caps it)", got, ok)
 	}
+	if got, ok := RetryDelay(0, &APIError{StatusCode: 429, RetryAfter: 1e300}, base, maxDelay); !ok || got != maxServerWait {
+		t.Errorf("an absurd wait: %v %v, want %v (not an overflow to a negative wait)", got, ok, maxServerWait)
+	}
 	if got, ok := RetryDelay(3, &APIError{StatusCode: 500}, 0, maxDelay); ok || got != 0 {
 		t.Errorf("no base delay: %v %v", got, ok)
 	}
