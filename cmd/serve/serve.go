@@ -134,7 +134,8 @@ func NewCmdServe(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 			tried again only after all the others, after a backoff (or its Retry-After), and never
 			after a quota error. num_retries counts every extra attempt. A deployment at its rpm or
 			tpm for the minute, or cooling down (a 429 at once, other failures after allowed_fails
-			in a minute; never the only deployment of a name), is skipped; when all are, the
+			in a minute, for cooldown_time or the longer wait the upstream asked for, up to 10
+			minutes; never the only deployment of a name), is skipped; when all are, the
 			answer is 429 with Retry-After. Then fallbacks (or context_window_fallbacks, when the
 			prompt did not fit) are tried in order; X-Moonchat-Fallback and the log name the model
 			that answered. litellm_params.max_retries is refused: num_retries does the retrying.

@@ -45,8 +45,10 @@ type Options struct {
 	// Now is the clock of the rpm/tpm minutes and cooldowns (nil = time.Now), for tests.
 	Now func() time.Time
 	// RetryBaseDelay is the first backoff before a deployment is tried again (0 = 500ms);
-	// MaxRetryDelay caps it (0 = 10s). A server that asks for a longer wait gets its error
-	// passed on at once, with Retry-After, rather than holding the client.
+	// MaxRetryDelay caps it (0 = 10s). A deployment whose server asks for a longer wait is not
+	// tried again in that request; when no other is left its error is passed on at once, with
+	// Retry-After, rather than holding the client (and the wait sets its cooldown, up to
+	// MaxServerCooldown).
 	RetryBaseDelay, MaxRetryDelay time.Duration
 }
 

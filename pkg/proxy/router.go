@@ -154,7 +154,7 @@ func (h *Handler) tryGroup(w *responseWriter, r *http.Request, rec *record, g *g
 				}
 				pause, ok := h.retryWait(round-1, prev)
 				if !ok {
-					return lastErr
+					continue // asked to wait longer than a client is held: not before its time
 				}
 				t0 := time.Now()
 				slept := sleep(ctx, pause)
@@ -241,11 +241,29 @@ func (h *Handler) failed(g *group, d *deployment, groupSize int, err error) {
 	}
 	var ae *moonshot.APIError
 	immediate := errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests
-	if h.state.Fail(d.ID, h.allowedFails, h.cooldown, immediate, h.now()) {
+	cooldown := h.cooldownAfter(err)
+	if h.state.Fail(d.ID, h.allowedFails, cooldown, immediate, h.now()) {
 		h.metrics.cooldown(g.label(), d)
 		h.log.Warn("deployment cooling down", "model", g.name, "deployment", d.ID, "upstream", d.Model,
-			"cooldown", h.cooldown.String(), "error", err.Error())
+			"cooldown", cooldown.String(), "error", err.Error())
 	}
+}
+
+// MaxServerCooldown bounds the cooldown an upstream's own wait sets. A longer wait (a daily
+// limit's reset, an X-RateLimit-Reset read against a wrong clock) is not trusted further: the
+// deployment is tried again then, and cooled again if it still refuses.
+const MaxServerCooldown = 10 * time.Minute
+
+// cooldownAfter is how long a deployment that failed with err cools down: cooldown_time, or
+// the wait the upstream asked for when that is longer (up to MaxServerCooldown), so that no
+// request reaches it before the time it named.
+func (h *Handler) cooldownAfter(err error) time.Duration {
+	var ae *moonshot.APIError
+	if !errors.As(err, &ae) || ae.RetryAfter <= 0 {
+		return h.cooldown
+	}
+	asked := time.Duration(min(ae.RetryAfter, MaxServerCooldown.Seconds()) * float64(time.Second))
+	return max(h.cooldown, asked)
 }
 
 // first is the index in deps of the deployment that gets a request first: weighted at random

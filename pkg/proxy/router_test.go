@@ -317,3 +317,65 @@ func TestWildcardRouting(t *testing.T) {
 		t.Errorf("/v1/models lists a pattern: %s", b)
 	}
 }
+
+// TestServerWaitSetsTheCooldown: a 429 that asks for longer than cooldown_time keeps the
+// deployment out for the wait it asked for, up to MaxServerCooldown, not for cooldown_time.
+func TestServerWaitSetsTheCooldown(t *testing.T) {
+	a := startUpstream(t, emulator.Config{})
+	b := startUpstream(t, emulator.Config{})
+	clock := newFakeClock()
+	p := startProxy(t, &Config{Deployments: []Deployment{deploy("kimi", "kimi-k2.6", a), deploy("kimi", "kimi-k2.6", b)}, NumRetries: 1}, Options{Now: clock.Now})
+	send := func(n int) {
+		t.Helper()
+		for range n {
+			if resp, body := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", "")); resp.StatusCode != 200 {
+				t.Fatalf("%d %s", resp.StatusCode, body)
+			}
+		}
+	}
+	// requestsToA counts the requests a gets while n are sent from now.
+	requestsToA := func(n int) int {
+		t.Helper()
+		before := len(a.Requests())
+		send(n)
+		return len(a.Requests()) - before
+	}
+	for _, tc := range []struct {
+		retryAfter int
+		cooled     time.Duration
+		log        string
+	}{
+		{120, 120 * time.Second, "cooldown=2m0s"},
+		{3 * 3600, MaxServerCooldown, "cooldown=10m0s"},
+	} {
+		a.Inject(emulator.Fault{Kind: emulator.RateLimit, RetryAfter: tc.retryAfter})
+		if got := requestsToA(2); got != 1 { // one of the two goes to a, which refuses; b answers both
+			t.Fatalf("Retry-After %d: a got %d requests", tc.retryAfter, got)
+		}
+		clock.Advance(tc.cooled - time.Second) // long past cooldown_time (5 s), not past the wait
+		if got := requestsToA(4); got != 0 {
+			t.Errorf("Retry-After %d: a got %d requests %v after its 429", tc.retryAfter, got, tc.cooled-time.Second)
+		}
+		clock.Advance(2 * time.Second)
+		if got := requestsToA(4); got != 2 {
+			t.Errorf("Retry-After %d: a got %d of 4 requests after its cooldown", tc.retryAfter, got)
+		}
+		if !strings.Contains(p.logs.String(), tc.log) {
+			t.Errorf("the log does not say %s:\n%s", tc.log, p.logs.String())
+		}
+	}
+}
+
+// TestLongServerWaitSkipsOnlyThatDeployment: a deployment whose server asked for a longer wait
+// than the proxy holds a client is not retried, but the others still are.
+func TestLongServerWaitSkipsOnlyThatDeployment(t *testing.T) {
+	a := startUpstream(t, emulator.Config{})
+	b := startUpstream(t, emulator.Config{})
+	p := startProxy(t, &Config{Deployments: []Deployment{deploy("kimi", "kimi-k2.6", a), deploy("kimi", "kimi-k2.6", b)}, NumRetries: 2}, Options{})
+	a.Inject(emulator.Fault{Kind: emulator.RateLimit, RetryAfter: 60}) // the first request goes to a
+	b.Inject(emulator.Fault{Kind: emulator.ServerError, Status: 503})
+	resp, body := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", ""))
+	if na, nb := len(a.Requests()), len(b.Requests()); resp.StatusCode != 200 || na != 1 || nb != 2 {
+		t.Fatalf("%d %s; a got %d requests (want 1), b %d (want 2: its 503 is retried)", resp.StatusCode, body, na, nb)
+	}
+}
