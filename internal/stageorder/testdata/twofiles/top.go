@@ -1,0 +1,12 @@
+package twofiles
+
+// Shower is called through an interface only: no file depends on another by it.
+type Shower interface{ Show() }
+
+type T struct{}
+
+func (T) Show() {}
+
+func (t *T) Top() { down(t) }
+
+func Helper() {}
