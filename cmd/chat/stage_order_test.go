@@ -5,17 +5,18 @@ package chat
 //
 // moonchat chat "question" (one-shot, markdown on a terminal, history on):
 //
-//	chat.go          flags and config into Options (role.go, features.go: -r and the feature flags)
-//	run.go           one question or the session; the run's settings, tools, thread and client
-//	exchange.go      the request; pkg/converse prepares it (attach.go reads -f/-i, toolbox.go the tools)
-//	                 and answers it: converse.go → prepare.go → attach.go, then answer.go → tools.go
-//	                 → pkg/moonshot → the wire; the events come back through the observer:
-//	observe.go       the engine's Observer: notices, tool lines and statuses on stderr
-//	progress.go      the spinner and the reasoning ("thinking… N tokens") in front of the output
-//	output.go        the output the format asks for
-//	markdown.go      the answer rendered while it streams (pkg/render)
-//	exchange.go      (returned to) saves the exchange through thread.go, prints -u's usage
-//	run.go           (returned to) copies the answer with --copy (clipboard.go)
+//	chat.go                  flags and config into Options (-r: role.go; feature flags: features.go)
+//	run.go                   one question or the session; the run's settings, tools, thread, client
+//	exchange.go              the request after the thread's earlier turns, then the engine:
+//	pkg/converse prepare.go  the fixes, -m auto, the -f/-i files (read by attach.go, a leaf)
+//	pkg/converse answer.go   the stream (pkg/moonshot → the wire); each event to the observer:
+//	observe.go               the engine's Observer: notices, tool lines, statuses on stderr
+//	progress.go              the spinner and "thinking… N tokens", in front of the output
+//	output.go                the output the format asks for, made before the request (text, json)
+//	markdown.go              the answer rendered while it streams (pkg/render)
+//
+// Then exchange.go saves the exchange (thread.go) and run.go copies the answer for --copy
+// (clipboard.go): returns, no file entered again.
 //
 // A question in the session:
 //
