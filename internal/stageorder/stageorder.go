@@ -96,7 +96,11 @@ func Load(dir string) (*Graph, error) {
 				if !ok {
 					return true
 				}
-				callee, ok := defined[info.Uses[id]]
+				obj := info.Uses[id]
+				if fn, ok := obj.(*types.Func); ok {
+					obj = fn.Origin() // a method of a generic type, as declared
+				}
+				callee, ok := defined[obj]
 				if ok && callee.File != file {
 					g.Edges = append(g.Edges, Edge{Caller: caller, Callee: callee, File: file, Pos: fset.Position(id.Pos())})
 				}

@@ -18,6 +18,7 @@ func TestViolations(t *testing.T) {
 		{"calls up", []string{"top.go", "bottom.go"}, []string{
 			"bottom.go:8: down calls Helper, defined above it in top.go: move one of them to the stage it belongs to",
 			"bottom.go:10: down calls (*T).Top, defined above it in top.go: move one of them to the stage it belongs to",
+			"bottom.go:11: down calls Box.Get, defined above it in top.go: move one of them to the stage it belongs to",
 		}},
 		{"calls down", []string{"bottom.go", "top.go"}, []string{
 			"top.go:10: (*T).Top calls down, defined above it in bottom.go: move one of them to the stage it belongs to",

@@ -8,5 +8,5 @@ func down(t *T) {
 	f := Helper
 	f()
 	t.Top()
-	fmt.Println()
+	fmt.Println(Box[int]{}.Get())
 }

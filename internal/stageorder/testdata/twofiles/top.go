@@ -10,3 +10,7 @@ func (T) Show() {}
 func (t *T) Top() { down(t) }
 
 func Helper() {}
+
+type Box[V any] struct{ v V }
+
+func (b Box[V]) Get() V { return b.v }
