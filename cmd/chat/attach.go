@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/converse"
@@ -109,4 +111,14 @@ func (opts *Options) fileCache() *moonshot.FileCache {
 		return moonshot.NewFileCache(path)
 	}
 	return cache
+}
+
+// expandHome turns a leading ~/ into the home directory: the session has no shell to do it.
+func expandHome(path string) string {
+	if rest, ok := strings.CutPrefix(path, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return path
 }

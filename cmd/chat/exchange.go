@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
+	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/converse"
 	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/moonshot"
@@ -251,27 +253,15 @@ func (opts *Options) keep(ctx context.Context, th *thread, set *Settings, title 
 	}
 }
 
-func (opts *Options) warnNotSaved(err error) {
-	msg, hint := cli.Describe(err, "")
-	msg, hint = opts.IO.ErrPrintable(msg), opts.IO.ErrPrintable(hint)
-	fmt.Fprintf(opts.IO.ErrOut, "moonchat: warning: the conversation was not saved: %s\n", msg)
-	if hint != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "  hint: %s\n", hint)
-	}
+// newClient is the API client of a run (one question, or the whole session): a retry before
+// the answer starts is a notice.
+func (opts *Options) newClient() (*moonshot.Client, error) {
+	return opts.Factory.Client(opts.Config, cli.ClientOptions{
+		Offline:   opts.Offline,
+		Streaming: !opts.NoStream,
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			msg, _ := cli.Describe(err, opts.Config.Value(config.KeyRegion).Raw)
+			opts.notice("%s; retry %d in %s", msg, attempt, wait.Round(10*time.Millisecond))
+		},
+	})
 }
-
-// announce shows the id of the conversation on a terminal, dimmed: scripts get it from the
-// JSON output instead, and a pipe's reader has no use for it.
-func (opts *Options) announce(id string, inSession bool) {
-	if opts.Quiet || !opts.IO.IsStderrTTY() {
-		return
-	}
-	line := fmt.Sprintf("conversation %s · continue it with: moonchat chat -c", id)
-	if inSession {
-		line = fmt.Sprintf("saved as conversation %s", id)
-	}
-	fmt.Fprintln(opts.IO.ErrOut, opts.dim(line))
-}
-
-// dim greys text on a terminal that takes colour.
-func (opts *Options) dim(text string) string { return opts.IO.ErrColorScheme().Dim(text) }

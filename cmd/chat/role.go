@@ -1,7 +1,6 @@
 package chat
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -72,53 +71,6 @@ func roleFromFlags(cmd *cobra.Command, opts *Options) error {
 	}
 	opts.Settings.applyRole(r, opts.Config.FilePath(), cmd.Flags().Changed)
 	return nil
-}
-
-// switchRole is /role NAME in the session: the role's model is checked as /model checks one,
-// its tools file read, and only then is anything changed.
-func (s *session) switchRole(ctx context.Context, name string) {
-	o, set := s.opts, s.set
-	if name == "" {
-		if set.Role == "" {
-			fmt.Fprintln(o.IO.Out, "(no role)")
-		} else {
-			fmt.Fprintln(o.IO.Out, set.Role)
-		}
-		for _, r := range o.Config.Roles() {
-			fmt.Fprintf(o.IO.Out, "  %-14s %s\n", r.Name, cli.ShownLine(firstLine(r.System)))
-		}
-		return
-	}
-	r, err := lookupRole(o.Config, name)
-	if err != nil {
-		s.report(err)
-		return
-	}
-	trial := *set
-	trial.applyRole(r, o.Config.FilePath(), func(string) bool { return false })
-	if err := trial.Features.checkModel(trial.Model); err != nil {
-		s.report(err)
-		return
-	}
-	if trial.Model != set.Model && trial.Model != "auto" {
-		checkCtx, cancel := context.WithTimeout(ctx, modelCheckTimeout)
-		_, err := cli.CheckModel(checkCtx, s.client, trial.Model) // a retired model's notice comes with its question
-		cancel()
-		if err != nil {
-			s.report(fmt.Errorf("role %s: %w", r.Name, err))
-			return
-		}
-	}
-	if trial.Features.ToolsFile != set.Features.ToolsFile {
-		tools, err := readTools(trial.Features.ToolsFile)
-		if err != nil {
-			s.report(err)
-			return
-		}
-		trial.Features.tools = tools
-	}
-	*set = trial
-	s.note("role %s · model %s", r.Name, cli.ShownLine(set.Model))
 }
 
 func firstLine(s string) string {

@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
-	"github.com/moonchat/moonchat/pkg/config"
-	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
 // readPrompt is cli.ReadPrompt, except that with -f - stdin is an attachment (attach.go), not
@@ -19,13 +16,6 @@ func readPrompt(ctx context.Context, opts *Options) (string, error) {
 		return strings.Join(opts.Prompt, " "), nil
 	}
 	return cli.ReadPrompt(ctx, opts.IO, opts.Prompt)
-}
-
-func (opts *Options) notice(format string, args ...any) {
-	if !opts.Quiet {
-		// Notices quote outside text at times (a file name, an upstream message).
-		fmt.Fprintln(opts.IO.ErrOut, opts.IO.ErrPrintable("moonchat: "+fmt.Sprintf(format, args...)))
-	}
 }
 
 func chatRun(ctx context.Context, opts *Options) error {
@@ -64,15 +54,4 @@ func chatRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	return err
-}
-
-func (opts *Options) newClient() (*moonshot.Client, error) {
-	return opts.Factory.Client(opts.Config, cli.ClientOptions{
-		Offline:   opts.Offline,
-		Streaming: !opts.NoStream,
-		OnRetry: func(attempt int, wait time.Duration, err error) {
-			msg, _ := cli.Describe(err, opts.Config.Value(config.KeyRegion).Raw)
-			opts.notice("%s; retry %d in %s", msg, attempt, wait.Round(10*time.Millisecond))
-		},
-	})
 }

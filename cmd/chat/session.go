@@ -7,10 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/moonchat/moonchat/cmd/cli"
-	"github.com/moonchat/moonchat/pkg/history"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
@@ -44,9 +42,6 @@ type session struct {
 	quitAsked bool      // Ctrl-C on an empty line: a second one quits
 	failed    *question // the last question, when no answer to it arrived: /retry asks it again
 }
-
-// recentShown is how many conversations /history lists.
-const recentShown = 10
 
 func sessionRun(ctx context.Context, opts *Options) error {
 	format, err := resolveFormat(opts)
@@ -206,137 +201,4 @@ func slashCommand(text string) (name, arg string, ok bool) {
 		name, arg = name[:i], name[i+1:]+" "+arg
 	}
 	return strings.ToLower(name), strings.TrimSpace(arg), true
-}
-
-// ask sends one question. Ctrl-C stops its answer, not the session: the answer's context is
-// canceled, the part that arrived is kept (and saved, marked interrupted), and the prompt
-// comes back. Other failures are reported and the session goes on.
-func (s *session) ask(ctx context.Context, q question) {
-	o := s.opts
-	answerCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s.drainPresses()
-	done := make(chan struct{})
-	defer close(done)
-	if s.presses != nil {
-		go func() {
-			select {
-			case <-s.presses:
-				cancel()
-			case <-done:
-			}
-		}()
-	}
-	turns := len(s.th.turns)
-	res, err := o.exchange(answerCtx, s.client, s.th, s.set, q, s.format)
-	if s.set.Model == "auto" && res != nil && res.Model != "" {
-		// -m auto picks for the first question; the session goes on with that model.
-		s.set.Model = res.Model
-	}
-	if len(s.th.turns) == turns {
-		s.failed = &q
-	} else {
-		// The attachments and the prefill belong to the first question that was answered.
-		s.failed = nil
-		s.set.Features.Files, s.set.Features.Images, s.set.Features.Prefill = nil, nil, ""
-	}
-	switch {
-	case err == nil:
-	case errors.Is(err, context.Canceled) && ctx.Err() == nil:
-		if res != nil && res.ConversationID != "" {
-			s.note("stopped; the answer so far is saved")
-		} else {
-			s.note("stopped")
-		}
-	case ctx.Err() != nil:
-		// The whole command is ending (SIGTERM); the loop returns.
-	default:
-		s.report(err)
-	}
-	// -u: after the answer's own usage line, the conversation's running total.
-	if o.Usage && res != nil && res.Completion != nil {
-		fmt.Fprintln(o.IO.ErrOut, "conversation so far: "+s.th.usageTotal().String())
-	}
-	fmt.Fprintln(o.IO.Out)
-}
-
-// drainPresses forgets a Ctrl-C that arrived while no answer was streaming (in $EDITOR, say),
-// so that it does not stop the next answer the moment it starts.
-func (s *session) drainPresses() {
-	for {
-		select {
-		case <-s.presses:
-		default:
-			return
-		}
-	}
-}
-
-func (s *session) note(format string, args ...any) {
-	fmt.Fprintln(s.opts.IO.ErrOut, s.opts.dim("("+fmt.Sprintf(format, args...)+")"))
-}
-
-func (s *session) report(err error) {
-	msg, hint := cli.DescribeFor(err, s.opts.Config)
-	msg, hint = s.opts.IO.ErrPrintable(msg), s.opts.IO.ErrPrintable(hint)
-	fmt.Fprintf(s.opts.IO.ErrOut, "moonchat: %s\n", msg)
-	if hint != "" {
-		fmt.Fprintf(s.opts.IO.ErrOut, "  hint: %s\n", hint)
-	}
-}
-
-// store is the history for a session command (/history, /resume, /fork); when there is none
-// to use, the session is told why and ok is false.
-func (s *session) store() (store *history.Store, ok bool) {
-	if s.th.open == nil {
-		s.report(errors.New("no conversation history is available"))
-		return nil, false
-	}
-	store, err := s.th.open()
-	if err != nil {
-		s.report(err)
-		return nil, false
-	}
-	return store, true
-}
-
-// listRecent is /history: the latest conversations, this one marked.
-func (s *session) listRecent(ctx context.Context) {
-	o := s.opts
-	store, ok := s.store()
-	if !ok {
-		return
-	}
-	recent, err := store.List(ctx, history.ListOptions{Limit: recentShown})
-	if err != nil {
-		s.report(err)
-		return
-	}
-	if len(recent) == 0 {
-		fmt.Fprintln(o.IO.Out, "(no saved conversations yet)")
-		return
-	}
-	now := o.Factory.Now()
-	for _, c := range recent {
-		mark := " "
-		if c.ID == s.th.conv.ID {
-			mark = "*"
-		}
-		fmt.Fprintf(o.IO.Out, "%s %s  %-9s %3d  %s\n", mark, c.ID, ago(now, c.UpdatedAt), c.MessageCount, cli.ShownLine(history.TitleFromPrompt(c.Title)))
-	}
-	fmt.Fprintln(o.IO.Out, o.dim("switch to one with: /resume ID"))
-}
-
-// ago is a short relative time: "just now", "5m ago", "3h ago", "2d ago".
-func ago(now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d/time.Hour))
-	}
-	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
 }

@@ -3,8 +3,6 @@ package chat
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/moonchat/moonchat/cmd/cli"
@@ -56,14 +54,4 @@ func (s *session) attachNext(ctx context.Context, kind, arg string) {
 	}
 	*list = append(*list, path)
 	s.note("%s attached to the next question (%d in all)", cli.ShownLine(path), len(f.Files)+len(f.Images))
-}
-
-// expandHome turns a leading ~/ into the home directory: the session has no shell to do it.
-func expandHome(path string) string {
-	if rest, ok := strings.CutPrefix(path, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
-	}
-	return path
 }

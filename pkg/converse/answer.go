@@ -2,7 +2,6 @@ package converse
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -94,16 +93,6 @@ func (e *Engine) Answer(ctx context.Context, p *Prepared, obs Observer) *Result 
 	}
 	a.res.Completion = stitch(a.parts, p.turn.Prefill)
 	return a.res
-}
-
-// Run prepares the turn and answers it. A turn that cannot be prepared ends with the error
-// in the Result and no request sent.
-func (e *Engine) Run(ctx context.Context, t *Turn, obs Observer) *Result {
-	p, err := e.Prepare(ctx, t, obs)
-	if err != nil {
-		return &Result{Request: t.Request, Err: err}
-	}
-	return e.Answer(ctx, p, obs)
 }
 
 // roundTrip decides whether the answer goes on after the request that got ch, and with what
@@ -238,59 +227,6 @@ func (a *answering) reasoning(choice int, text string) {
 	}
 	a.newRound, a.reasoned = false, true
 	a.obs.Reasoning(choice, text)
-}
-
-func onlyWebSearch(calls []moonshot.ToolCall) bool {
-	if len(calls) == 0 {
-		return false
-	}
-	for _, c := range calls {
-		if c.Function.Name != moonshot.WebSearchName {
-			return false
-		}
-	}
-	return true
-}
-
-// searchTokens is what the searches will add to the next prompt, as their arguments announce.
-func searchTokens(calls []moonshot.ToolCall) int {
-	n := 0
-	for _, c := range calls {
-		var args struct {
-			Usage struct {
-				TotalTokens int `json:"total_tokens"`
-			} `json:"usage"`
-		}
-		if json.Unmarshal([]byte(c.Function.Arguments), &args) == nil {
-			n += args.Usage.TotalTokens
-		}
-	}
-	return n
-}
-
-// searchTurn is what Moonshot's $web_search protocol sends back: the assistant message with
-// its calls (and its reasoning, which thinking models require on tool-call turns), then for
-// each call a tool message whose content is the call's arguments, unchanged.
-func searchTurn(content string, msg moonshot.ResponseMessage) []moonshot.Message {
-	calls := make([]moonshot.ToolCall, len(msg.ToolCalls))
-	for i, c := range msg.ToolCalls {
-		c.Index = nil // a stream position, not part of the conversation
-		if c.Type == "" {
-			c.Type = "function"
-		}
-		calls[i] = c
-	}
-	assistant := moonshot.Message{Role: "assistant", Content: moonshot.Text(content), ToolCalls: calls}
-	if msg.ReasoningContent != "" {
-		r := msg.ReasoningContent
-		assistant.ReasoningContent = &r
-	}
-	out := []moonshot.Message{assistant}
-	for _, c := range calls {
-		out = append(out, moonshot.Message{Role: "tool", ToolCallID: c.ID, Name: moonshot.WebSearchName,
-			Content: moonshot.Text(c.Function.Arguments)})
-	}
-	return out
 }
 
 // stitch makes one answer of the parts of a conversation (see Result.Completion).

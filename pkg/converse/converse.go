@@ -12,6 +12,7 @@
 package converse
 
 import (
+	"context"
 	"time"
 
 	"github.com/moonchat/moonchat/pkg/moonshot"
@@ -37,6 +38,16 @@ type Engine struct {
 
 	// AutoModels are the candidates of the model "auto", cheapest first.
 	AutoModels []string
+}
+
+// Run prepares the turn and answers it (Prepare, then Answer). A turn that cannot be prepared
+// ends with the error in the Result and no request sent.
+func (e *Engine) Run(ctx context.Context, t *Turn, obs Observer) *Result {
+	p, err := e.Prepare(ctx, t, obs)
+	if err != nil {
+		return &Result{Request: t.Request, Err: err}
+	}
+	return e.Answer(ctx, p, obs)
 }
 
 // Turn is one question: the request as the caller wants it before the fixes, and what the

@@ -105,10 +105,6 @@ func (e *Engine) Prepare(ctx context.Context, t *Turn, obs Observer) (*Prepared,
 	return &Prepared{Request: fixed, Adjustments: adj, Asked: len(req.Messages), turn: t}, nil
 }
 
-func partialMessage(text string) moonshot.Message {
-	return moonshot.Message{Role: "assistant", Content: moonshot.Text(text), Partial: true}
-}
-
 // pickModel is "auto": the first model of AutoModels (cheapest first) that takes the
 // request's features and whose context holds the prompt, counted by Moonshot's tokenizer for
 // that model, plus the answer (the request's limit, else AutoAnswerTokens).
