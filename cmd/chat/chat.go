@@ -341,7 +341,7 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.JSONMode, "json-mode", false, `ask for a JSON object (response_format json_object); describe it in the prompt`)
 	fl.BoolVar(&opts.NoStream, "no-stream", false, "wait for the whole answer instead of streaming it")
 	fl.Duration("timeout", 10*time.Minute, "limit for the whole request, retries included")
-	fl.Int("max-retries", 2, "retries of a failed request before the answer starts (rate limit, overload, 5xx, network)")
+	fl.Int("max-retries", 2, "retries of a failed request before the answer starts (rate limit, overload, 5xx, network); none when the server asks to wait over 30 s")
 	cli.AddAPIFlags(cmd)
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no notices on stderr (errors are still shown)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the request body that would be sent (after the fixes) and send nothing")
