@@ -340,8 +340,7 @@ func (h *Host) Call(ctx context.Context, serverName, tool, arguments string) (*R
 	if strings.TrimSpace(arguments) == "" {
 		args = map[string]any{}
 	} else if err := json.Unmarshal([]byte(arguments), &args); err != nil || args == nil {
-		text := "the arguments are not a JSON object"
-		return &Result{Text: text, IsError: true, Bytes: len(text)}, nil
+		return newResult("the arguments are not a JSON object", true, h.opts.MaxResultBytes), nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, h.opts.CallTimeout)
 	defer cancel()
@@ -357,18 +356,14 @@ func (h *Host) Call(ctx context.Context, serverName, tool, arguments string) (*R
 		// the model can read it and try something else. Anything else is the connection.
 		var wire *jsonrpc.Error
 		if errors.As(err, &wire) {
-			text := err.Error()
-			return &Result{Text: text, IsError: true, Bytes: len(text)}, nil
+			return newResult(err.Error(), true, h.opts.MaxResultBytes), nil
 		}
 		if s.exited != nil {
 			return nil, fmt.Errorf("MCP server %s is gone%s: %w", serverName, h.logHint(s), err)
 		}
 		return nil, fmt.Errorf("MCP server %s: %w", serverName, err)
 	}
-	text := resultText(res)
-	r := &Result{IsError: res.IsError, Bytes: len(text)}
-	r.Text, r.Truncated = truncate(text, h.opts.MaxResultBytes)
-	return r, nil
+	return newResult(resultText(res), res.IsError, h.opts.MaxResultBytes), nil
 }
 
 // Close stops every server that was started and waits for them. It is safe to call more than
