@@ -33,7 +33,7 @@ func TestStdioServerToolsAndCalls(t *testing.T) {
 		}
 		byName[tl.Name] = tl
 	}
-	for _, n := range []string{"echo", "big", "slow", "fail", "env", "crash", "spawn"} {
+	for _, n := range []string{"echo", "big", "slow", "fail", "env", "crash", "spawn", "noisy"} {
 		if _, ok := byName[n]; !ok {
 			t.Errorf("tool %s missing from %v", n, tools)
 		}
@@ -88,7 +88,11 @@ func TestStdioServerToolsAndCalls(t *testing.T) {
 		t.Error("the cut split a rune")
 	}
 
-	// Started once for all of the above, its stderr in the log, not on our terminal.
+	// Started once for all of the above, its stderr in the log, not on our terminal. The log is
+	// complete once the host is closed.
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
 	data, err := os.ReadFile(filepath.Join(logs, "echo.log"))
 	if err != nil {
 		t.Fatal(err)

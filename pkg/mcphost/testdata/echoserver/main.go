@@ -61,6 +61,15 @@ func newServer() *mcp.Server {
 			}
 			return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: why}}}, nil, nil
 		})
+	mcp.AddTool(s, &mcp.Tool{Name: "noisy", Description: "Write lines of this many bytes in all to stderr, as a chatty server logs."},
+		func(_ context.Context, _ *mcp.CallToolRequest, in bigIn) (*mcp.CallToolResult, any, error) {
+			line := strings.Repeat("noisy ", 16) + "\n"
+			for n := in.Bytes; n > 0; n -= len(line) {
+				fmt.Fprint(os.Stderr, line[:min(n, len(line))])
+			}
+			fmt.Fprintln(os.Stderr, "echoserver: noisy done")
+			return text("ok"), nil, nil
+		})
 	mcp.AddTool(s, &mcp.Tool{Name: "env", Description: "Read an environment variable."},
 		func(_ context.Context, _ *mcp.CallToolRequest, in envIn) (*mcp.CallToolResult, any, error) {
 			v, ok := os.LookupEnv(in.Name)
