@@ -183,12 +183,13 @@ func TestMCPTools(t *testing.T) {
 
 	// One server: its tools, with their source; nothing on stderr.
 	r := run(t, false, "--mcp", "a")
-	if r.err != nil || r.errOut != "" || !strings.Contains(r.out, "echo\tmcp:a\tSend the text back.\x1b[31m\n") {
+	if r.err != nil || r.errOut != "" || !strings.Contains(r.out, "echo\tmcp:a\tSend the text back.\x1b]52;c;cHduZWQ=\a\x1b[31m\n") {
 		t.Errorf("piped (byte-exact):\n%q\n%q %v", r.out, r.errOut, r.err)
 	}
-	// On a terminal the description's escape sequence does not reach it.
+	// On a terminal the description's escape sequences do not reach it, nor their bodies
+	// (a clipboard write, OSC 52, is removed whole).
 	r = run(t, true, "--mcp", "a")
-	if r.err != nil || strings.Contains(r.out, "\x1b") || !strings.Contains(r.out, "echo   mcp:a   Send the text back.") {
+	if r.err != nil || strings.Contains(r.out, "\x1b") || !strings.Contains(r.out, "echo   mcp:a   Send the text back.\n") {
 		t.Errorf("terminal:\n%q %v", r.out, r.err)
 	}
 	// Every server: the tools of those that start, a line for the one that does not, exit 1,
