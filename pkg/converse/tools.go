@@ -27,6 +27,9 @@ type Tools interface {
 type ToolResult struct {
 	Content string
 	Failed  bool
+	// Bytes is the size of the result before a cut the tools made themselves with
+	// CapToolResult (pkg/mcphost does), for ToolStep.Bytes; 0 means len(Content).
+	Bytes int
 }
 
 // DefaultMaxSteps bounds the tool round trips of one answer when Turn.MaxSteps is 0.
@@ -127,7 +130,7 @@ func (a *answering) runTools(ctx context.Context, t *Turn, content string, msg m
 				return out, err
 			}
 		}
-		step := ToolStep{Call: call, Result: res, Bytes: len(res.Content), Elapsed: time.Since(start)}
+		step := ToolStep{Call: call, Result: res, Bytes: max(res.Bytes, len(res.Content)), Elapsed: time.Since(start)}
 		step.Result.Content, _ = CapToolResult(res.Content, MaxToolResultBytes)
 		a.res.ToolSteps = append(a.res.ToolSteps, step)
 		a.obs.ToolResult(step)

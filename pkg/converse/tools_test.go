@@ -117,6 +117,7 @@ func TestFormulaErrorResultGoesBackToTheModel(t *testing.T) {
 // loopingModel calls the tool whatever the conversation holds.
 type echoTools struct {
 	result string
+	bytes  int // the size the tools report for a result they cut themselves
 	block  bool
 }
 
@@ -126,7 +127,20 @@ func (e echoTools) Run(ctx context.Context, call moonshot.ToolCall) (converse.To
 		<-ctx.Done()
 		return converse.ToolResult{}, ctx.Err()
 	}
-	return converse.ToolResult{Content: e.result}, nil
+	return converse.ToolResult{Content: e.result, Bytes: e.bytes}, nil
+}
+
+// A result the tools cut themselves (pkg/mcphost does) is reported with its size before the cut.
+func TestToolResultCutByTheToolsKeepsItsSize(t *testing.T) {
+	cut, _ := converse.CapToolResult(strings.Repeat("x", 200_000), converse.MaxToolResultBytes)
+	client, _ := newClient(t, emulator.Config{Reply: callingModel("echo", "{}")})
+	res := (&converse.Engine{Client: client}).Run(context.Background(), echoTurn(echoTools{result: cut, bytes: 200_000}), converse.Discard{})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if s := res.ToolSteps[0]; s.Bytes != 200_000 || s.Result.Content != cut {
+		t.Fatalf("step bytes %d, content %d bytes (want %d)", s.Bytes, len(s.Result.Content), len(cut))
+	}
 }
 
 func echoTurn(tools converse.Tools) *converse.Turn {
