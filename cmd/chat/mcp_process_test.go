@@ -140,6 +140,10 @@ func TestMCPLoopBoundsLeaveNoServer(t *testing.T) {
 			!strings.HasSuffix(r, "[truncated by moonchat: 65482 of 200000 bytes shown]") {
 			t.Errorf("the saved result is %d bytes, ending %q", len(r), r[max(len(r)-60, 0):])
 		}
+		// The call's line tells the size the tool returned, not the size after the cut.
+		if !strings.Contains(stderr, "big {\"bytes\":200000} → 195.3 KB") {
+			t.Errorf("stderr %q", stderr)
+		}
 		noOrphans(t, echo)
 	})
 }

@@ -264,6 +264,6 @@ func Files() [][2]string {
 		{"$XDG_DATA_HOME/moonchat/history.db", "saved conversations (SQLite)."},
 		{"$XDG_DATA_HOME/moonchat/input_history", "lines typed in the interactive session."},
 		{"$XDG_CACHE_HOME/moonchat/files.json", "uploaded documents: sha256 to Moonshot file id, so a document is uploaded once."},
-		{"$XDG_CACHE_HOME/moonchat/mcp/NAME.log", "standard error of the local MCP server NAME (mode 0600)."},
+		{"$XDG_CACHE_HOME/moonchat/mcp/NAME.log", "standard error of the local MCP server NAME (mode 0600; past 1 MB it becomes NAME.log.1 and a new one begins)."},
 	}
 }

@@ -163,7 +163,9 @@ func (t *transcript) conversation(c history.Conversation, msgs []history.Message
 			if name == "" {
 				name = m.ToolCallID
 			}
-			fmt.Fprintln(t.w, t.st.Dim(t.text(fmt.Sprintf("tool result (%s): %s", name, summary(m.Content, 100)))))
+			// Sanitized before it is made one line: summary drops control characters, which
+			// would leave the body of an escape sequence for Sanitize to show as text.
+			fmt.Fprintln(t.w, t.st.Dim(t.text("tool result ("+name+"): "+summary(t.text(m.Content), 100))))
 		default:
 			t.separate()
 			fmt.Fprintf(t.w, "%s %s\n", t.st.Dim(t.text(m.Role)+":"), t.text(m.Content))

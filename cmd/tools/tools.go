@@ -69,7 +69,8 @@ func NewCmdList(f *cli.Factory, runF func(*ListOptions) error) *cobra.Command {
 			Show the tools of the official formulas given with --tool and of the MCP servers:
 			those named with --mcp, or every server under mcp_servers in the config file.
 			Each MCP server is started for the listing and stopped afterwards; a local
-			server's messages go to $XDG_CACHE_HOME/moonchat/mcp/NAME.log, not to the terminal.
+			server's messages go to $XDG_CACHE_HOME/moonchat/mcp/NAME.log, not to the terminal
+			(past 1 MB the log becomes NAME.log.1 and a new one begins).
 
 			A formula URI is namespace/name:tag, e.g. moonshot/fetch:latest (the tag defaults
 			to latest). Listing formulas asks the API for their declarations, so it needs your

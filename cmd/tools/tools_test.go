@@ -102,12 +102,13 @@ func TestMCPTools(t *testing.T) {
 
 	// One server: its tools, with their source; nothing on stderr.
 	r := run(t, false, "--mcp", "a")
-	if r.Err != nil || r.ErrOut != "" || !strings.Contains(r.Out, "echo\tmcp:a\tSend the text back.\x1b[31m\n") {
+	if r.Err != nil || r.ErrOut != "" || !strings.Contains(r.Out, "echo\tmcp:a\tSend the text back.\x1b]52;c;cHduZWQ=\a\x1b[31m\n") {
 		t.Errorf("piped (byte-exact):\n%q\n%q %v", r.Out, r.ErrOut, r.Err)
 	}
-	// On a terminal the description's escape sequence does not reach it.
+	// On a terminal the description's escape sequences do not reach it, nor their bodies
+	// (a clipboard write, OSC 52, is removed whole).
 	r = run(t, true, "--mcp", "a")
-	if r.Err != nil || strings.Contains(r.Out, "\x1b") || !strings.Contains(r.Out, "echo   mcp:a   Send the text back.") {
+	if r.Err != nil || strings.Contains(r.Out, "\x1b") || !strings.Contains(r.Out, "echo   mcp:a   Send the text back.\n") {
 		t.Errorf("terminal:\n%q %v", r.Out, r.Err)
 	}
 	// Every server: the tools of those that start, a line for the one that does not, exit 1,

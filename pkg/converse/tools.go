@@ -27,18 +27,40 @@ type Tools interface {
 type ToolResult struct {
 	Content string
 	Failed  bool
+	// Bytes is the size of the result before a cut the tools made themselves with
+	// CapToolResult (pkg/mcphost does), for ToolStep.Bytes; 0 means len(Content).
+	Bytes int
 }
 
 // DefaultMaxSteps bounds the tool round trips of one answer when Turn.MaxSteps is 0.
 const DefaultMaxSteps = 10
 
 // MaxToolResultBytes caps the text of one result sent back to the model: a tool that returns
-// a whole web page or database must not fill the context (and the bill). The rest is cut at a
-// character boundary and replaced by ToolResultCut.
+// a whole web page or database must not fill the context (and the bill). The rest is cut by
+// CapToolResult.
 const MaxToolResultBytes = 64 << 10
 
-// ToolResultCut ends a result cut at MaxToolResultBytes, so that the model knows.
-const ToolResultCut = "\n[… cut: the result was larger than 64 KB]"
+// toolResultCut ends a cut result, so that the model knows it read only part, and how much.
+const toolResultCut = "\n[truncated by moonchat: %d of %d bytes shown]"
+
+// CapToolResult cuts s to at most max bytes, on a character boundary, ending with a marker
+// the model reads: "[truncated by moonchat: KEPT of TOTAL bytes shown]". It reports whether it
+// cut. Every tool result the model reads is cut here, whoever ran the tool (the engine for
+// all of them, pkg/mcphost for its own results), so the model sees one marker.
+func CapToolResult(s string, max int) (string, bool) {
+	if len(s) <= max {
+		return s, false
+	}
+	// The marker with len(s) in both places is at least as long as the final one.
+	keep := max - len(fmt.Sprintf(toolResultCut, len(s), len(s)))
+	if keep < 0 {
+		keep = 0
+	}
+	for keep > 0 && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return s[:keep] + fmt.Sprintf(toolResultCut, keep, len(s)), true
+}
 
 // ToolStep is one call the engine ran, for the observer and the Result.
 type ToolStep struct {
@@ -108,24 +130,12 @@ func (a *answering) runTools(ctx context.Context, t *Turn, content string, msg m
 				return out, err
 			}
 		}
-		step := ToolStep{Call: call, Result: res, Bytes: len(res.Content), Elapsed: time.Since(start)}
-		step.Result.Content = capResult(res.Content)
+		step := ToolStep{Call: call, Result: res, Bytes: max(res.Bytes, len(res.Content)), Elapsed: time.Since(start)}
+		step.Result.Content, _ = CapToolResult(res.Content, MaxToolResultBytes)
 		a.res.ToolSteps = append(a.res.ToolSteps, step)
 		a.obs.ToolResult(step)
 		out = append(out, moonshot.Message{Role: "tool", ToolCallID: call.ID, Name: call.Function.Name,
 			Content: moonshot.Text(step.Result.Content)})
 	}
 	return out, nil
-}
-
-// capResult cuts a result at MaxToolResultBytes, on a character boundary.
-func capResult(s string) string {
-	if len(s) <= MaxToolResultBytes {
-		return s
-	}
-	cut := MaxToolResultBytes - len(ToolResultCut)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + ToolResultCut
 }

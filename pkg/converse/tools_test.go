@@ -3,6 +3,7 @@ package converse_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,7 @@ func TestFormulaErrorResultGoesBackToTheModel(t *testing.T) {
 // loopingModel calls the tool whatever the conversation holds.
 type echoTools struct {
 	result string
+	bytes  int // the size the tools report for a result they cut themselves
 	block  bool
 }
 
@@ -125,7 +127,20 @@ func (e echoTools) Run(ctx context.Context, call moonshot.ToolCall) (converse.To
 		<-ctx.Done()
 		return converse.ToolResult{}, ctx.Err()
 	}
-	return converse.ToolResult{Content: e.result}, nil
+	return converse.ToolResult{Content: e.result, Bytes: e.bytes}, nil
+}
+
+// A result the tools cut themselves (pkg/mcphost does) is reported with its size before the cut.
+func TestToolResultCutByTheToolsKeepsItsSize(t *testing.T) {
+	cut, _ := converse.CapToolResult(strings.Repeat("x", 200_000), converse.MaxToolResultBytes)
+	client, _ := newClient(t, emulator.Config{Reply: callingModel("echo", "{}")})
+	res := (&converse.Engine{Client: client}).Run(context.Background(), echoTurn(echoTools{result: cut, bytes: 200_000}), converse.Discard{})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if s := res.ToolSteps[0]; s.Bytes != 200_000 || s.Result.Content != cut {
+		t.Fatalf("step bytes %d, content %d bytes (want %d)", s.Bytes, len(s.Result.Content), len(cut))
+	}
 }
 
 func echoTurn(tools converse.Tools) *converse.Turn {
@@ -165,9 +180,36 @@ func TestToolResultIsCapped(t *testing.T) {
 		t.Fatal(res.Err)
 	}
 	s := res.ToolSteps[0]
-	if len(s.Result.Content) > converse.MaxToolResultBytes || !strings.HasSuffix(s.Result.Content, converse.ToolResultCut) ||
-		s.Bytes != len(big) || !strings.HasPrefix(big, strings.TrimSuffix(s.Result.Content, converse.ToolResultCut)) {
-		t.Fatalf("cut to %d bytes (from %d), suffix ok %v", len(s.Result.Content), s.Bytes, strings.HasSuffix(s.Result.Content, converse.ToolResultCut))
+	kept, _, _ := strings.Cut(s.Result.Content, "\n[truncated by moonchat: ")
+	marker := fmt.Sprintf("\n[truncated by moonchat: %d of %d bytes shown]", len(kept), len(big))
+	if len(s.Result.Content) > converse.MaxToolResultBytes || s.Result.Content != kept+marker ||
+		s.Bytes != len(big) || !strings.HasPrefix(big, kept) {
+		t.Fatalf("cut to %d bytes (from %d), tail %q", len(s.Result.Content), s.Bytes, s.Result.Content[len(kept):])
+	}
+}
+
+func TestCapToolResult(t *testing.T) {
+	for _, tc := range []struct {
+		in  string
+		max int
+	}{
+		{strings.Repeat("a", 100), 100},
+		{strings.Repeat("a", 101), 100},
+		{strings.Repeat("日本", 1000), 64 << 10},
+		{strings.Repeat("日本", 30000), 64 << 10},
+		{strings.Repeat("x", 10), 5},
+	} {
+		out, cut := converse.CapToolResult(tc.in, tc.max)
+		if cut != (len(tc.in) > tc.max) {
+			t.Errorf("len %d max %d: cut = %v", len(tc.in), tc.max, cut)
+		}
+		if cut && (len(out) > max(tc.max, 60) || !strings.HasSuffix(out, fmt.Sprintf(" of %d bytes shown]", len(tc.in))) ||
+			strings.ContainsRune(out, '\uFFFD')) {
+			t.Errorf("len %d max %d: %d bytes, tail %q", len(tc.in), tc.max, len(out), out[max(0, len(out)-50):])
+		}
+		if !cut && out != tc.in {
+			t.Error("an uncut text changed")
+		}
 	}
 }
 

@@ -32,8 +32,11 @@ import (
 // Options tune a Host. The zero value works.
 type Options struct {
 	// LogDir receives one log file per local server, <name>.log, with its stderr (appended,
-	// mode 0600). Empty discards the servers' stderr.
+	// mode 0600; past MaxLogBytes it becomes <name>.log.1 and a new one begins). Empty
+	// discards the servers' stderr.
 	LogDir string
+	// MaxLogBytes caps each log file; 0 means DefaultMaxLogBytes.
+	MaxLogBytes int64
 	// CallTimeout bounds each tool call; 0 means DefaultCallTimeout.
 	CallTimeout time.Duration
 	// StartTimeout bounds starting a server and its handshake; 0 means DefaultStartTimeout.
@@ -86,7 +89,7 @@ type server struct {
 	tools   []Tool
 	proc    *exec.Cmd     // nil for a remote server
 	exited  chan struct{} // closed when a local server's process has been waited for
-	logFile *os.File
+	log     *serverLog    // nil without Options.LogDir
 }
 
 // New validates the configurations and returns a Host that has started nothing yet.
@@ -107,6 +110,9 @@ func New(configs map[string]ServerConfig, opts Options) (*Host, error) {
 	}
 	if opts.MaxResultBytes <= 0 {
 		opts.MaxResultBytes = DefaultMaxResultBytes
+	}
+	if opts.MaxLogBytes <= 0 {
+		opts.MaxLogBytes = DefaultMaxLogBytes
 	}
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = defaultStopGrace
@@ -209,13 +215,19 @@ func (h *Host) launch(s *server, cfg ServerConfig) (mcp.Transport, error) {
 		if err := os.MkdirAll(h.opts.LogDir, 0o700); err != nil {
 			return nil, fmt.Errorf("MCP server %s: cannot create the log directory: %w", s.name, err)
 		}
-		f, err := os.OpenFile(filepath.Join(h.opts.LogDir, s.name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		l, err := openServerLog(filepath.Join(h.opts.LogDir, s.name+".log"), h.opts.MaxLogBytes)
 		if err != nil {
 			return nil, fmt.Errorf("MCP server %s: cannot open its log: %w", s.name, err)
 		}
-		fmt.Fprintf(f, "--- %s moonchat starts %s\n", time.Now().UTC().Format(time.RFC3339), cfg.Endpoint())
-		s.logFile = f
-		cmd.Stderr = f
+		l.printf("moonchat starts %s", cfg.Endpoint())
+		w, err := l.stderr()
+		if err != nil {
+			l.Close(0)
+			return nil, fmt.Errorf("MCP server %s: %w", s.name, err)
+		}
+		defer w.Close() // the server has its own copy once started
+		s.log = l
+		cmd.Stderr = w
 	}
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -234,14 +246,17 @@ func (h *Host) launch(s *server, cfg ServerConfig) (mcp.Transport, error) {
 	if err != nil {
 		inW.Close()
 		outR.Close()
+		if s.log != nil {
+			s.log.Close(0)
+		}
 		return nil, fmt.Errorf("MCP server %s: cannot run %s: %w", s.name, cfg.Command, err)
 	}
 	s.proc = cmd
 	s.exited = make(chan struct{})
 	go func() {
 		err := cmd.Wait()
-		if s.logFile != nil {
-			fmt.Fprintf(s.logFile, "--- %s the server exited: %v\n", time.Now().UTC().Format(time.RFC3339), exitText(err))
+		if s.log != nil {
+			s.log.exited("the server exited: %v", exitText(err))
 		}
 		close(s.exited)
 	}()
@@ -277,10 +292,10 @@ func serverEnv(base []string, extra map[string]string) []string {
 }
 
 func (h *Host) logHint(s *server) string {
-	if s.logFile == nil {
+	if s.log == nil {
 		return ""
 	}
-	return " (its messages are in " + s.logFile.Name() + ")"
+	return " (its messages are in " + s.log.path + ")"
 }
 
 func listTools(ctx context.Context, name string, session *mcp.ClientSession) ([]Tool, error) {
@@ -340,8 +355,7 @@ func (h *Host) Call(ctx context.Context, serverName, tool, arguments string) (*R
 	if strings.TrimSpace(arguments) == "" {
 		args = map[string]any{}
 	} else if err := json.Unmarshal([]byte(arguments), &args); err != nil || args == nil {
-		text := "the arguments are not a JSON object"
-		return &Result{Text: text, IsError: true, Bytes: len(text)}, nil
+		return newResult("the arguments are not a JSON object", true, h.opts.MaxResultBytes), nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, h.opts.CallTimeout)
 	defer cancel()
@@ -357,18 +371,14 @@ func (h *Host) Call(ctx context.Context, serverName, tool, arguments string) (*R
 		// the model can read it and try something else. Anything else is the connection.
 		var wire *jsonrpc.Error
 		if errors.As(err, &wire) {
-			text := err.Error()
-			return &Result{Text: text, IsError: true, Bytes: len(text)}, nil
+			return newResult(err.Error(), true, h.opts.MaxResultBytes), nil
 		}
 		if s.exited != nil {
 			return nil, fmt.Errorf("MCP server %s is gone%s: %w", serverName, h.logHint(s), err)
 		}
 		return nil, fmt.Errorf("MCP server %s: %w", serverName, err)
 	}
-	text := resultText(res)
-	r := &Result{IsError: res.IsError, Bytes: len(text)}
-	r.Text, r.Truncated = truncate(text, h.opts.MaxResultBytes)
-	return r, nil
+	return newResult(resultText(res), res.IsError, h.opts.MaxResultBytes), nil
 }
 
 // Close stops every server that was started and waits for them. It is safe to call more than
@@ -443,8 +453,8 @@ func (h *Host) stop(s *server) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if s.logFile != nil {
-		_ = s.logFile.Close()
+	if s.log != nil {
+		s.log.Close(h.opts.StopGrace)
 	}
 	return err
 }

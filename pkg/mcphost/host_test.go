@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moonchat/moonchat/pkg/converse"
 )
 
 func TestStdioServerToolsAndCalls(t *testing.T) {
@@ -31,7 +33,7 @@ func TestStdioServerToolsAndCalls(t *testing.T) {
 		}
 		byName[tl.Name] = tl
 	}
-	for _, n := range []string{"echo", "big", "slow", "fail", "env", "crash", "spawn"} {
+	for _, n := range []string{"echo", "big", "slow", "fail", "env", "crash", "spawn", "noisy"} {
 		if _, ok := byName[n]; !ok {
 			t.Errorf("tool %s missing from %v", n, tools)
 		}
@@ -86,7 +88,11 @@ func TestStdioServerToolsAndCalls(t *testing.T) {
 		t.Error("the cut split a rune")
 	}
 
-	// Started once for all of the above, its stderr in the log, not on our terminal.
+	// Started once for all of the above, its stderr in the log, not on our terminal. The log is
+	// complete once the host is closed.
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
 	data, err := os.ReadFile(filepath.Join(logs, "echo.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -220,27 +226,23 @@ func TestEverythingServer(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	for _, tc := range []struct {
-		in  string
-		max int
-	}{
-		{strings.Repeat("a", 100), 100},
-		{strings.Repeat("a", 101), 100},
-		{strings.Repeat("日本", 1000), 64 << 10},
-		{strings.Repeat("日本", 30000), 64 << 10},
-		{strings.Repeat("x", 10), 5},
-	} {
-		out, cut := truncate(tc.in, tc.max)
-		if cut != (len(tc.in) > tc.max) {
-			t.Errorf("len %d max %d: cut = %v", len(tc.in), tc.max, cut)
-		}
-		if cut && (len(out) > max(tc.max, 60) || !strings.HasSuffix(out, "bytes shown]") || strings.ContainsRune(out, '\uFFFD')) {
-			t.Errorf("len %d max %d: %d bytes, tail %q", len(tc.in), tc.max, len(out), out[max(0, len(out)-50):])
-		}
-		if !cut && out != tc.in {
-			t.Error("an uncut text changed")
-		}
+// A failed result is cut so that its Content, "error: " included, fits the cap: the engine
+// caps the Content again and must find nothing to cut, or the model would read two markers.
+func TestFailedResultFitsTheCap(t *testing.T) {
+	h := newHost(t, map[string]ServerConfig{"echo": {Command: echoServer(t)}}, Options{MaxResultBytes: 1000})
+	r, err := h.Call(context.Background(), "echo", "fail", `{"bytes":5000}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Content()
+	if !r.IsError || !r.Truncated || r.Bytes != 5000 || len(c) > 1000 || !strings.HasPrefix(c, "error: ") {
+		t.Fatalf("fail: error=%v truncated=%v bytes=%d content %d bytes", r.IsError, r.Truncated, r.Bytes, len(c))
+	}
+	if again, cut := converse.CapToolResult(c, 1000); cut || again != c {
+		t.Errorf("the engine would cut the result again:\n%s", again[max(0, len(again)-100):])
+	}
+	if n := strings.Count(c, "[truncated by moonchat:"); n != 1 {
+		t.Errorf("%d markers in %q", n, c[max(0, len(c)-100):])
 	}
 }
 

@@ -4,28 +4,44 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/moonchat/moonchat/pkg/converse"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
-// DefaultMaxResultBytes caps the text of one result sent back to the model.
-const DefaultMaxResultBytes = 64 << 10
+// DefaultMaxResultBytes caps the text of one result sent back to the model: the engine's cap,
+// so that a result the engine runs is cut once, here.
+const DefaultMaxResultBytes = converse.MaxToolResultBytes
 
 // Result is what one MCP tool call produced, as text for the model.
 type Result struct {
-	Text      string // the result's content as text, cut to the cap
+	Text      string // the result's content as text, cut so that Content fits the cap
 	IsError   bool   // the tool reported a failure (the text says why)
-	Truncated bool   // Text was cut; it ends with a marker saying so
+	Truncated bool   // Text was cut; it ends with converse.CapToolResult's marker
 	Bytes     int    // size of the full text before any cut
+}
+
+// errorPrefix starts the Content of a failed result.
+const errorPrefix = "error: "
+
+// newResult makes the result of text, cut so that its Content, prefix included, is at most
+// max bytes: the engine caps the Content again, and a second cut would show the model a
+// second marker.
+func newResult(text string, isError bool, max int) *Result {
+	r := &Result{IsError: isError, Bytes: len(text)}
+	if isError {
+		max -= len(errorPrefix)
+	}
+	r.Text, r.Truncated = converse.CapToolResult(text, max)
+	return r
 }
 
 // Content is the text of the tool message: the text, prefixed "error: " when the tool failed.
 func (r *Result) Content() string {
 	if r.IsError {
-		return "error: " + r.Text
+		return errorPrefix + r.Text
 	}
 	return r.Text
 }
@@ -64,23 +80,6 @@ func resultText(res *mcp.CallToolResult) string {
 		}
 	}
 	return strings.Join(parts, "\n")
-}
-
-// truncate cuts s to at most max bytes, on a rune boundary, with a marker the model can read.
-func truncate(s string, max int) (string, bool) {
-	if len(s) <= max {
-		return s, false
-	}
-	const marker = "\n[truncated by moonchat: %d of %d bytes shown]"
-	// The marker with len(s) in both places is at least as long as the final one.
-	keep := max - len(fmt.Sprintf(marker, len(s), len(s)))
-	if keep < 0 {
-		keep = 0
-	}
-	for keep > 0 && !utf8.RuneStart(s[keep]) {
-		keep--
-	}
-	return s[:keep] + fmt.Sprintf(marker, keep, len(s)), true
 }
 
 // Declaration is the tool as the chat request's tools declare it to the model.

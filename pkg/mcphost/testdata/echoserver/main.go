@@ -24,6 +24,10 @@ type bigIn struct {
 	Bytes int `json:"bytes" jsonschema:"how many bytes of text to return"`
 }
 
+type failIn struct {
+	Bytes int `json:"bytes,omitempty" jsonschema:"how many bytes the reason has (0: a short one)"`
+}
+
 type envIn struct {
 	Name string `json:"name" jsonschema:"an environment variable"`
 }
@@ -36,7 +40,7 @@ func text(s string) *mcp.CallToolResult {
 
 func newServer() *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "echoserver", Version: "1.0.0"}, nil)
-	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Send the text back.\x1b[31m"},
+	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Send the text back.\x1b]52;c;cHduZWQ=\a\x1b[31m"},
 		func(_ context.Context, _ *mcp.CallToolRequest, in textIn) (*mcp.CallToolResult, any, error) {
 			return text(in.Text), nil, nil
 		})
@@ -49,9 +53,22 @@ func newServer() *mcp.Server {
 			<-ctx.Done()
 			return nil, nil, ctx.Err()
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "fail", Description: "Fail as a tool does."},
-		func(_ context.Context, _ *mcp.CallToolRequest, _ none) (*mcp.CallToolResult, any, error) {
-			return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: "the disk is on fire"}}}, nil, nil
+	mcp.AddTool(s, &mcp.Tool{Name: "fail", Description: "Fail as a tool does (with bytes: a long reason)."},
+		func(_ context.Context, _ *mcp.CallToolRequest, in failIn) (*mcp.CallToolResult, any, error) {
+			why := "the disk is on fire"
+			if in.Bytes > 0 {
+				why = strings.Repeat("é", in.Bytes/2)
+			}
+			return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: why}}}, nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "noisy", Description: "Write lines of this many bytes in all to stderr, as a chatty server logs."},
+		func(_ context.Context, _ *mcp.CallToolRequest, in bigIn) (*mcp.CallToolResult, any, error) {
+			line := strings.Repeat("noisy ", 16) + "\n"
+			for n := in.Bytes; n > 0; n -= len(line) {
+				fmt.Fprint(os.Stderr, line[:min(n, len(line))])
+			}
+			fmt.Fprintln(os.Stderr, "echoserver: noisy done")
+			return text("ok"), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "env", Description: "Read an environment variable."},
 		func(_ context.Context, _ *mcp.CallToolRequest, in envIn) (*mcp.CallToolResult, any, error) {
