@@ -3,29 +3,6 @@
 // bench/wholeprocess.sh compares `moonchat --version` and `moonchat chat --offline` with it.
 package main
 
-import (
-	"fmt"
-	"os"
+import "github.com/moonchat/moonchat/bench/yardstick"
 
-	"github.com/charmbracelet/glamour"
-	"github.com/spf13/cobra"
-)
-
-func main() {
-	root := &cobra.Command{Use: "cobraglamour", Version: "0.0.0", SilenceUsage: true}
-	root.AddCommand(&cobra.Command{
-		Use: "render TEXT",
-		RunE: func(_ *cobra.Command, args []string) error {
-			r, err := glamour.NewTermRenderer(glamour.WithStandardStyle("dark"), glamour.WithWordWrap(80))
-			if err != nil {
-				return err
-			}
-			out, err := r.Render(args[0])
-			fmt.Print(out)
-			return err
-		},
-	})
-	if err := root.Execute(); err != nil {
-		os.Exit(1)
-	}
-}
+func main() { yardstick.Main("cobraglamour") }

@@ -7,35 +7,15 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
-	"github.com/charmbracelet/glamour"
 	_ "github.com/modelcontextprotocol/go-sdk/mcp"
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/prometheus/client_golang/prometheus/promhttp"
 	_ "github.com/redis/go-redis/v9"
 	_ "github.com/reeflective/readline"
-	"github.com/spf13/cobra"
 	_ "go.yaml.in/yaml/v3"
 	_ "modernc.org/sqlite"
+
+	"github.com/moonchat/moonchat/bench/yardstick"
 )
 
-func main() {
-	root := &cobra.Command{Use: "requireddeps", Version: "0.0.0", SilenceUsage: true}
-	root.AddCommand(&cobra.Command{
-		Use: "render TEXT",
-		RunE: func(_ *cobra.Command, args []string) error {
-			r, err := glamour.NewTermRenderer(glamour.WithStandardStyle("dark"), glamour.WithWordWrap(80))
-			if err != nil {
-				return err
-			}
-			out, err := r.Render(args[0])
-			fmt.Print(out)
-			return err
-		},
-	})
-	if err := root.Execute(); err != nil {
-		os.Exit(1)
-	}
-}
+func main() { yardstick.Main("requireddeps") }
