@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -139,6 +140,10 @@ func TestNoForeignEscapeReachesATerminal(t *testing.T) {
 			}
 			if bad := vt.ForeignControl(r.stderr); bad != "" {
 				t.Errorf("stderr holds %q:\n%q", bad, r.stderr)
+			}
+			// An argument quoted back (%q) shows its ESC as \x1b: its body is not stray text.
+			if body := vt.HostileBody(strings.ReplaceAll(all, strconv.Quote("title "+hostile), "")); body != "" {
+				t.Errorf("a sequence's body %q is shown as text: stdout %q stderr %q", body, r.stdout, r.stderr)
 			}
 		})
 	}

@@ -347,4 +347,7 @@ func TestSessionKeepsOutsideEscapesOffTheTerminal(t *testing.T) {
 	if bad := vt.ForeignControl(r.stderr); bad != "" {
 		t.Errorf("stderr holds %q:\n%q", bad, r.stderr)
 	}
+	if body := vt.HostileBody(r.stdout + r.stderr); body != "" {
+		t.Errorf("a sequence's body %q is shown as text: stdout %q stderr %q", body, r.stdout, r.stderr)
+	}
 }

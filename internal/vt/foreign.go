@@ -2,6 +2,7 @@ package vt
 
 import (
 	"regexp"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -9,6 +10,22 @@ import (
 // (OSC 52), a window title (OSC 0), a screen clear, C1 forms of CSI and OSC, a lone C1
 // control, a DCS string and bells. "pwn" and "end" show that the text around them is kept.
 const Hostile = "pwn\x1b]52;c;Y2xpcA==\a\x1b]0;title\x1b\\\x1b[2J\x1b[H\u009b2J\u009d0;t\a\u0085\x1bP0;1|x\x1b\\\a end"
+
+// HostileBodies are the bodies of Hostile's clipboard write, window title and DCS string.
+// Text showing one lost a sequence's introducer but kept its body: it holds no control
+// character, yet prints the sequence's insides (a one-line summary that dropped the ESC
+// before the sanitizer saw it).
+var HostileBodies = []string{"52;c;Y2xpcA==", "0;title", "0;1|x"}
+
+// HostileBody returns the first of HostileBodies in s, or "".
+func HostileBody(s string) string {
+	for _, b := range HostileBodies {
+		if strings.Contains(s, b) {
+			return b
+		}
+	}
+	return ""
+}
 
 // ownCodes are the only escape sequences moonchat itself writes to a terminal: SGR colours,
 // cursor up, erase line and display, column, and hide/show cursor.

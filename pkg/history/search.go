@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // Span is a byte range [Start, End) in a snippet.
@@ -234,6 +236,10 @@ func escapeLike(s string) string {
 // snippet cuts one line of text around the first occurrence of any term and
 // marks every occurrence in it.
 func snippet(text string, terms []string) (string, []Span) {
+	// Sequences go before the window is cut: a window starting inside one
+	// would leave its body as text (oneLine removes only whole sequences), and
+	// a term matching inside a body must not choose the window.
+	text = render.RemoveEscapes(text)
 	first := len(text)
 	for _, t := range terms {
 		if m := findFirstFold(text, t); m >= 0 && m < first {

@@ -168,7 +168,7 @@ func TestSnippet(t *testing.T) {
 	}{
 		{"short text whole", "Hello world", []string{"world"}, "Hello world", []string{"world"}},
 		{"cut both sides", long, []string{"needle"},
-			"…m lorem ipsum lorem ipsum the NEEDLE is here and[31m more dolor sit dolor sit dolor sit dolor sit dolor sit dolor sit…",
+			"…m lorem ipsum lorem ipsum the NEEDLE is here and more dolor sit dolor sit dolor sit dolor sit dolor sit dolor sit dolor…",
 			[]string{"NEEDLE"}},
 		{"several terms, overlapping", "abcd abc", []string{"abc", "bcd"}, "abcd abc", []string{"abcd", "abc"}},
 		{"cjk", "今天天气很好", []string{"天气"}, "今天天气很好", []string{"天气"}},

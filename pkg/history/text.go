@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/moonchat/moonchat/pkg/render"
 )
 
 // maxTitleRunes bounds a title, ellipsis included, so `history list` stays
@@ -11,11 +13,13 @@ import (
 const maxTitleRunes = 60
 
 // TitleFromPrompt makes a conversation title from a prompt: its first
-// non-blank line, with whitespace collapsed and control characters removed,
-// cut to 60 runes ending in "…" when longer. Append applies it to the first
-// user message of an untitled conversation.
+// non-blank line, with whitespace collapsed and escape sequences and control
+// characters removed, cut to 60 runes ending in "…" when longer. Append
+// applies it to the first user message of an untitled conversation.
 func TitleFromPrompt(prompt string) string {
-	for line := range strings.Lines(prompt) {
+	// Sequences go before the text is cut into lines: an OSC body can hold a
+	// newline, and its second half would otherwise be a line of its own.
+	for line := range strings.Lines(render.RemoveEscapes(prompt)) {
 		t := oneLine(line)
 		if t == "" {
 			continue
@@ -29,16 +33,19 @@ func TitleFromPrompt(prompt string) string {
 	return ""
 }
 
-// oneLine collapses all whitespace to single spaces and drops other control
-// characters, so stored text printed in a list cannot move the cursor or
-// send escape sequences to the terminal.
+// oneLine collapses all whitespace to single spaces and drops escape
+// sequences whole and other control characters, so stored text printed in a
+// list cannot move the cursor or send escape sequences to the terminal, and
+// shows none of a sequence's body as text. Dropping only the controls would
+// leave the body (']52;c;...' of a clipboard write) for the display
+// sanitizer to print, since without its ESC it is plain text.
 func oneLine(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) && !unicode.IsSpace(r) {
 			return -1
 		}
 		return r
-	}, s)
+	}, render.RemoveEscapes(s))
 	return strings.Join(strings.Fields(s), " ")
 }
 

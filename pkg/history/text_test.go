@@ -13,7 +13,7 @@ func TestTitleFromPrompt(t *testing.T) {
 		{"  first line  \nsecond line", "first line"},
 		{"\n\n\t\nafter blanks\n", "after blanks"},
 		{"tabs\tand   spaces", "tabs and spaces"},
-		{"escape \x1b[2Jsequence\a", "escape [2Jsequence"},
+		{"escape \x1b[2Jsequence\a", "escape sequence"},
 		{"", ""},
 		{" \n \n", ""},
 		{strings.Repeat("x", 60), strings.Repeat("x", 60)},
@@ -29,6 +29,52 @@ func TestTitleFromPrompt(t *testing.T) {
 		}
 		if n := utf8.RuneCountInString(got); n > maxTitleRunes {
 			t.Errorf("TitleFromPrompt(%q) has %d runes", tt.prompt, n)
+		}
+	}
+}
+
+// TestHostileTextMakesNoSequenceBody: a title or a snippet made from text holding escape
+// sequences shows none of their bodies, even where a sequence spans lines or the snippet's
+// window, and the snippet's spans still mark the terms in the text returned.
+func TestHostileTextMakesNoSequenceBody(t *testing.T) {
+	const seqs = "\x1b]52;c;Y2xpcA==\a\x1b]0;title\x1b\\\x1b[2J\u009b2J\u009d0;t\a\x1bP0;1|x\x1b\\"
+	bodies := []string{"52;c", "Y2xpcA==", "0;title", "[2J", "2J", "0;t", "0;1|x"}
+	noBody := func(what, got string) {
+		t.Helper()
+		for _, b := range bodies {
+			if strings.Contains(got, b) {
+				t.Errorf("%s %q shows the sequence body %q", what, got, b)
+			}
+		}
+	}
+	for _, prompt := range []string{
+		"hi " + seqs + " there",
+		seqs + "\nsecond line",
+		"\x1b]52;c;Y2xp\nY2xpcA==\a after a sequence over two lines",
+	} {
+		noBody("title", TitleFromPrompt(prompt))
+	}
+	if got, want := TitleFromPrompt("hi "+seqs+" there"), "hi there"; got != want {
+		t.Errorf("title %q, want %q", got, want)
+	}
+
+	// The window of a snippet starts 'snippetBefore' runes before the match: with a long
+	// clipboard write there, it would start inside the body.
+	long := "\x1b]52;c;" + strings.Repeat("QUFB", 100) + "\a needle " + seqs + " tail"
+	for _, text := range []string{long, "hi " + seqs + " needle", "52;c needle " + seqs} {
+		got, spans := snippet(text, []string{"needle", "52;c"})
+		if text[:4] != "52;c" {
+			noBody("snippet", got)
+		}
+		if strings.Contains(got, "QUFB") {
+			t.Errorf("snippet %q shows the body of a clipboard write", got)
+		}
+		var marked []string
+		for _, sp := range spans {
+			marked = append(marked, got[sp.Start:sp.End])
+		}
+		if len(marked) == 0 || marked[len(marked)-1] != "needle" {
+			t.Errorf("snippet %q marks %q, want needle last", got, marked)
 		}
 	}
 }

@@ -67,6 +67,54 @@ func Sanitize(s string) string {
 	return b.String()
 }
 
+// RemoveEscapes returns s without its escape sequences, each removed whole (introducer,
+// parameters and body) exactly as [Sanitize] removes it, and with each invalid UTF-8 byte
+// made U+FFFD (so that no two bytes around a removed sequence join into a new one); every
+// other character, control or not, is left as it is. It is for text that is shortened or
+// made one line before it is shown, such as a title or a search snippet: dropping only the
+// control characters there would leave a sequence's body (']52;c;...') as text that no
+// later Sanitize can tell from the rest.
+func RemoveEscapes(s string) string {
+	if strings.IndexByte(s, 0x1b) < 0 && !hasC1Introducer(s) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b {
+			i = skipEscape(s, i)
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteRune(utf8.RuneError)
+			i++
+		case size == 2 && s[i] == 0xc2 && introducesC1(s[i+1]):
+			i = skipC1(s, i, r, size)
+		default:
+			b.WriteString(s[i : i+size])
+			i += size
+		}
+	}
+	return b.String()
+}
+
+// hasC1Introducer reports whether s holds the UTF-8 form of a C1 control that starts a sequence.
+func hasC1Introducer(s string) bool {
+	for i := strings.IndexByte(s, 0xc2); i >= 0 && i+1 < len(s); {
+		if introducesC1(s[i+1]) {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], 0xc2)
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
 // isClean reports whether s is valid UTF-8 with no control character but tab and newline, the
 // common case, in which Sanitize returns s itself. s is a string or a byte slice (a markdown
 // source line), never copied: a non-ASCII character is decoded from at most utf8.UTFMax bytes.

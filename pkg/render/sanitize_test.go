@@ -121,3 +121,47 @@ func TestIsCleanStringAndBytesAgree(t *testing.T) {
 		t.Errorf("isClean allocated %v times for a byte slice", n)
 	}
 }
+
+func TestRemoveEscapes(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"plain kept uncopied", "héllo\tworld\n", "héllo\tworld\n"},
+		{"OSC 52 with its body", "hi \x1b]52;c;Y2xpcA==\a there", "hi  there"},
+		{"OSC 0 ST", "a\x1b]0;pwned\x1b\\b", "ab"},
+		{"CSI", "a\x1b[2Jb\x1b[1;31mc", "abc"},
+		{"DCS", "a\x1bP0;1|x\x1b\\b", "ab"},
+		{"C1 CSI and OSC", "a\u009b2Jb\u009d0;t\ac", "abc"},
+		{"OSC body over a newline", "a\x1b]0;x\ny\ab", "ab"},
+		{"cut OSC", "a\x1b]0;title", "a"},
+		{"other controls kept", "a\ab\r\n\u0085c", "a\ab\r\n\u0085c"},
+		{"invalid bytes cannot join around a removed sequence", "a\xc2\x1bc\x9b2Jb", "a\ufffd\ufffd2Jb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RemoveEscapes(tc.in); got != tc.want {
+				t.Errorf("RemoveEscapes(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// RemoveEscapes removes what Sanitize removes and leaves no sequence: showing its result is
+// showing the text, and no introducer is left for a later cut to separate from its body.
+func TestRemoveEscapesRandomBytes(t *testing.T) {
+	rng := rand.New(rand.NewSource(13))
+	// No CR: one before a removed sequence and a newline after it becomes a CRLF, which
+	// Sanitize drops where it would show a lone CR as ␍, a difference of no consequence.
+	alphabet := []string{"\x1b", "[", "]", "P", "_", "\\", "\a", "\n", "\t", "a", "0", ";", "\u009b", "\u009c", "\u009d", "\u0085", "é", "\xff", "\xc2", "\x9b", "J", "m"}
+	for n := 0; n < 5000; n++ {
+		var b strings.Builder
+		for i := rng.Intn(40); i > 0; i-- {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		in := b.String()
+		got := RemoveEscapes(in)
+		if strings.IndexByte(got, 0x1b) >= 0 || hasC1Introducer(got) || !utf8.ValidString(got) {
+			t.Fatalf("RemoveEscapes(%q) = %q still holds a sequence or invalid UTF-8", in, got)
+		}
+		if Sanitize(got) != Sanitize(in) {
+			t.Fatalf("Sanitize(RemoveEscapes(%q)) = %q, Sanitize alone %q", in, Sanitize(got), Sanitize(in))
+		}
+	}
+}
