@@ -145,7 +145,7 @@ var keyTable = []Key{
 		Name:        string(KeyMaxRetries),
 		Type:        TypeInt,
 		Default:     "2",
-		Description: "retries after a rate limit, overload, server or network error, before any answer arrived; none when the server asks to wait over 30s",
+		Description: "retries after a rate limit, overload, server or network error, before any answer arrived; none when the server asks to wait over 30 s",
 		Env:         []string{"MOONCHAT_MAX_RETRIES"},
 		Validate:    validateNonNegative,
 	},

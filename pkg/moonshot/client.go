@@ -61,7 +61,7 @@ type Options struct {
 	Timeout time.Duration
 	// RetryBaseDelay is the first backoff (doubled per attempt, with jitter); 0 means 500ms.
 	RetryBaseDelay time.Duration
-	// MaxRetryDelay caps the backoff; 0 means 30s. When the server asks for a longer wait
+	// MaxRetryDelay caps the backoff; 0 means DefaultMaxRetryDelay. When the server asks for a longer wait
 	// (Retry-After, "try again after N seconds"), the request is not retried: the error comes
 	// back at once as a *WaitTooLongError.
 	MaxRetryDelay time.Duration
@@ -70,6 +70,11 @@ type Options struct {
 	// OnRetry, when set, is told about each retry before its wait.
 	OnRetry func(attempt int, wait time.Duration, err error)
 }
+
+// DefaultMaxRetryDelay is the longest wait between attempts when Options.MaxRetryDelay is 0:
+// a CLI user waits half a minute for an answer, not longer, and a server asking for more is
+// told to the user at once (WaitTooLongError).
+const DefaultMaxRetryDelay = 30 * time.Second
 
 // Client talks to the Moonshot API. It is safe for concurrent use.
 type Client struct {
@@ -124,7 +129,7 @@ func NewClient(opts Options) (*Client, error) {
 		c.baseDelay = 500 * time.Millisecond
 	}
 	if c.maxDelay <= 0 {
-		c.maxDelay = 30 * time.Second
+		c.maxDelay = DefaultMaxRetryDelay
 	}
 	return c, nil
 }

@@ -27,6 +27,10 @@ import (
 // for a few base64 images.
 const DefaultMaxBodyBytes = 32 << 20
 
+// DefaultMaxRetryDelay is the longest backoff before a deployment is tried again within one
+// request: a client of the proxy waits for its answer meanwhile.
+const DefaultMaxRetryDelay = 10 * time.Second
+
 // Options are the parts of a Handler that do not come from the config file.
 type Options struct {
 	// HTTPClient carries the upstream requests; nil means a transport tuned for many
@@ -45,7 +49,7 @@ type Options struct {
 	// Now is the clock of the rpm/tpm minutes and cooldowns (nil = time.Now), for tests.
 	Now func() time.Time
 	// RetryBaseDelay is the first backoff before a deployment is tried again (0 = 500ms);
-	// MaxRetryDelay caps it (0 = 10s). A deployment whose server asks for a longer wait is not
+	// MaxRetryDelay caps it (0 = DefaultMaxRetryDelay). A deployment whose server asks for a longer wait is not
 	// tried again in that request; when no other is left its error is passed on at once, with
 	// Retry-After, rather than holding the client (and the wait sets its cooldown, up to
 	// MaxServerCooldown).
@@ -133,7 +137,7 @@ func New(cfg *Config, opts Options) (*Handler, error) {
 		h.baseDelay = 500 * time.Millisecond
 	}
 	if h.maxDelay <= 0 {
-		h.maxDelay = 10 * time.Second
+		h.maxDelay = DefaultMaxRetryDelay
 	}
 	if cfg.MasterKey != "" {
 		h.auth = true
