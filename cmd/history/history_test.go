@@ -873,3 +873,35 @@ func BenchmarkShowTerminal(b *testing.B) {
 		}
 	}
 }
+
+// A title set through Update can hold anything. Every listing shows it the same way: escape
+// sequences removed whole, other control characters dropped (not shown as ␇), so a
+// conversation is recognised by the same title in list, show and search, on a terminal or not.
+func TestTitlesWithControlsReadTheSameEverywhere(t *testing.T) {
+	fx := newFixture(t)
+	fx.seed(history.Conversation{ID: "ab12cd34", Title: "bell\a and \x1b]0;pwned\atitle\x7f", Model: "kimi-k2.6"},
+		history.Message{Role: "user", Content: "hello"})
+	const want = "bell and title"
+
+	show := stripANSI(fx.mustRun(terminal, "show", "ab12cd34").stdout)
+	header, _, _ := strings.Cut(show, "\n")
+	if parts := strings.Split(header, " · "); len(parts) < 2 || parts[1] != want {
+		t.Errorf("history show header %q, want the title %q", header, want)
+	}
+	table := stripANSI(fx.mustRun(func(ios *iostreams.IOStreams) { terminal(ios); ios.SetSize(100, 30) }, "list").stdout)
+	if !strings.Contains(table, "  "+want+"\n") {
+		t.Errorf("history list on a terminal:\n%s\nwant the title %q", table, want)
+	}
+	if got := fx.mustRun(piped, "list").stdout; got != "ab12cd34\t"+want+"\n" {
+		t.Errorf("history list piped: %q, want the title %q", got, want)
+	}
+	hits := stripANSI(fx.mustRun(terminal, "search", "hello").stdout)
+	if !strings.Contains(hits, "ab12cd34  "+want+"  ") {
+		t.Errorf("history search on a terminal:\n%s\nwant the title %q", hits, want)
+	}
+	for _, out := range []string{show, table, hits} {
+		if strings.ContainsAny(out, "␇␡\a\x7f") || strings.Contains(out, "pwned") {
+			t.Errorf("a control or a sequence's body reached the screen:\n%q", out)
+		}
+	}
+}

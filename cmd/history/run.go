@@ -83,9 +83,11 @@ func candidatesHint(cs []history.Conversation) string {
 }
 
 // displayTitle is a title as one clean line for a terminal (titles set through Update may
-// hold anything, escape sequences included).
+// hold anything, escape sequences included). TitleFromPrompt alone makes it safe, and so it
+// reads as the piped listings and the export print it: sanitizing first would turn a BEL into
+// a ␇ that TitleFromPrompt then keeps as text.
 func displayTitle(title string) string {
-	if t := history.TitleFromPrompt(render.Sanitize(title)); t != "" {
+	if t := history.TitleFromPrompt(title); t != "" {
 		return t
 	}
 	return "(untitled)"
