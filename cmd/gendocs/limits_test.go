@@ -15,6 +15,7 @@ import (
 	gendocs "github.com/moonchat/moonchat/cmd/gendocs"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/converse"
+	"github.com/moonchat/moonchat/pkg/iostreams"
 	"github.com/moonchat/moonchat/pkg/mcphost"
 	"github.com/moonchat/moonchat/pkg/moonshot"
 	"github.com/moonchat/moonchat/pkg/proxy"
@@ -154,6 +155,39 @@ func TestDocsStateTheLimitsOfTheCode(t *testing.T) {
 			figure:   minShort(proxy.DefaultRequestTimeout),
 			constant: "proxy.DefaultRequestTimeout = " + proxy.DefaultRequestTimeout.String(),
 			places:   []statement{{"pkg/proxy/README.md", []string{"(default `request_timeout`, {});"}}},
+		},
+		{
+			figure:   fmt.Sprint(proxy.DefaultAllowedFails),
+			constant: fmt.Sprintf("proxy.DefaultAllowedFails = %d", proxy.DefaultAllowedFails),
+			places: []statement{
+				{"help: moonchat serve", []string{"allowed_fails: {} # failures a minute before a cooldown (LiteLLM's default)"}},
+				{"man/moonchat-serve.1", []string{"allowed_fails: {} # failures a minute before a cooldown (LiteLLM's default)"}},
+				{"pkg/proxy/README.md", []string{"(LiteLLM's default, {}, when absent)"}},
+			},
+		},
+		{
+			figure:   fmt.Sprint(int64(proxy.DefaultCooldownTime / time.Second)),
+			constant: "proxy.DefaultCooldownTime = " + proxy.DefaultCooldownTime.String(),
+			places: []statement{
+				{"help: moonchat serve", []string{"cooldown_time: {} # seconds out of rotation (LiteLLM's default)"}},
+				{"man/moonchat-serve.1", []string{"cooldown_time: {} # seconds out of rotation (LiteLLM's default)"}},
+				{"pkg/proxy/README.md", []string{"`cooldown_time` is in seconds (default {})."}},
+			},
+		},
+		{
+			figure:   fmt.Sprint(proxy.DefaultNumRetries),
+			constant: fmt.Sprintf("proxy.DefaultNumRetries = %d", proxy.DefaultNumRetries),
+			places:   []statement{{"pkg/proxy/README.md", []string{"`num_retries` (default {}) counts every"}}},
+		},
+		{
+			figure:   fmt.Sprint(iostreams.MaxWidth),
+			constant: fmt.Sprintf("iostreams.MaxWidth = %d", iostreams.MaxWidth),
+			places: []statement{
+				{"README.md", []string{"0 = terminal width, at most {} |"}},
+				{"help: moonchat chat", []string{"(0: the terminal's width, at most {})"}},
+				{"man/moonchat-chat.1", []string{"(0: the terminal's width, at most {})"}},
+				{"ENVIRONMENT section", []string{"0 uses the terminal width (at most {})"}},
+			},
 		},
 		{
 			figure:   fmt.Sprint(chatcmd.MaxContinues),
