@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/moonchat/moonchat/internal/errfixture"
 	"github.com/moonchat/moonchat/pkg/emulator"
 )
 
@@ -193,5 +195,75 @@ func TestUsageLine(t *testing.T) {
 	}
 	if strings.Contains(r.stdout, "prompt +") {
 		t.Fatal("usage on stdout")
+	}
+}
+
+// TestJSONErrorRetryAfter: a temporary failure whose answer said how long to wait carries that
+// wait in error.retry_after (whole seconds, rounded up), whether moonchat gave up at once
+// because the wait is longer than it retries after or honoured it until the retries ran out;
+// other failures carry none. The fields scripts already read stay as they were.
+func TestJSONErrorRetryAfter(t *testing.T) {
+	withHeader := func(name, key, value string) func(*testing.T) errfixture.Answer {
+		return func(t *testing.T) errfixture.Answer {
+			a := errfixture.Named(t, name)
+			a.Headers[key] = value
+			return a
+		}
+	}
+	tests := []struct {
+		name     string
+		fault    *emulator.Fault                    // injected in the emulator, or
+		answer   func(*testing.T) errfixture.Answer // answered to every chat request
+		args     []string
+		requests int32 // chat requests that reached the answer (0: not counted)
+		exit     int
+		status   int
+		wait     float64 // 0: no retry_after
+	}{
+		// The harness retries after at most 5 ms: 20 s is longer, so moonchat gives up at once.
+		{"wait too long for a retry", &emulator.Fault{Kind: emulator.RateLimit, RetryAfter: 20, Times: 9}, nil, nil, 0, 75, 429, 20},
+		{"X-RateLimit-Reset, no retries left", nil, func(t *testing.T) errfixture.Answer { return errfixture.Named(t, "429-rate_limit-x-ratelimit-reset") },
+			[]string{"--max-retries", "0"}, 1, 75, 429, 6},
+		{"waited until the retries ran out, rounded up", nil, withHeader("429-rate_limit-x-ratelimit-reset", "X-RateLimit-Reset", "2ms"),
+			[]string{"--max-retries", "2"}, 3, 75, 429, 1},
+		{"5xx with Retry-After", nil, withHeader("500-server_error", "Retry-After", "3"), []string{"--max-retries", "0"}, 1, 75, 500, 3},
+		{"overload says no wait", &emulator.Fault{Kind: emulator.Overload, Times: 9}, nil, nil, 0, 75, 429, 0},
+		{"quota is not cleared by waiting", nil, withHeader("429-exceeded_current_quota_error", "Retry-After", "30"), nil, 1, 4, 429, 0},
+	}
+	for _, tt := range tests {
+		for _, format := range []string{"json", "jsonl"} {
+			t.Run(tt.name+"/"+format, func(t *testing.T) {
+				h := failingHarness(t, tt.fault, nil)
+				var chats *atomic.Int32
+				if tt.answer != nil {
+					chats = h.failFirstWith(tt.answer(t), 1000)
+				}
+				args := append([]string{"chat", "--format", format, "-m", "kimi-k2-turbo-preview"}, tt.args...)
+				r := h.run(append(args, "hi")...)
+				if chats != nil && tt.requests != 0 && chats.Load() != tt.requests {
+					t.Errorf("%d chat requests, want %d", chats.Load(), tt.requests)
+				}
+				var errObj map[string]any
+				if format == "json" {
+					errObj, _ = decodeObject(t, r.stdout)["error"].(map[string]any)
+				} else {
+					events := decodeLines(t, r.stdout)
+					errObj, _ = events[len(events)-1]["error"].(map[string]any)
+				}
+				if errObj == nil {
+					t.Fatalf("exit %d, no error object: %s", r.code, r.stdout)
+				}
+				if r.code != tt.exit || errObj["exit_code"] != float64(tt.exit) || errObj["status"] != float64(tt.status) || errObj["type"] == "" || errObj["message"] == "" {
+					t.Fatalf("error object %v", errObj)
+				}
+				got, present := errObj["retry_after"]
+				switch {
+				case tt.wait == 0 && present:
+					t.Fatalf("retry_after %v where the server asked for no wait: %v", got, errObj)
+				case tt.wait != 0 && got != tt.wait:
+					t.Fatalf("retry_after %v (present %v), want %v: %v", got, present, tt.wait, errObj)
+				}
+			})
+		}
 	}
 }

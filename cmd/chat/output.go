@@ -173,6 +173,8 @@ type jsonError struct {
 	Status    int    `json:"status,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 	ExitCode  int    `json:"exit_code"`
+	// RetryAfter is the server's requested wait in seconds (cli.CeilSeconds); 0 = none said.
+	RetryAfter int64 `json:"retry_after,omitempty"`
 }
 
 type jsonChoice struct {
@@ -242,6 +244,9 @@ func errorJSON(err error) *jsonError {
 		je.Message = apiErr.Message
 		je.Status = apiErr.StatusCode
 		je.RequestID = apiErr.RequestID
+	}
+	if wait, ok := cli.ServerWait(err); ok {
+		je.RetryAfter = cli.CeilSeconds(wait)
 	}
 	return je
 }

@@ -24,11 +24,16 @@ const jsonSchemaDoc = "With **--format json**, one object is printed when the an
                 "finish_reason": "stop", "tool_calls": []} ],  // only with -n 2 or more
   "error": {"type": "rate_limit_reached_error", "kind": "temporary",
             "message": "…", "status": 429, "request_id": "…",
-            "exit_code": 75}                                  // only on failure
+            "exit_code": 75,                                  // only on failure
+            "retry_after": 20}        // seconds the server asked to wait, when it said
 }` + "\n```\n\n" +
 	"On failure the object is still printed, with what arrived before the error, and moonchat " +
 	"exits with the code in error.exit_code. error.kind is one of usage, auth, quota, rejected, " +
-	"temporary, interrupted, failure.\n\n" +
+	"temporary, interrupted, failure. error.retry_after is present only when a temporary " +
+	"failure's answer said how long to wait (Retry-After, X-RateLimit-Reset, or \"try again after " +
+	"N seconds\"), whether moonchat gave up at once because the wait is longer than it retries " +
+	"after (30 s) or retried until --max-retries ran out: the wait in whole seconds, rounded up, " +
+	"so a script can sleep that long before trying again.\n\n" +
 	"With **--format jsonl**, one event per line is printed as the stream arrives; every event " +
 	"has a \"type\":\n\n" +
 	"```\n" + `{"type":"start","model":"kimi-k2.6","request_id":"…"}

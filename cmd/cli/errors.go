@@ -185,6 +185,23 @@ func ErrorKind(err error) string {
 	return "failure"
 }
 
+// ServerWait is how long the server asked to wait before the next request, for a temporary
+// failure whose answer said so (Retry-After, X-RateLimit-Reset, "try again after N seconds"):
+// both a wait longer than moonchat retries after and one it honoured until the retries ran
+// out. Other failures report none: a quota or a rejected request does not clear by waiting.
+func ServerWait(err error) (time.Duration, bool) {
+	if ExitCode(err) != ExitTemporary {
+		return 0, false
+	}
+	var tooLong *moonshot.WaitTooLongError
+	if errors.As(err, &tooLong) {
+		return tooLong.Wait, tooLong.Wait > 0
+	}
+	// With no base delay, RetryDelay reports only a wait the server asked for.
+	d, asked := moonshot.RetryDelay(0, err, 0, 0)
+	return d, asked && d > 0
+}
+
 // Describe returns the one-line message and the hint (possibly empty) that the root prints.
 // region is the configured region, used to point a 401 at the other platform.
 func Describe(err error, region string) (msg, hint string) {
@@ -250,11 +267,17 @@ func Describe(err error, region string) (msg, hint string) {
 func waitText(d time.Duration) string {
 	switch {
 	case d <= 2*time.Minute:
-		return fmt.Sprintf("%d s", int64((d+time.Second-1)/time.Second))
+		return fmt.Sprintf("%d s", CeilSeconds(d))
 	case d <= 2*time.Hour:
 		return fmt.Sprintf("%d min", int64((d+time.Minute-1)/time.Minute))
 	}
 	return fmt.Sprintf("%d h", int64((d+time.Hour-1)/time.Hour))
+}
+
+// CeilSeconds is d in whole seconds, rounded up: a script that sleeps that long after a
+// server's requested wait does not come back early.
+func CeilSeconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
 }
 
 // retired is the hint for a 404 on a model Moonshot retired: the model to use instead.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/moonchat/moonchat/pkg/emulator"
 	"github.com/moonchat/moonchat/pkg/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 func redisSettings(s *redistest.Server) RedisSettings {
@@ -102,5 +103,78 @@ func TestRedisGoingAwayDegradesToLocalCounts(t *testing.T) {
 	_, body := p.do(t, "GET", "/metrics", "")
 	if !strings.Contains(string(body), "moonchat_proxy_shared_state_errors_total ") || strings.Contains(string(body), "moonchat_proxy_shared_state_errors_total 0\n") {
 		t.Fatalf("metrics:\n%s", body)
+	}
+}
+
+// TestReplicasShareTheServerWait: a 429 whose server asks for longer than cooldown_time, met
+// by one replica, keeps the deployment out of both replicas that share a Redis for the wait
+// it asked for, capped at MaxServerCooldown, as TestServerWaitSetsTheCooldown shows for one
+// replica. With Redis the cooldown is the key's expiry on Redis's clock, not the replicas'
+// (the clock seam moves only their rpm/tpm minutes), so the wait is read from the key: its
+// expiry time less Redis's TIME taken before and after the 429 brackets the cooldown that was
+// set, to the millisecond, however slowly the test runs.
+func TestReplicasShareTheServerWait(t *testing.T) {
+	for _, tc := range []struct {
+		retryAfter int
+		cooled     time.Duration
+	}{
+		{120, 120 * time.Second},
+		{3 * 3600, MaxServerCooldown},
+	} {
+		t.Run(strconv.Itoa(tc.retryAfter), func(t *testing.T) {
+			rs := redistest.Start(t)
+			rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+			t.Cleanup(func() { rdb.Close() })
+			ctx := waitCtx(t)
+			a := startUpstream(t, emulator.Config{})
+			b := startUpstream(t, emulator.Config{})
+			da := deploy("kimi", "kimi-k2.6", a)
+			da.ID = "a"
+			clock := newFakeClock()
+			cfg := &Config{Deployments: []Deployment{da, deploy("kimi", "kimi-k2.6", b)}, NumRetries: 1, Redis: redisSettings(rs)}
+			p1 := startProxy(t, cfg, Options{Now: clock.Now})
+			p2 := startProxy(t, cfg, Options{Now: clock.Now})
+			send := func(p *testProxy, n int) {
+				t.Helper()
+				for range n {
+					if resp, body := p.do(t, "POST", "/v1/chat/completions", chatJSON("kimi", "")); resp.StatusCode != 200 {
+						t.Fatalf("%d %s", resp.StatusCode, body)
+					}
+				}
+			}
+
+			before, err := rdb.Time(ctx).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Inject(emulator.Fault{Kind: emulator.RateLimit, RetryAfter: tc.retryAfter})
+			send(p1, 1) // round-robin starts at a, which refuses; the retry goes to b
+			after, err := rdb.Time(ctx).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(a.Requests()); n != 1 {
+				t.Fatalf("a got %d requests, want the one it refused", n)
+			}
+			expires, err := rdb.Do(ctx, "PEXPIRETIME", redisKey("a", "cool", 0)).Int64()
+			if err != nil || expires <= 0 {
+				t.Fatalf("a has no cooldown in Redis: %d %v", expires, err)
+			}
+			longest, shortest := time.Duration(expires-before.UnixMilli())*time.Millisecond, time.Duration(expires-after.UnixMilli())*time.Millisecond
+			if tc.cooled < shortest || tc.cooled > longest {
+				t.Fatalf("Retry-After %d: the cooldown set in Redis is between %v and %v, want %v", tc.retryAfter, shortest, longest, tc.cooled)
+			}
+
+			// Long past cooldown_time (5 s) on the replicas' clock, neither sends to a.
+			clock.Advance(DefaultCooldownTime + time.Second)
+			send(p2, 4)
+			send(p1, 4)
+			if n := len(a.Requests()); n != 1 {
+				t.Fatalf("Retry-After %d: a got %d more requests while cooling down", tc.retryAfter, n-1)
+			}
+			if n := len(b.Requests()); n != 9 {
+				t.Fatalf("b got %d requests, want 9", n)
+			}
+		})
 	}
 }
