@@ -3,6 +3,7 @@
 package chat
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/moonchat/moonchat/cmd/cli"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/iostreams"
+	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
 // Options are the inputs of a chat run.
@@ -335,9 +337,9 @@ func NewCmdChat(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 	fl.StringVarP(&opts.Settings.Role, "role", "r", "", "apply the role `NAME` of the config file (system prompt, model…; `moonchat roles list`)")
 	fl.Float64Var(&temperature, "temperature", 0, "sampling temperature (Moonshot accepts 0–1; fixed on kimi-k2.6 and later)")
 	fl.Float64Var(&topP, "top-p", 0, "nucleus sampling (fixed on kimi-k2.6 and later)")
-	fl.IntVarP(&n, "n", "n", 1, "number of answers (at most 5; one on kimi-k2.6 and later)")
+	fl.IntVarP(&n, "n", "n", 1, fmt.Sprintf("number of answers (at most %d; one on kimi-k2.6 and later)", moonshot.MaxN))
 	fl.IntVar(&maxTokens, "max-tokens", 0, "maximum tokens of the answer, reasoning included on thinking models (exit 6 when it is reached)")
-	fl.StringArrayVar(&opts.Stop, "stop", nil, "stop sequence (repeatable, at most 5, each ≤ 32 bytes)")
+	fl.StringArrayVar(&opts.Stop, "stop", nil, fmt.Sprintf("stop sequence (repeatable, at most %d, each ≤ %d bytes)", moonshot.MaxStops, moonshot.MaxStopBytes))
 	fl.BoolVar(&opts.JSONMode, "json-mode", false, `ask for a JSON object (response_format json_object); describe it in the prompt`)
 	fl.BoolVar(&opts.NoStream, "no-stream", false, "wait for the whole answer instead of streaming it")
 	fl.Duration("timeout", 10*time.Minute, "limit for the whole request, retries included")

@@ -28,7 +28,7 @@ const (
 	// few hundred thousand tokens; anything above this (or below 0) is a broken report.
 	MaxUsageTokens = 100_000_000
 	// MaxChoices caps the choice index an Accumulator takes when it was not told n (Moonshot
-	// allows n up to 5). MaxToolCalls caps the tool-call indexes of one choice.
+	// allows n up to MaxN). MaxToolCalls caps the tool-call indexes of one choice.
 	MaxChoices   = 64
 	MaxToolCalls = 1024
 )

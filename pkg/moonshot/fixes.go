@@ -15,6 +15,19 @@ import (
 // from Moonshot's migration guide).
 const RequiredToolMessage = "Please select a tool to handle the current issue."
 
+// Limits Moonshot documents for a chat request (docs/moonshot-api.md §2, marked H). Fix refuses
+// a request over them before anything is sent, naming the limit.
+const (
+	MaxN         = 5   // answers per request, on the families that take more than one
+	MaxStops     = 5   // stop strings
+	MaxStopBytes = 32  // bytes of one stop string
+	MaxTools     = 128 // tools declared in one request
+	// A function name has MinToolNameLen to MaxToolNameLen characters: a letter or _, then
+	// letters, digits, _ or -.
+	MinToolNameLen = 3
+	MaxToolNameLen = 64
+)
+
 // Adjustment records one change Fix made to a value of the request.
 type Adjustment struct {
 	Param  string `json:"param"`
@@ -69,7 +82,9 @@ type FixOptions struct {
 
 // toolNamePattern is compiled on first use: the counted repetition makes a program of about
 // 60 KB, built at every start of moonchat otherwise, though only requests with tools need it.
-var toolNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$`) })
+var toolNamePattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(fmt.Sprintf(`^[a-zA-Z_][a-zA-Z0-9-_]{%d,%d}$`, MinToolNameLen-1, MaxToolNameLen-1))
+})
 
 // Fix returns a copy of req that Moonshot accepts, with the list of changes it made. It never
 // mutates req. It reproduces LiteLLM's three Moonshot rules exactly (temperature > 1 becomes 1;
@@ -296,8 +311,8 @@ func (f *fixer) sampling() error {
 		}
 		return nil
 	}
-	if n > 5 {
-		return invalid("n must be at most 5 on %s, not %d", r.Model, n)
+	if n > MaxN {
+		return invalid("n must be at most %d on %s, not %d", MaxN, r.Model, n)
 	}
 	if t := r.Temperature; t != nil {
 		// Rule 1 (LiteLLM): strictly above 1 becomes 1. Negative values are outside Moonshot's
@@ -426,23 +441,23 @@ func (f *fixer) validate() error {
 			}
 		}
 	}
-	if len(r.Stop) > 5 {
-		return invalid("at most 5 stop strings are allowed, not %d", len(r.Stop))
+	if len(r.Stop) > MaxStops {
+		return invalid("at most %d stop strings are allowed, not %d", MaxStops, len(r.Stop))
 	}
 	for _, s := range r.Stop {
-		if len(s) > 32 {
-			return invalid("stop string %q is %d bytes; Moonshot allows at most 32", s, len(s))
+		if len(s) > MaxStopBytes {
+			return invalid("stop string %q is %d bytes; Moonshot allows at most %d", s, len(s), MaxStopBytes)
 		}
 	}
 	return ValidateTools(r.Tools)
 }
 
-// ValidateTools checks tool declarations against Moonshot's rules: at most 128 tools, function
-// names matching ^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$, parameters an object schema whose every
-// property has a type.
+// ValidateTools checks tool declarations against Moonshot's rules: at most MaxTools tools,
+// function names of MinToolNameLen to MaxToolNameLen letters, digits, _ or - not starting with
+// a digit or -, parameters an object schema whose every property has a type.
 func ValidateTools(tools []Tool) error {
-	if len(tools) > 128 {
-		return invalid("%d tools declared; Moonshot allows at most 128", len(tools))
+	if len(tools) > MaxTools {
+		return invalid("%d tools declared; Moonshot allows at most %d", len(tools), MaxTools)
 	}
 	for i, t := range tools {
 		if t.Function == nil {
@@ -460,7 +475,7 @@ func ValidateTools(tools []Tool) error {
 			return invalid("tools[%d] has type %q; Moonshot accepts function and builtin_function", i, t.Type)
 		}
 		if !toolNamePattern().MatchString(name) {
-			return invalid("tool name %q is not allowed: use 3–64 letters, digits, _ or -, not starting with a digit", name)
+			return invalid("tool name %q is not allowed: use %d–%d letters, digits, _ or -, not starting with a digit", name, MinToolNameLen, MaxToolNameLen)
 		}
 		if len(t.Function.Parameters) == 0 || string(t.Function.Parameters) == "null" {
 			continue
