@@ -163,7 +163,7 @@ func (opts *Options) prepare(ctx context.Context, eng *converse.Engine, f *Featu
 	}
 	f.applyRequestFlags(req)
 	turn := &converse.Turn{Request: req, Files: files, Images: images, Prefill: f.Prefill,
-		MaxContinues: f.MaxContinues, Accepts: f.checkModel, MaxSteps: f.MaxSteps, ToolTimeout: toolTimeout}
+		MaxContinues: f.MaxContinues, Accepts: f.checkModel, MaxSteps: f.MaxSteps, ToolTimeout: ToolTimeout}
 	if turn.Tools, err = tools.prepare(ctx, eng.Client, f, req); err != nil {
 		return nil, err
 	}

@@ -17,9 +17,9 @@ import (
 	"github.com/moonchat/moonchat/pkg/moonshot"
 )
 
-// toolTimeout bounds one call of a tool: a tool that hangs must not hold the answer until
-// --timeout.
-const toolTimeout = 2 * time.Minute
+// ToolTimeout bounds one call of a tool: a tool that hangs must not hold the answer until
+// --timeout. Exported for the test that holds the README to it.
+const ToolTimeout = 2 * time.Minute
 
 // toolbox is the tools one run lets the model use: Moonshot's official tools (--tool) and the
 // MCP servers' (--mcp, mcp_default). Declarations are fetched and servers started when the
@@ -129,7 +129,7 @@ func (tb *toolbox) serverTools(ctx context.Context, names []string) ([]mcphost.T
 			return nil, err
 		}
 		host, err := mcphost.New(tb.opts.Config.MCPServers(), mcphost.Options{LogDir: logDir, ClientVersion: build.Short(),
-			CallTimeout: toolTimeout, MaxResultBytes: converse.MaxToolResultBytes})
+			CallTimeout: ToolTimeout, MaxResultBytes: converse.MaxToolResultBytes})
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 
 	chatcmd "github.com/moonchat/moonchat/cmd/chat"
 	gendocs "github.com/moonchat/moonchat/cmd/gendocs"
+	servecmd "github.com/moonchat/moonchat/cmd/serve"
 	"github.com/moonchat/moonchat/pkg/config"
 	"github.com/moonchat/moonchat/pkg/converse"
 	"github.com/moonchat/moonchat/pkg/iostreams"
@@ -226,6 +227,73 @@ func TestDocsStateTheLimitsOfTheCode(t *testing.T) {
 			figure:   size(moonshot.MaxErrorBytes),
 			constant: fmt.Sprintf("moonshot.MaxErrorBytes = %d", moonshot.MaxErrorBytes),
 			places:   []statement{{"README.md", []string{"of answer text, {} error bodies;"}}},
+		},
+		{
+			figure:   minutes(chatcmd.ToolTimeout),
+			constant: "chat.ToolTimeout = " + chatcmd.ToolTimeout.String(),
+			places:   []statement{{"README.md", []string{"a call gets {}, and a result over"}}},
+		},
+		{
+			figure:   seconds(servecmd.ReadHeaderTimeout),
+			constant: "serve.ReadHeaderTimeout = " + servecmd.ReadHeaderTimeout.String(),
+			places:   []statement{{"pkg/proxy/README.md", []string{"`ReadHeaderTimeout` {},"}}},
+		},
+		{
+			figure:   minShort(servecmd.ReadTimeout),
+			constant: "serve.ReadTimeout = " + servecmd.ReadTimeout.String(),
+			places:   []statement{{"pkg/proxy/README.md", []string{"`ReadTimeout` {} (the request only;"}}},
+		},
+		{
+			figure:   minShort(servecmd.IdleTimeout),
+			constant: "serve.IdleTimeout = " + servecmd.IdleTimeout.String(),
+			places:   []statement{{"pkg/proxy/README.md", []string{"`IdleTimeout` {}."}}},
+		},
+		{
+			figure:   seconds(proxy.RedisWarnInterval),
+			constant: "proxy.RedisWarnInterval = " + proxy.RedisWarnInterval.String(),
+			places:   []statement{{"pkg/proxy/README.md", []string{"a WARN is logged at most every {}, Redis"}}},
+		},
+		{
+			figure:   fmt.Sprint(moonshot.MaxN),
+			constant: fmt.Sprintf("moonshot.MaxN = %d", moonshot.MaxN),
+			places: []statement{
+				{"help: moonchat chat", []string{"number of answers (at most {}; one on"}},
+				{"man/moonchat-chat.1", []string{"number of answers (at most {}; one on"}},
+				{"docs/moonshot-api.md", []string{"| at most {} |", "n at most {} where §1 allows"}},
+			},
+		},
+		{
+			figure:   fmt.Sprint(moonshot.MaxStops),
+			constant: fmt.Sprintf("moonshot.MaxStops = %d", moonshot.MaxStops),
+			places: []statement{
+				{"help: moonchat chat", []string{"stop sequence (repeatable, at most {}, each"}},
+				{"man/moonchat-chat.1", []string{"stop sequence (repeatable, at most {}, each"}},
+				{"docs/moonshot-api.md", []string{"at most {} stop strings of"}},
+			},
+		},
+		{
+			figure:   size(moonshot.MaxStopBytes),
+			constant: fmt.Sprintf("moonshot.MaxStopBytes = %d", moonshot.MaxStopBytes),
+			places: []statement{
+				{"help: moonchat chat", []string{"each ≤ {})"}},
+				{"man/moonchat-chat.1", []string{"each ≤ {})"}},
+				{"docs/moonshot-api.md", []string{"stop strings of at most {} each,"}},
+			},
+		},
+		{
+			figure:   fmt.Sprint(moonshot.MaxTools),
+			constant: fmt.Sprintf("moonshot.MaxTools = %d", moonshot.MaxTools),
+			places:   []statement{{"docs/moonshot-api.md", []string{"at most {} tools, function names"}}},
+		},
+		{
+			figure:   fmt.Sprint(moonshot.MinToolNameLen),
+			constant: fmt.Sprintf("moonshot.MinToolNameLen = %d", moonshot.MinToolNameLen),
+			places:   []statement{{"docs/moonshot-api.md", []string{"function names of {} to"}}},
+		},
+		{
+			figure:   fmt.Sprint(moonshot.MaxToolNameLen),
+			constant: fmt.Sprintf("moonshot.MaxToolNameLen = %d", moonshot.MaxToolNameLen),
+			places:   []statement{{"docs/moonshot-api.md", []string{"to {} letters, digits"}}},
 		},
 		{
 			figure:   minutes(flagDuration("chat", "timeout")),

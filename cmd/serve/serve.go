@@ -55,11 +55,12 @@ type Options struct {
 }
 
 // Server timeouts. Streams may run for many minutes, so nothing bounds a response; a client
-// gets ReadTimeout to send its request (headers and a body of up to 32 MB).
+// gets ReadTimeout to send its request (headers and a body of up to 32 MB). The first three
+// are exported for the test that holds pkg/proxy/README.md to them.
 const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 5 * time.Minute
-	idleTimeout       = 2 * time.Minute
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 5 * time.Minute
+	IdleTimeout       = 2 * time.Minute
 	listModelsTimeout = 15 * time.Second
 )
 
@@ -324,7 +325,7 @@ func serveRun(ctx context.Context, opts *Options) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", h.Metrics())
-		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: ReadHeaderTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 		go func() { _ = metricsSrv.Serve(mln) }()
 		logger.Info("metrics", "url", "http://"+mln.Addr().String()+"/metrics")
 		if opts.metricsReady != nil {
@@ -360,9 +361,9 @@ func serveRun(ctx context.Context, opts *Options) error {
 
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout, // the request only: it does not cut a long answer
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout, // the request only: it does not cut a long answer
+		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

@@ -22,11 +22,15 @@ const redisTimeout = 250 * time.Millisecond
 // it asks Redis again (so a dead Redis does not cost every request a timeout).
 const redisRetryAfter = time.Second
 
+// RedisWarnInterval spaces the warnings about a failing Redis: one a request would flood the
+// log while Redis is down.
+const RedisWarnInterval = 30 * time.Second
+
 // redisState keeps the State in Redis, shared by every replica that uses the same server:
 // the counts of a deployment ID live under moonchat:proxy:{id}:… keys that expire on their
 // own. Each operation is one round trip (a Lua script runs it atomically). When Redis fails,
 // the operation is answered from a local memoryState, a warning is logged (at most every
-// 30 s), and no request fails because of it.
+// RedisWarnInterval), and no request fails because of it.
 type redisState struct {
 	client *redis.Client
 	local  *memoryState
@@ -132,7 +136,7 @@ func (s *redisState) down(err error) {
 	now := time.Now()
 	s.mu.Lock()
 	s.downTill = now.Add(redisRetryAfter)
-	warn := now.Sub(s.warned) >= 30*time.Second
+	warn := now.Sub(s.warned) >= RedisWarnInterval
 	if warn {
 		s.warned = now
 	}
