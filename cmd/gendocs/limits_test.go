@@ -249,6 +249,11 @@ func TestDocsStateTheLimitsOfTheCode(t *testing.T) {
 			places:   []statement{{"pkg/proxy/README.md", []string{"`IdleTimeout` {}."}}},
 		},
 		{
+			figure:   millis(proxy.RedisTimeout),
+			constant: "proxy.RedisTimeout = " + proxy.RedisTimeout.String(),
+			places:   []statement{{"pkg/proxy/README.md", []string{"operation is bounded by {}; when one fails"}}},
+		},
+		{
 			figure:   seconds(proxy.RedisWarnInterval),
 			constant: "proxy.RedisWarnInterval = " + proxy.RedisWarnInterval.String(),
 			places:   []statement{{"pkg/proxy/README.md", []string{"a WARN is logged at most every {}, Redis"}}},
@@ -367,8 +372,8 @@ func helpText(t *testing.T, root *cobra.Command, command string) string {
 }
 
 // The docs' ways of writing a limit: sizes in binary units named KB and MB, waits in seconds
-// or minutes. A value that is not a whole number of its unit is written so that it differs
-// from any figure the docs could state.
+// or minutes (milliseconds below a second). A value that is not a whole number of its unit is
+// written so that it differs from any figure the docs could state.
 func size(n int64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
@@ -384,6 +389,13 @@ func seconds(d time.Duration) string {
 		return d.String()
 	}
 	return fmt.Sprintf("%d s", d/time.Second)
+}
+
+func millis(d time.Duration) string {
+	if d%time.Millisecond != 0 {
+		return d.String()
+	}
+	return fmt.Sprintf("%d ms", d/time.Millisecond)
 }
 
 func minutes(d time.Duration) string {

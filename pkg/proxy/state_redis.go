@@ -14,9 +14,9 @@ import (
 	"github.com/redis/go-redis/v9/logging"
 )
 
-// redisTimeout bounds each operation on the shared state: a request never waits longer for
+// RedisTimeout bounds each operation on the shared state: a request never waits longer for
 // Redis than this, and a failure falls back to local counts.
-const redisTimeout = 250 * time.Millisecond
+const RedisTimeout = 250 * time.Millisecond
 
 // redisRetryAfter is how long the proxy answers from local counts after Redis failed, before
 // it asks Redis again (so a dead Redis does not cost every request a timeout).
@@ -90,7 +90,7 @@ func redisOptions(s RedisSettings) (*redis.Options, error) {
 		}
 		o = &redis.Options{Addr: net.JoinHostPort(s.Host, port), Password: s.Password}
 	}
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = redisTimeout, redisTimeout, redisTimeout
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = RedisTimeout, RedisTimeout, RedisTimeout
 	o.MaxRetries = -1 // a failure falls back at once; the next request asks again
 	o.DialerRetries, o.DialerRetryTimeout = 1, 10*time.Millisecond
 	o.Protocol = 2
@@ -148,7 +148,7 @@ func (s *redisState) down(err error) {
 }
 
 func (s *redisState) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), redisTimeout)
+	return context.WithTimeout(context.Background(), RedisTimeout)
 }
 
 func (s *redisState) Admit(id string, rpm, tpm int, now time.Time) (bool, time.Duration) {
