@@ -221,9 +221,12 @@ func searchRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	// The first search after many long answers indexes them first, for seconds:
-	// say why the terminal waits.
-	if n, err := store.Unindexed(ctx); err == nil && n >= slowIndexBytes {
-		opts.IO.StartSpinner(fmt.Sprintf("indexing %s of messages saved since the last search…", cli.FormatSize(n)))
+	// say why the terminal waits. Only a terminal shows the spinner, so only there
+	// is the queue measured (a query of its own before every search).
+	if opts.IO.ErrCanMoveCursor() {
+		if n, err := store.Unindexed(ctx); err == nil && n >= slowIndexBytes {
+			opts.IO.StartSpinner(fmt.Sprintf("indexing %s of messages saved since the last search…", cli.FormatSize(n)))
+		}
 	}
 	hits, err := store.Search(ctx, opts.Query, opts.Limit)
 	opts.IO.StopSpinner()
