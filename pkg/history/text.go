@@ -33,19 +33,20 @@ func TitleFromPrompt(prompt string) string {
 	return ""
 }
 
-// oneLine collapses all whitespace to single spaces and drops escape
-// sequences whole and other control characters, so stored text printed in a
-// list cannot move the cursor or send escape sequences to the terminal, and
-// shows none of a sequence's body as text. Dropping only the controls would
-// leave the body (']52;c;...' of a clipboard write) for the display
-// sanitizer to print, since without its ESC it is plain text.
+// oneLine collapses all whitespace to single spaces and drops control
+// characters, so stored text printed in a list cannot move the cursor or send
+// escape sequences to the terminal. s must already be without its escape
+// sequences (render.RemoveEscapes), which both callers remove before they cut
+// the text: dropping only the controls would leave a sequence's body
+// (']52;c;...' of a clipboard write) for the display sanitizer to print, since
+// without its ESC it is plain text.
 func oneLine(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) && !unicode.IsSpace(r) {
 			return -1
 		}
 		return r
-	}, render.RemoveEscapes(s))
+	}, s)
 	return strings.Join(strings.Fields(s), " ")
 }
 
