@@ -81,8 +81,6 @@ func (s *Store) search(ctx context.Context, terms []string, limit int) ([]Search
 		sqlLimit = -1
 	}
 
-	var hits []datedHit
-
 	// A row is either indexed or queued, never both: the two queries find
 	// disjoint sets, each newest (highest id) first, merged here.
 	fts := []string{""}
@@ -104,7 +102,7 @@ func (s *Store) search(ctx context.Context, terms []string, limit int) ([]Search
 	if limit > 0 && len(msgHits) > limit {
 		msgHits = msgHits[:limit]
 	}
-	hits = append(hits, msgHits...)
+	hits := msgHits
 
 	where, args := q.likes("c", "title")
 	if q.match != "" {
