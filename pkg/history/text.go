@@ -12,6 +12,11 @@ import (
 // one line per conversation.
 const maxTitleRunes = 60
 
+// titleScanBytes bounds how much of a prompt TitleFromPrompt reads: the title is
+// its first non-blank line, and a piped prompt can be megabytes long. 64 KB
+// holds any first line worth a title, past a long escape sequence before it.
+const titleScanBytes = 64 << 10
+
 // TitleFromPrompt makes a conversation title from a prompt: its first
 // non-blank line, with whitespace collapsed and escape sequences and control
 // characters removed, cut to 60 runes ending in "…" when longer. Append
@@ -19,6 +24,14 @@ const maxTitleRunes = 60
 func TitleFromPrompt(prompt string) string {
 	// Sequences go before the text is cut into lines: an OSC body can hold a
 	// newline, and its second half would otherwise be a line of its own.
+	// A sequence cut at the bound is removed whole, as one cut off at the end.
+	if len(prompt) > titleScanBytes {
+		cut := titleScanBytes
+		for cut > 0 && !utf8.RuneStart(prompt[cut]) {
+			cut--
+		}
+		prompt = prompt[:cut]
+	}
 	for line := range strings.Lines(render.RemoveEscapes(prompt)) {
 		t := oneLine(line)
 		if t == "" {

@@ -103,3 +103,16 @@ func TestFindFold(t *testing.T) {
 		}
 	}
 }
+
+// A long piped prompt is read only as far as a title needs, and a sequence cut at
+// that bound leaves no body behind.
+func TestTitleFromALongPrompt(t *testing.T) {
+	long := "  \n" + strings.Repeat("界", titleScanBytes) // the bound falls inside a rune
+	if got := TitleFromPrompt(long); got != strings.Repeat("界", maxTitleRunes-1)+"…" {
+		t.Errorf("title of a long prompt = %q", got)
+	}
+	cut := strings.Repeat("\n", titleScanBytes-10) + "\x1b]52;c;" + strings.Repeat("A", 100) + "\a real line"
+	if got := TitleFromPrompt(cut); got != "" {
+		t.Errorf("title from a sequence cut at the bound = %q, want none", got)
+	}
+}
