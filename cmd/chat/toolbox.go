@@ -172,7 +172,8 @@ func (r *toolRunner) Run(ctx context.Context, call moonshot.ToolCall) (converse.
 		return converse.ToolResult{}, err
 	}
 	// Bytes: the size before mcphost's cut, plus the "error: " that Content adds.
-	return converse.ToolResult{Content: res.Content(), Failed: res.IsError, Bytes: res.Bytes + len(res.Content()) - len(res.Text)}, nil
+	content := res.Content()
+	return converse.ToolResult{Content: content, Failed: res.IsError, Bytes: res.Bytes + len(content) - len(res.Text)}, nil
 }
 
 // approve decides whether an MCP call runs: --yes and allow_tools approve it; on a terminal

@@ -37,11 +37,10 @@ type Edge struct {
 	Pos    token.Position
 }
 
-// Graph is what Load found: the functions each file defines and the uses between files.
+// Graph is what Load found: the package's files and the uses between them.
 type Graph struct {
-	Files []string          // the package's production files (build.Default's view), sorted
-	Funcs map[string][]Func // by file
-	Edges []Edge            // in source order, file by file
+	Files []string // the package's production files (build.Default's view), sorted
+	Edges []Edge   // in source order, file by file
 }
 
 // Load parses and type-checks the non-test Go files of the package in dir.
@@ -70,7 +69,7 @@ func Load(dir string) (*Graph, error) {
 		return nil, fmt.Errorf("%s: type-checking failed", dir)
 	}
 
-	g := &Graph{Files: append([]string(nil), bp.GoFiles...), Funcs: map[string][]Func{}}
+	g := &Graph{Files: append([]string(nil), bp.GoFiles...)}
 	sort.Strings(g.Files)
 	defined := map[types.Object]Func{}
 	for _, f := range files {
@@ -80,11 +79,9 @@ func Load(dir string) (*Graph, error) {
 			if !ok {
 				continue
 			}
-			fn := Func{Name: funcName(fd), File: file}
 			if obj := info.Defs[fd.Name]; obj != nil {
-				defined[obj] = fn
+				defined[obj] = Func{Name: funcName(fd), File: file}
 			}
-			g.Funcs[file] = append(g.Funcs[file], fn)
 		}
 	}
 	for _, f := range files {

@@ -207,7 +207,7 @@ func (h *Host) start(ctx context.Context, s *server, cfg ServerConfig) error {
 
 // launch starts a local server with pipes of our own (not exec's StdoutPipe, which Wait
 // closes under the reader) and its stderr in the log file.
-func (h *Host) launch(s *server, cfg ServerConfig) (mcp.Transport, error) {
+func (h *Host) launch(s *server, cfg ServerConfig) (_ mcp.Transport, err error) {
 	cmd := exec.Command(cfg.Command, cfg.Args...)
 	cmd.Env = serverEnv(os.Environ(), cfg.Env)
 	newProcessGroup(cmd)
@@ -215,19 +215,26 @@ func (h *Host) launch(s *server, cfg ServerConfig) (mcp.Transport, error) {
 		if err := os.MkdirAll(h.opts.LogDir, 0o700); err != nil {
 			return nil, fmt.Errorf("MCP server %s: cannot create the log directory: %w", s.name, err)
 		}
-		l, err := openServerLog(filepath.Join(h.opts.LogDir, s.name+".log"), h.opts.MaxLogBytes)
-		if err != nil {
-			return nil, fmt.Errorf("MCP server %s: cannot open its log: %w", s.name, err)
+		l, lerr := openServerLog(filepath.Join(h.opts.LogDir, s.name+".log"), h.opts.MaxLogBytes)
+		if lerr != nil {
+			return nil, fmt.Errorf("MCP server %s: cannot open its log: %w", s.name, lerr)
 		}
 		l.printf("moonchat starts %s", cfg.Endpoint())
-		w, err := l.stderr()
-		if err != nil {
+		w, lerr := l.stderr()
+		if lerr != nil {
 			l.Close(0)
-			return nil, fmt.Errorf("MCP server %s: %w", s.name, err)
+			return nil, fmt.Errorf("MCP server %s: %w", s.name, lerr)
 		}
 		defer w.Close() // the server has its own copy once started
 		s.log = l
 		cmd.Stderr = w
+		// stop does nothing for a server that never ran: its log is closed here (err is the
+		// result, set by every failure below).
+		defer func() {
+			if err != nil {
+				l.Close(0)
+			}
+		}()
 	}
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -246,9 +253,6 @@ func (h *Host) launch(s *server, cfg ServerConfig) (mcp.Transport, error) {
 	if err != nil {
 		inW.Close()
 		outR.Close()
-		if s.log != nil {
-			s.log.Close(0)
-		}
 		return nil, fmt.Errorf("MCP server %s: cannot run %s: %w", s.name, cfg.Command, err)
 	}
 	s.proc = cmd

@@ -53,7 +53,12 @@ func openServerLog(path string, max int64) (*serverLog, error) {
 func (l *serverLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := len(p)
+	l.write(p)
+	return len(p), nil
+}
+
+// write is Write with l.mu held.
+func (l *serverLog) write(p []byte) {
 	for len(p) > 0 && l.f != nil {
 		if l.size >= l.max {
 			l.rotate()
@@ -67,7 +72,6 @@ func (l *serverLog) Write(p []byte) (int, error) {
 			break
 		}
 	}
-	return n, nil
 }
 
 // rotate moves the full log to NAME.log.1 and starts an empty NAME.log; on failure the log
@@ -133,13 +137,8 @@ func (l *serverLog) Close(grace time.Duration) {
 		<-l.copied
 	}
 	l.mu.Lock()
-	exit := l.exit
-	l.mu.Unlock()
-	if exit != "" {
-		_, _ = io.WriteString(l, exit)
-	}
-	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.write([]byte(l.exit))
 	if l.f != nil {
 		_ = l.f.Close()
 		l.f = nil
