@@ -258,12 +258,12 @@ const MaxServerCooldown = 10 * time.Minute
 // the wait the upstream asked for when that is longer (up to MaxServerCooldown), so that no
 // request reaches it before the time it named.
 func (h *Handler) cooldownAfter(err error) time.Duration {
-	var ae *moonshot.APIError
-	if !errors.As(err, &ae) || ae.RetryAfter <= 0 {
+	// With no base delay, RetryDelay reports only a wait the upstream asked for.
+	asked, ok := moonshot.RetryDelay(0, err, 0, 0)
+	if !ok {
 		return h.cooldown
 	}
-	asked := time.Duration(min(ae.RetryAfter, MaxServerCooldown.Seconds()) * float64(time.Second))
-	return max(h.cooldown, asked)
+	return max(h.cooldown, min(asked, MaxServerCooldown))
 }
 
 // first is the index in deps of the deployment that gets a request first: weighted at random
