@@ -415,7 +415,6 @@ func (c *Client) sendRetrying(ctx context.Context, method, path string, body []b
 			// Coming back before the server's time would only be refused again.
 			return nil, nil, &WaitTooLongError{Err: err, Wait: wait, Limit: c.maxDelay}
 		}
-		wait = min(wait, c.maxDelay)
 		if c.onRetry != nil {
 			c.onRetry(attempt+1, wait, err)
 		}
