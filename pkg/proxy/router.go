@@ -108,8 +108,10 @@ func (h *Handler) writeFailure(w *responseWriter, rec *record, err error) {
 	var ae *moonshot.APIError
 	if errors.As(err, &ae) {
 		rec.requestID = ae.RequestID
-		if ae.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter))))
+		// Through RetryDelay, which bounds it: "Retry-After: 1e300" upstream does not overflow
+		// the int of the header passed on.
+		if wait, asked := moonshot.RetryDelay(0, err, 0, 0); asked {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 		}
 	}
 	rec.err = e.Message
