@@ -193,11 +193,8 @@ func ServerWait(err error) (time.Duration, bool) {
 	if ExitCode(err) != ExitTemporary {
 		return 0, false
 	}
-	var tooLong *moonshot.WaitTooLongError
-	if errors.As(err, &tooLong) {
-		return tooLong.Wait, tooLong.Wait > 0
-	}
-	// With no base delay, RetryDelay reports only a wait the server asked for.
+	// With no base delay, RetryDelay reports only a wait the server asked for; a
+	// WaitTooLongError unwraps to the error that asked, so its Wait is this same value.
 	d, asked := moonshot.RetryDelay(0, err, 0, 0)
 	return d, asked && d > 0
 }
